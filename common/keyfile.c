@@ -1,0 +1,242 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "err.h"
+#include "keyfile.h"
+#include "mem.h"
+
+static void
+set_why(const char **why, const char *s)
+{
+	if (why != NULL)
+		*why = s;
+}
+
+void
+lurk_key_b64_encode(const uint8_t key[LURK_KEY_LEN], char out[LURK_KEY_B64_LEN + 1])
+{
+	sodium_bin2base64(out, LURK_KEY_B64_LEN + 1, key, LURK_KEY_LEN,
+		sodium_base64_VARIANT_ORIGINAL);
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int
+lurk_key_b64_decode(const char *text, uint8_t key[LURK_KEY_LEN])
+{
+	size_t start = 0, end, bin_len = 0;
+	const char *last = NULL;
+
+	memset(key, 0, LURK_KEY_LEN);
+	if (text == NULL)
+		return LURK_ERR_INVALID_ARG;
+	end = strlen(text);
+	while (start < end && is_space(text[start]))
+		start++;
+	while (end > start && is_space(text[end - 1]))
+		end--;
+	if (end - start != LURK_KEY_B64_LEN)
+		return LURK_ERR_BAD_FORMAT;
+	/* libsodium's decoder runs in constant time over the key material. */
+	if (sodium_base642bin(key, LURK_KEY_LEN, text + start, LURK_KEY_B64_LEN, NULL, &bin_len,
+		    &last, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		bin_len != LURK_KEY_LEN || last != text + end) {
+		sodium_memzero(key, LURK_KEY_LEN);
+		return LURK_ERR_BAD_FORMAT;
+	}
+	return 0;
+}
+
+int
+lurk_key_public(const uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN])
+{
+	if (crypto_scalarmult_base(pk, sk) != 0) {
+		memset(pk, 0, LURK_KEY_LEN);
+		return LURK_ERR_DH;
+	}
+	return 0;
+}
+
+void
+lurk_key_fingerprint(const uint8_t pk[LURK_KEY_LEN], char out[LURK_KEY_FINGERPRINT_LEN + 1])
+{
+	uint8_t h[LURK_KEY_FINGERPRINT_LEN / 2];
+
+	crypto_generichash(h, sizeof(h), pk, LURK_KEY_LEN, NULL, 0);
+	sodium_bin2hex(out, LURK_KEY_FINGERPRINT_LEN + 1, h, sizeof(h));
+}
+
+int
+lurk_key_generate(uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN])
+{
+	if (crypto_box_keypair(pk, sk) != 0) {
+		sodium_memzero(sk, LURK_KEY_LEN);
+		return LURK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+lurk_keyfile_write(const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite,
+	const char **why)
+{
+	char line[LURK_KEY_B64_LEN + 2];
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	int fd = -1, r = LURK_ERR_KEY_FILE;
+	size_t off = 0;
+	mode_t old_umask;
+
+	flags |= overwrite ? O_TRUNC : O_EXCL;
+	old_umask = umask(077);
+	fd = open(path, flags, 0600);
+	umask(old_umask);
+	if (fd < 0) {
+		set_why(why, errno == EEXIST ? "file exists (use -f to replace it)"
+					     : "cannot create file");
+		goto out;
+	}
+	/* An existing file being replaced must end up private too. */
+	if (fchmod(fd, 0600) != 0) {
+		set_why(why, "cannot set file mode 0600");
+		goto out;
+	}
+	lurk_key_b64_encode(sk, line);
+	line[LURK_KEY_B64_LEN] = '\n';
+	line[LURK_KEY_B64_LEN + 1] = '\0';
+	while (off < LURK_KEY_B64_LEN + 1) {
+		ssize_t w = write(fd, line + off, LURK_KEY_B64_LEN + 1 - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			set_why(why, "write failed");
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		set_why(why, "fsync failed");
+		goto out;
+	}
+	r = 0;
+out:
+	sodium_memzero(line, sizeof(line));
+	if (fd >= 0 && close(fd) != 0 && r == 0) {
+		set_why(why, "close failed");
+		r = LURK_ERR_KEY_FILE;
+	}
+	if (r != 0 && fd >= 0)
+		(void)unlink(path);
+	return r;
+}
+
+int
+lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const char **why)
+{
+	char line[LURK_KEY_B64_LEN + 1];
+	size_t pos = 0;
+	int found = 0, r = LURK_ERR_KEY_FILE;
+
+	memset(sk, 0, LURK_KEY_LEN);
+	while (pos < len) {
+		size_t eol = pos, a, b;
+
+		while (eol < len && text[eol] != '\n')
+			eol++;
+		a = pos;
+		b = eol;
+		pos = eol + 1;
+		while (a < b && is_space(text[a]))
+			a++;
+		while (b > a && is_space(text[b - 1]))
+			b--;
+		if (a == b || text[a] == '#')
+			continue;
+		if (found) {
+			set_why(why, "more than one key line");
+			goto out;
+		}
+		if (b - a != LURK_KEY_B64_LEN || memchr(text + a, '\0', b - a) != NULL) {
+			set_why(why, "key line is not 44 base64 characters");
+			goto out;
+		}
+		memcpy(line, text + a, LURK_KEY_B64_LEN);
+		line[LURK_KEY_B64_LEN] = '\0';
+		if (lurk_key_b64_decode(line, sk) != 0) {
+			set_why(why, "key line is not valid base64");
+			goto out;
+		}
+		found = 1;
+	}
+	if (!found) {
+		set_why(why, "no key in file");
+		goto out;
+	}
+	r = 0;
+out:
+	sodium_memzero(line, sizeof(line));
+	if (r != 0)
+		sodium_memzero(sk, LURK_KEY_LEN);
+	return r;
+}
+
+int
+lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
+{
+	char text[LURK_KEYFILE_MAX + 1];
+	struct stat st;
+	size_t len = 0;
+	int fd, r = LURK_ERR_KEY_FILE;
+
+	memset(sk, 0, LURK_KEY_LEN);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		set_why(why, errno == ENOENT ? "no such file" : "cannot open file");
+		return LURK_ERR_KEY_FILE;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		set_why(why, "not a regular file");
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		set_why(why, "file is accessible by group or others (chmod 600 it)");
+		goto out;
+	}
+	if (st.st_size > LURK_KEYFILE_MAX) {
+		set_why(why, "file too large for a key file");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, text + len, sizeof(text) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			set_why(why, "read failed");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len >= sizeof(text) - 1) {
+			set_why(why, "file too large for a key file");
+			goto out;
+		}
+	}
+	r = lurk_keyfile_parse(text, len, sk, why);
+out:
+	sodium_memzero(text, sizeof(text));
+	close(fd);
+	if (r != 0)
+		sodium_memzero(sk, LURK_KEY_LEN);
+	return r;
+}

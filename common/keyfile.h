@@ -1,0 +1,45 @@
+/*
+ * Noise static keys: base64 text, key files, fingerprints.
+ *
+ * A private key file holds one line: the 32-byte X25519 private key in
+ * standard base64 (44 characters). Lines starting with '#' and blank lines
+ * are ignored. The file must be a regular file that only its owner can read
+ * or write (mode 0600 or 0400), as ssh demands of its keys.
+ */
+#ifndef LURK_KEYFILE_H
+#define LURK_KEYFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "limits.h"
+
+#define LURK_KEY_B64_LEN	 44 /* base64 of 32 bytes, with padding */
+#define LURK_KEY_FINGERPRINT_LEN 16 /* hex characters */
+#define LURK_KEYFILE_MAX	 4096
+
+void lurk_key_b64_encode(const uint8_t key[LURK_KEY_LEN], char out[LURK_KEY_B64_LEN + 1]);
+/* Exactly 44 base64 characters (surrounding spaces ignored); key zeroed on failure. */
+int lurk_key_b64_decode(const char *text, uint8_t key[LURK_KEY_LEN]) LURK_MUST_CHECK;
+/* Public key for a private key; LURK_ERR_DH for a degenerate key. */
+int lurk_key_public(const uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+/* Short, non-secret name of a public key for logs: 16 hex of BLAKE2b(pk). */
+void lurk_key_fingerprint(const uint8_t pk[LURK_KEY_LEN], char out[LURK_KEY_FINGERPRINT_LEN + 1]);
+/* Makes a new key pair. */
+int lurk_key_generate(uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+
+/*
+ * Writes a private key to a new file with mode 0600; refuses to overwrite
+ * unless `overwrite`. *why (may be NULL) gets a static reason on failure.
+ */
+int lurk_keyfile_write(const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite,
+	const char **why) LURK_MUST_CHECK;
+/* Reads a private key file, checking type and permissions; sk zeroed on failure. */
+int lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
+	LURK_MUST_CHECK;
+/* Parses key file text (the same rules as the file); sk zeroed on failure. */
+int lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const char **why)
+	LURK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,190 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+
+static const char *log_ident = "lurk";
+static enum lurk_log_target log_target = LURK_LOG_STDERR;
+static int log_max_level = LURK_LOG_INFO;
+static unsigned log_debug_mask;
+static int log_debug_read;
+static lurk_log_sink_fn log_sink;
+static void *log_sink_ctx;
+
+static const struct {
+	const char *name;
+	unsigned cat;
+} debug_names[] = {
+	{ "chan", LURK_DBG_CHAN },
+	{ "wire", LURK_DBG_WIRE },
+	{ "conf", LURK_DBG_CONF },
+	{ "server", LURK_DBG_SERVER },
+	{ "module", LURK_DBG_MODULE },
+	{ "policy", LURK_DBG_POLICY },
+	{ "keys", LURK_DBG_KEYS },
+	{ "all", LURK_DBG_ALL },
+};
+
+void
+lurk_log_init(const char *ident, enum lurk_log_target target, int max_level)
+{
+	log_ident = ident != NULL ? ident : "lurk";
+	log_target = target;
+	log_max_level = max_level;
+	if (target == LURK_LOG_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	(void)lurk_log_debug_init();
+}
+
+void
+lurk_log_set_sink(lurk_log_sink_fn fn, void *ctx)
+{
+	log_sink = fn;
+	log_sink_ctx = ctx;
+}
+
+unsigned
+lurk_log_debug_init(void)
+{
+	const char *env = secure_getenv("LURK_DEBUG");
+	unsigned mask = 0;
+
+	while (env != NULL && *env != '\0') {
+		size_t n = strcspn(env, ",: ");
+		for (size_t i = 0; i < sizeof(debug_names) / sizeof(debug_names[0]); i++) {
+			if (strlen(debug_names[i].name) == n &&
+				strncmp(env, debug_names[i].name, n) == 0)
+				mask |= debug_names[i].cat;
+		}
+		env += n;
+		if (*env != '\0')
+			env++;
+	}
+	log_debug_mask = mask;
+	log_debug_read = 1;
+	return mask;
+}
+
+int
+lurk_log_debug_enabled(unsigned cat)
+{
+	if (!log_debug_read)
+		(void)lurk_log_debug_init();
+	return (log_debug_mask & cat) != 0;
+}
+
+static int
+syslog_priority(int level)
+{
+	switch (level) {
+	case LURK_LOG_ERROR:
+		return LOG_ERR;
+	case LURK_LOG_WARN:
+		return LOG_WARNING;
+	case LURK_LOG_INFO:
+		return LOG_INFO;
+	default:
+		return LOG_DEBUG;
+	}
+}
+
+static const char *
+level_name(int level)
+{
+	switch (level) {
+	case LURK_LOG_ERROR:
+		return "error";
+	case LURK_LOG_WARN:
+		return "warning";
+	case LURK_LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+/* Writes one formatted line; `suffix` (may be NULL) is appended after ": ". */
+static void
+emit(int level, const char *func, const char *suffix, const char *fmt, va_list ap)
+{
+	char line[1024];
+	char out[1200];
+	int saved_errno = errno;
+	int n;
+
+	if (level > log_max_level && !(level == LURK_LOG_DEBUG && log_debug_mask != 0))
+		goto out;
+	if (log_target == LURK_LOG_NONE && log_sink == NULL)
+		goto out;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		goto out;
+	if (suffix != NULL) {
+		size_t len = strlen(line);
+		if (len < sizeof(line))
+			snprintf(line + len, sizeof(line) - len, ": %s", suffix);
+	}
+	if (log_sink != NULL)
+		log_sink(log_sink_ctx, level, line);
+
+	switch (log_target) {
+	case LURK_LOG_SYSLOG:
+		if (level == LURK_LOG_DEBUG && func != NULL)
+			syslog(syslog_priority(level), "%s: %s", func, line);
+		else
+			syslog(syslog_priority(level), "%s", line);
+		break;
+	case LURK_LOG_STDERR:
+		if (level == LURK_LOG_DEBUG && func != NULL)
+			n = snprintf(out, sizeof(out), "%s[%ld]: %s: %s: %s\n", log_ident,
+				(long)getpid(), level_name(level), func, line);
+		else
+			n = snprintf(out, sizeof(out), "%s[%ld]: %s: %s\n", log_ident,
+				(long)getpid(), level_name(level), line);
+		if (n > 0) {
+			size_t len = (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1;
+			/* One write(2) per line keeps lines whole across threads. */
+			ssize_t w = write(STDERR_FILENO, out, len);
+			(void)w;
+		}
+		break;
+	case LURK_LOG_NONE:
+		break;
+	}
+out:
+	errno = saved_errno;
+}
+
+void
+lurk_log_vmsg(int level, const char *func, const char *fmt, va_list ap)
+{
+	emit(level, func, NULL, fmt, ap);
+}
+
+void
+lurk_log_msg(int level, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, func, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+lurk_log_msg_r(int level, int r, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, func, lurk_err_str(r), fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,68 @@
+/*
+ * Logging for the server, the admin tool and the module.
+ *
+ * Lines go to stderr (default) or syslog. Debug output is off unless the
+ * category is named in LURK_DEBUG (e.g. LURK_DEBUG=chan,wire or =all), read
+ * with secure_getenv so a setuid host cannot be made chatty.
+ *
+ * Never pass secrets to these functions: log types, lengths, fingerprints.
+ */
+#ifndef LURK_LOG_H
+#define LURK_LOG_H
+
+#include <stdarg.h>
+
+#include "compiler.h"
+
+enum lurk_log_level {
+	LURK_LOG_ERROR = 0,
+	LURK_LOG_WARN = 1,
+	LURK_LOG_INFO = 2,
+	LURK_LOG_DEBUG = 3,
+};
+
+enum lurk_log_cat {
+	LURK_DBG_CHAN = 1 << 0,
+	LURK_DBG_WIRE = 1 << 1,
+	LURK_DBG_CONF = 1 << 2,
+	LURK_DBG_SERVER = 1 << 3,
+	LURK_DBG_MODULE = 1 << 4,
+	LURK_DBG_POLICY = 1 << 5,
+	LURK_DBG_KEYS = 1 << 6,
+	LURK_DBG_ALL = 0x7f,
+};
+
+/* Where lines go. */
+enum lurk_log_target {
+	LURK_LOG_STDERR = 0,
+	LURK_LOG_SYSLOG = 1,
+	LURK_LOG_NONE = 2,
+};
+
+/* Optional sink, used by tests to capture lines. */
+typedef void (*lurk_log_sink_fn)(void *ctx, int level, const char *line);
+
+/* Sets the program name, target and the most verbose level written. */
+void lurk_log_init(const char *ident, enum lurk_log_target target, int max_level);
+void lurk_log_set_sink(lurk_log_sink_fn fn, void *ctx);
+/* Re-reads LURK_DEBUG; returns the enabled category mask. */
+unsigned lurk_log_debug_init(void);
+int lurk_log_debug_enabled(unsigned cat);
+
+void lurk_log_msg(int level, const char *func, const char *fmt, ...) LURK_PRINTF(3, 4);
+void lurk_log_vmsg(int level, const char *func, const char *fmt, va_list ap) LURK_PRINTF(3, 0);
+/* Same, with ": <lurk_err_str(r)>" appended. */
+void lurk_log_msg_r(int level, int r, const char *func, const char *fmt, ...) LURK_PRINTF(4, 5);
+
+#define lurk_error(...)	      lurk_log_msg(LURK_LOG_ERROR, __func__, __VA_ARGS__)
+#define lurk_warn(...)	      lurk_log_msg(LURK_LOG_WARN, __func__, __VA_ARGS__)
+#define lurk_info(...)	      lurk_log_msg(LURK_LOG_INFO, __func__, __VA_ARGS__)
+#define lurk_error_r(r, ...)  lurk_log_msg_r(LURK_LOG_ERROR, (r), __func__, __VA_ARGS__)
+#define lurk_warn_r(r, ...)   lurk_log_msg_r(LURK_LOG_WARN, (r), __func__, __VA_ARGS__)
+#define lurk_debug(cat, ...)                                                    \
+	do {                                                                    \
+		if (lurk_log_debug_enabled(cat))                                \
+			lurk_log_msg(LURK_LOG_DEBUG, __func__, __VA_ARGS__);    \
+	} while (0)
+
+#endif

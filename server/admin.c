@@ -1,0 +1,136 @@
+/*
+ * lurk-admin: the operator's tool. For now: Noise key generation and
+ * reading a public key back from a private key file.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyfile.h"
+#include "mem.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: lurk-admin genkey [-f] FILE   write a new Noise private key to FILE (mode 0600)\n"
+	      "                                     and print its public key in base64\n"
+	      "       lurk-admin pubkey FILE        print the public key of a private key file\n"
+	      "       lurk-admin fingerprint KEY    print the log fingerprint of a base64 public key\n",
+		f);
+}
+
+static int
+cmd_genkey(int argc, char **argv)
+{
+	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN];
+	char b64[LURK_KEY_B64_LEN + 1];
+	const char *why = NULL, *path = NULL;
+	int overwrite = 0, ret = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0)
+			overwrite = 1;
+		else if (path == NULL && argv[i][0] != '-')
+			path = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (lurk_key_generate(sk, pk) != 0) {
+		fprintf(stderr, "lurk-admin: key generation failed\n");
+		goto out;
+	}
+	if (lurk_keyfile_write(path, sk, overwrite, &why) != 0) {
+		fprintf(stderr, "lurk-admin: %s: %s\n", path, why != NULL ? why : "write failed");
+		goto out;
+	}
+	lurk_key_b64_encode(pk, b64);
+	printf("%s\n", b64);
+	ret = 0;
+out:
+	lurk_wipe(sk, sizeof(sk));
+	return ret;
+}
+
+static int
+cmd_pubkey(int argc, char **argv)
+{
+	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN];
+	char b64[LURK_KEY_B64_LEN + 1];
+	const char *why = NULL;
+	int ret = 1;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (lurk_keyfile_read(argv[1], sk, &why) != 0) {
+		fprintf(stderr, "lurk-admin: %s: %s\n", argv[1], why != NULL ? why : "unreadable");
+		goto out;
+	}
+	if (lurk_key_public(sk, pk) != 0) {
+		fprintf(stderr, "lurk-admin: %s: degenerate private key\n", argv[1]);
+		goto out;
+	}
+	lurk_key_b64_encode(pk, b64);
+	printf("%s\n", b64);
+	ret = 0;
+out:
+	lurk_wipe(sk, sizeof(sk));
+	return ret;
+}
+
+static int
+cmd_fingerprint(int argc, char **argv)
+{
+	uint8_t pk[LURK_KEY_LEN];
+	char fp[LURK_KEY_FINGERPRINT_LEN + 1];
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (lurk_key_b64_decode(argv[1], pk) != 0) {
+		fprintf(stderr, "lurk-admin: not a base64 public key (44 characters)\n");
+		return 1;
+	}
+	lurk_key_fingerprint(pk, fp);
+	printf("%s\n", fp);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "genkey", cmd_genkey },
+	{ "pubkey", cmd_pubkey },
+	{ "fingerprint", cmd_fingerprint },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (lurk_mem_init() != 0) {
+		fprintf(stderr, "lurk-admin: libsodium initialisation failed\n");
+		return 1;
+	}
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "lurk-admin: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
