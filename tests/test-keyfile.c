@@ -1,15 +1,167 @@
+/* Noise key files: strict format, private permissions, base64 round trip. */
 #include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "err.h"
+#include "keyfile.h"
+#include "mem.h"
 #include "tap.h"
+
+static char dir[] = "/tmp/lurk-test-keyfile-XXXXXX";
+
 static void
-test_placeholder(void)
+path_of(char *out, size_t n, const char *name)
 {
-	assert_true(1);
+	snprintf(out, n, "%s/%s", dir, name);
 }
+
+static void
+write_text(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_num_eq(write(fd, text, strlen(text)), (long long)strlen(text));
+	assert_num_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+test_b64(void)
+{
+	uint8_t k[LURK_KEY_LEN], back[LURK_KEY_LEN];
+	char b64[LURK_KEY_B64_LEN + 1];
+
+	for (int i = 0; i < LURK_KEY_LEN; i++)
+		k[i] = (uint8_t)(i * 7 + 1);
+	lurk_key_b64_encode(k, b64);
+	assert_num_eq(strlen(b64), LURK_KEY_B64_LEN);
+	assert_ok(lurk_key_b64_decode(b64, back));
+	assert_mem_eq(k, back, LURK_KEY_LEN);
+	/* Surrounding space is fine; anything else is not. */
+	char padded[64];
+	snprintf(padded, sizeof(padded), "  %s\n", b64);
+	assert_ok(lurk_key_b64_decode(padded, back));
+	b64[10] = '*';
+	assert_err(lurk_key_b64_decode(b64, back), LURK_ERR_BAD_FORMAT);
+	for (int i = 0; i < LURK_KEY_LEN; i++)
+		assert_num_eq(back[i], 0); /* zeroed on failure */
+	assert_err(lurk_key_b64_decode("AAAA", back), LURK_ERR_BAD_FORMAT);
+	/* 45 characters: too long. */
+	assert_err(lurk_key_b64_decode("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A", back),
+		LURK_ERR_BAD_FORMAT);
+	assert_err(lurk_key_b64_decode(NULL, back), LURK_ERR_INVALID_ARG);
+}
+
+static void
+test_write_read(void)
+{
+	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN], sk2[LURK_KEY_LEN], pk2[LURK_KEY_LEN];
+	char path[512];
+	const char *why = NULL;
+	struct stat st;
+
+	path_of(path, sizeof(path), "k1");
+	assert_ok(lurk_key_generate(sk, pk));
+	assert_ok(lurk_keyfile_write(path, sk, 0, &why));
+	assert_num_eq(stat(path, &st), 0);
+	assert_num_eq(st.st_mode & 0777, 0600);
+	assert_ok(lurk_keyfile_read(path, sk2, &why));
+	assert_mem_eq(sk, sk2, LURK_KEY_LEN);
+	assert_ok(lurk_key_public(sk2, pk2));
+	assert_mem_eq(pk, pk2, LURK_KEY_LEN);
+	/* No silent overwrite. */
+	assert_err(lurk_keyfile_write(path, sk, 0, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "exists");
+	assert_ok(lurk_keyfile_write(path, sk, 1, &why));
+	lurk_wipe(sk, sizeof(sk));
+	lurk_wipe(sk2, sizeof(sk2));
+}
+
+static void
+test_read_refusals(void)
+{
+	uint8_t sk[LURK_KEY_LEN];
+	char path[512], big[5000];
+	const char *why = NULL;
+	const char *good = "# comment\n\nAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n";
+
+	path_of(path, sizeof(path), "k2");
+	write_text(path, good, 0600);
+	assert_ok(lurk_keyfile_read(path, sk, &why));
+	assert_num_eq(sk[0], 1);
+	assert_num_eq(sk[31], 32);
+
+	write_text(path, good, 0644);
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "group or others");
+	assert_num_eq(sk[0], 0);
+
+	write_text(path, "", 0600);
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "no key");
+
+	write_text(path, "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"
+			 "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n",
+		0600);
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "more than one");
+
+	write_text(path, "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA= trailing\n", 0600);
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+
+	memset(big, '#', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	write_text(path, big, 0600);
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "too large");
+
+	path_of(path, sizeof(path), "missing");
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "no such file");
+
+	/* A directory, and a symlink (O_NOFOLLOW), are not key files. */
+	assert_err(lurk_keyfile_read(dir, sk, &why), LURK_ERR_KEY_FILE);
+	char link[512], target[512];
+	path_of(target, sizeof(target), "k2");
+	path_of(link, sizeof(link), "link");
+	assert_num_eq(symlink(target, link), 0);
+	assert_err(lurk_keyfile_read(link, sk, &why), LURK_ERR_KEY_FILE);
+}
+
+static void
+test_fingerprint(void)
+{
+	uint8_t pk[LURK_KEY_LEN] = { 9 };
+	char a[LURK_KEY_FINGERPRINT_LEN + 1], b[LURK_KEY_FINGERPRINT_LEN + 1];
+
+	lurk_key_fingerprint(pk, a);
+	assert_num_eq(strlen(a), LURK_KEY_FINGERPRINT_LEN);
+	pk[31] ^= 1;
+	lurk_key_fingerprint(pk, b);
+	assert_true(strcmp(a, b) != 0);
+}
+
 int
 main(int argc, char **argv)
 {
-	lurk_test(test_placeholder, "/keyfile/placeholder");
-	return lurk_test_run(argc, argv);
+	int r;
+
+	if (lurk_mem_init() != 0 || mkdtemp(dir) == NULL)
+		return 99;
+	lurk_test(test_b64, "/keyfile/b64");
+	lurk_test(test_write_read, "/keyfile/write-read");
+	lurk_test(test_read_refusals, "/keyfile/read-refusals");
+	lurk_test(test_fingerprint, "/keyfile/fingerprint");
+	r = lurk_test_run(argc, argv);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		r = 99;
+	return r;
 }
