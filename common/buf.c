@@ -476,7 +476,7 @@ lurk_buf_put_u8(struct lurk_buf *b, uint8_t v)
 int
 lurk_buf_put_u16(struct lurk_buf *b, uint16_t v)
 {
-	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
 
 	return lurk_buf_put_bytes(b, x, sizeof(x));
 }
@@ -484,7 +484,7 @@ lurk_buf_put_u16(struct lurk_buf *b, uint16_t v)
 int
 lurk_buf_put_u32(struct lurk_buf *b, uint32_t v)
 {
-	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
 
 	return lurk_buf_put_bytes(b, x, sizeof(x));
 }

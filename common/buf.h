@@ -26,11 +26,11 @@
 #define LURK_BUF_SIZE_MAX (16u * 1024 * 1024)
 
 struct lurk_buf {
-	uint8_t *d;	   /* owned storage; NULL for views */
+	uint8_t *d;        /* owned storage; NULL for views */
 	const uint8_t *cd; /* storage for reads (== d unless a view) */
-	size_t off;	   /* read cursor */
-	size_t size;	   /* end of written data */
-	size_t alloc;	   /* bytes allocated at d */
+	size_t off;        /* read cursor */
+	size_t size;       /* end of written data */
+	size_t alloc;      /* bytes allocated at d */
 	size_t max_size;   /* cap on alloc */
 	unsigned readonly : 1;
 	unsigned heap : 1; /* the struct itself came from lurk_buf_new/from */
@@ -77,10 +77,10 @@ int lurk_buf_get_direct(struct lurk_buf *b, const uint8_t **p, size_t n) LURK_MU
  * LURK_ERR_TOO_LARGE if the prefix is over max, LURK_ERR_INCOMPLETE if the
  * bytes are not all there.
  */
-int lurk_buf_get_string_direct(struct lurk_buf *b, const uint8_t **p, size_t *n, size_t max)
-	LURK_MUST_CHECK;
-int lurk_buf_get_string16_direct(struct lurk_buf *b, const uint8_t **p, size_t *n, size_t max)
-	LURK_MUST_CHECK;
+int lurk_buf_get_string_direct(
+	struct lurk_buf *b, const uint8_t **p, size_t *n, size_t max) LURK_MUST_CHECK;
+int lurk_buf_get_string16_direct(
+	struct lurk_buf *b, const uint8_t **p, size_t *n, size_t max) LURK_MUST_CHECK;
 /* u16-prefixed text into a new NUL-terminated string; refuses embedded NULs. */
 int lurk_buf_get_cstring16(struct lurk_buf *b, char **s, size_t max) LURK_MUST_CHECK;
 /* u32-prefixed sub-message as a read-only view `child` into b's storage. */

@@ -22,8 +22,8 @@ set_why(const char **why, const char *s)
 void
 lurk_key_b64_encode(const uint8_t key[LURK_KEY_LEN], char out[LURK_KEY_B64_LEN + 1])
 {
-	sodium_bin2base64(out, LURK_KEY_B64_LEN + 1, key, LURK_KEY_LEN,
-		sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(
+		out, LURK_KEY_B64_LEN + 1, key, LURK_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
 }
 
 static int
@@ -88,8 +88,8 @@ lurk_key_generate(uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN])
 }
 
 int
-lurk_keyfile_write(const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite,
-	const char **why)
+lurk_keyfile_write(
+	const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite, const char **why)
 {
 	char line[LURK_KEY_B64_LEN + 2];
 	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;

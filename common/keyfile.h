@@ -15,9 +15,9 @@
 #include "compiler.h"
 #include "limits.h"
 
-#define LURK_KEY_B64_LEN	 44 /* base64 of 32 bytes, with padding */
+#define LURK_KEY_B64_LEN         44 /* base64 of 32 bytes, with padding */
 #define LURK_KEY_FINGERPRINT_LEN 16 /* hex characters */
-#define LURK_KEYFILE_MAX	 4096
+#define LURK_KEYFILE_MAX         4096
 
 void lurk_key_b64_encode(const uint8_t key[LURK_KEY_LEN], char out[LURK_KEY_B64_LEN + 1]);
 /* Exactly 44 base64 characters (surrounding spaces ignored); key zeroed on failure. */
@@ -36,10 +36,9 @@ int lurk_key_generate(uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN]) LURK_M
 int lurk_keyfile_write(const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite,
 	const char **why) LURK_MUST_CHECK;
 /* Reads a private key file, checking type and permissions; sk zeroed on failure. */
-int lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
-	LURK_MUST_CHECK;
+int lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why) LURK_MUST_CHECK;
 /* Parses key file text (the same rules as the file); sk zeroed on failure. */
-int lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const char **why)
-	LURK_MUST_CHECK;
+int lurk_keyfile_parse(
+	const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const char **why) LURK_MUST_CHECK;
 
 #endif

@@ -7,14 +7,14 @@
 
 /* Noise (rev 34) with X25519, ChaChaPoly and BLAKE2b. */
 enum {
-	LURK_KEY_LEN = 32,	   /* X25519 public or private key */
-	LURK_HASH_LEN = 64,	   /* BLAKE2b-512 */
+	LURK_KEY_LEN = 32,         /* X25519 public or private key */
+	LURK_HASH_LEN = 64,        /* BLAKE2b-512 */
 	LURK_HASH_BLOCK_LEN = 128, /* BLAKE2b block, for HMAC */
 	LURK_AEAD_KEY_LEN = 32,
 	LURK_AEAD_TAG_LEN = 16,
-	LURK_NOISE_MAX_MSG = 65535,				 /* Noise §3 */
-	LURK_NOISE_MAX_PLAINTEXT = 65535 - 16,			 /* one transport message */
-	LURK_FRAME_HDR_LEN = 2,					 /* u16 big-endian length */
+	LURK_NOISE_MAX_MSG = 65535,            /* Noise §3 */
+	LURK_NOISE_MAX_PLAINTEXT = 65535 - 16, /* one transport message */
+	LURK_FRAME_HDR_LEN = 2,                /* u16 big-endian length */
 };
 
 /* msg1 payload: u8 version, u8 flags, u16 reserved, TAI64N (12 bytes). */
@@ -27,24 +27,24 @@ enum {
 };
 
 /* Replay defence and session limits (defaults; the server may configure them). */
-#define LURK_REPLAY_WINDOW_S	    60u
-#define LURK_REPLAY_CACHE_DEFAULT   65536u
-#define LURK_SESSION_MAX_AGE_S	    (30u * 60u)
-#define LURK_SESSION_MAX_MESSAGES   (1ull << 32)
+#define LURK_REPLAY_WINDOW_S      60u
+#define LURK_REPLAY_CACHE_DEFAULT 65536u
+#define LURK_SESSION_MAX_AGE_S    (30u * 60u)
+#define LURK_SESSION_MAX_MESSAGES (1ull << 32)
 
 /* Wire protocol. */
-#define LURK_WIRE_VERSION	    1u
-#define LURK_WIRE_MAX_MSG	    (1024u * 1024u) /* a reassembled message */
-#define LURK_WIRE_MAX_KEY_ID	    64u
-#define LURK_WIRE_MAX_LABEL	    255u
-#define LURK_WIRE_MAX_DATA	    (64u * 1024u) /* data to sign */
-#define LURK_WIRE_MAX_CIPHERTEXT    1024u	  /* RSA up to 8192 bits */
-#define LURK_WIRE_MAX_SIGNATURE	    1024u
-#define LURK_WIRE_MAX_PUBKEY	    4096u	  /* DER SubjectPublicKeyInfo */
-#define LURK_WIRE_MAX_CERT	    (32u * 1024u) /* one DER certificate */
-#define LURK_WIRE_MAX_CHAIN	    16u		  /* certificates per key */
-#define LURK_WIRE_MAX_KEYS	    256u	  /* keys in one list response */
-#define LURK_WIRE_MAX_MECHS	    64u		  /* mechanisms per key */
-#define LURK_WIRE_MAX_REASON	    255u	  /* text in an error response */
+#define LURK_WIRE_VERSION        1u
+#define LURK_WIRE_MAX_MSG        (1024u * 1024u) /* a reassembled message */
+#define LURK_WIRE_MAX_KEY_ID     64u
+#define LURK_WIRE_MAX_LABEL      255u
+#define LURK_WIRE_MAX_DATA       (64u * 1024u) /* data to sign */
+#define LURK_WIRE_MAX_CIPHERTEXT 1024u         /* RSA up to 8192 bits */
+#define LURK_WIRE_MAX_SIGNATURE  1024u
+#define LURK_WIRE_MAX_PUBKEY     4096u         /* DER SubjectPublicKeyInfo */
+#define LURK_WIRE_MAX_CERT       (32u * 1024u) /* one DER certificate */
+#define LURK_WIRE_MAX_CHAIN      16u           /* certificates per key */
+#define LURK_WIRE_MAX_KEYS       256u          /* keys in one list response */
+#define LURK_WIRE_MAX_MECHS      64u           /* mechanisms per key */
+#define LURK_WIRE_MAX_REASON     255u          /* text in an error response */
 
 #endif

@@ -22,14 +22,14 @@ static const struct {
 	const char *name;
 	unsigned cat;
 } debug_names[] = {
-	{ "chan", LURK_DBG_CHAN },
-	{ "wire", LURK_DBG_WIRE },
-	{ "conf", LURK_DBG_CONF },
-	{ "server", LURK_DBG_SERVER },
-	{ "module", LURK_DBG_MODULE },
-	{ "policy", LURK_DBG_POLICY },
-	{ "keys", LURK_DBG_KEYS },
-	{ "all", LURK_DBG_ALL },
+	{"chan", LURK_DBG_CHAN},
+	{"wire", LURK_DBG_WIRE},
+	{"conf", LURK_DBG_CONF},
+	{"server", LURK_DBG_SERVER},
+	{"module", LURK_DBG_MODULE},
+	{"policy", LURK_DBG_POLICY},
+	{"keys", LURK_DBG_KEYS},
+	{"all", LURK_DBG_ALL},
 };
 
 void

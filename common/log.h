@@ -54,15 +54,15 @@ void lurk_log_vmsg(int level, const char *func, const char *fmt, va_list ap) LUR
 /* Same, with ": <lurk_err_str(r)>" appended. */
 void lurk_log_msg_r(int level, int r, const char *func, const char *fmt, ...) LURK_PRINTF(4, 5);
 
-#define lurk_error(...)	      lurk_log_msg(LURK_LOG_ERROR, __func__, __VA_ARGS__)
-#define lurk_warn(...)	      lurk_log_msg(LURK_LOG_WARN, __func__, __VA_ARGS__)
-#define lurk_info(...)	      lurk_log_msg(LURK_LOG_INFO, __func__, __VA_ARGS__)
-#define lurk_error_r(r, ...)  lurk_log_msg_r(LURK_LOG_ERROR, (r), __func__, __VA_ARGS__)
-#define lurk_warn_r(r, ...)   lurk_log_msg_r(LURK_LOG_WARN, (r), __func__, __VA_ARGS__)
-#define lurk_debug(cat, ...)                                                    \
-	do {                                                                    \
-		if (lurk_log_debug_enabled(cat))                                \
-			lurk_log_msg(LURK_LOG_DEBUG, __func__, __VA_ARGS__);    \
+#define lurk_error(...)      lurk_log_msg(LURK_LOG_ERROR, __func__, __VA_ARGS__)
+#define lurk_warn(...)       lurk_log_msg(LURK_LOG_WARN, __func__, __VA_ARGS__)
+#define lurk_info(...)       lurk_log_msg(LURK_LOG_INFO, __func__, __VA_ARGS__)
+#define lurk_error_r(r, ...) lurk_log_msg_r(LURK_LOG_ERROR, (r), __func__, __VA_ARGS__)
+#define lurk_warn_r(r, ...)  lurk_log_msg_r(LURK_LOG_WARN, (r), __func__, __VA_ARGS__)
+#define lurk_debug(cat, ...)                                                                       \
+	do {                                                                                       \
+		if (lurk_log_debug_enabled(cat))                                                   \
+			lurk_log_msg(LURK_LOG_DEBUG, __func__, __VA_ARGS__);                       \
 	} while (0)
 
 #endif

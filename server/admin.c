@@ -15,10 +15,12 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: lurk-admin genkey [-f] FILE   write a new Noise private key to FILE (mode 0600)\n"
+	fputs("usage: lurk-admin genkey [-f] FILE   write a new Noise private key to FILE (mode "
+	      "0600)\n"
 	      "                                     and print its public key in base64\n"
 	      "       lurk-admin pubkey FILE        print the public key of a private key file\n"
-	      "       lurk-admin fingerprint KEY    print the log fingerprint of a base64 public key\n",
+	      "       lurk-admin fingerprint KEY    print the log fingerprint of a base64 public "
+	      "key\n",
 		f);
 }
 
@@ -111,9 +113,9 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{ "genkey", cmd_genkey },
-	{ "pubkey", cmd_pubkey },
-	{ "fingerprint", cmd_fingerprint },
+	{"genkey", cmd_genkey},
+	{"pubkey", cmd_pubkey},
+	{"fingerprint", cmd_fingerprint},
 };
 
 int

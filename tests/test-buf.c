@@ -1,4 +1,5 @@
-/* The bounded buffer: every getter against ok, exact, truncated, giant, over-cap and trailing input. */
+/* The bounded buffer: every getter against ok, exact, truncated, giant, over-cap and trailing
+ * input. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -24,8 +25,8 @@ test_put_get_ints(void)
 	assert_ok(lurk_buf_put_u64(b, 0x0102030405060708ull));
 	assert_num_eq(lurk_buf_len(b), 15);
 	/* Big-endian on the wire. */
-	assert_mem_eq(lurk_buf_ptr(b), "\xab\x12\x34\xde\xad\xbe\xef\x01\x02\x03\x04\x05\x06\x07\x08",
-		15);
+	assert_mem_eq(lurk_buf_ptr(b),
+		"\xab\x12\x34\xde\xad\xbe\xef\x01\x02\x03\x04\x05\x06\x07\x08", 15);
 	assert_ok(lurk_buf_get_u8(b, &u8));
 	assert_ok(lurk_buf_get_u16(b, &u16));
 	assert_ok(lurk_buf_get_u32(b, &u32));
@@ -42,7 +43,7 @@ test_put_get_ints(void)
 static void
 test_ints_truncated(void)
 {
-	static const uint8_t data[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	struct lurk_buf v;
 	uint8_t u8 = 9;
 	uint16_t u16 = 9;
@@ -72,7 +73,7 @@ test_ints_truncated(void)
 static void
 test_bytes(void)
 {
-	static const uint8_t data[5] = { 'h', 'e', 'l', 'l', 'o' };
+	static const uint8_t data[5] = {'h', 'e', 'l', 'l', 'o'};
 	struct lurk_buf v;
 	uint8_t out[6];
 	const uint8_t *p;
@@ -95,11 +96,11 @@ test_bytes(void)
 static void
 test_string32(void)
 {
-	static const uint8_t ok[] = { 0, 0, 0, 3, 'a', 'b', 'c' };
-	static const uint8_t trunc[] = { 0, 0, 0, 3, 'a', 'b' };
-	static const uint8_t giant[] = { 0xff, 0xff, 0xff, 0xff, 'a' };
-	static const uint8_t trailing[] = { 0, 0, 0, 1, 'a', 'X' };
-	static const uint8_t short_prefix[] = { 0, 0, 0 };
+	static const uint8_t ok[] = {0, 0, 0, 3, 'a', 'b', 'c'};
+	static const uint8_t trunc[] = {0, 0, 0, 3, 'a', 'b'};
+	static const uint8_t giant[] = {0xff, 0xff, 0xff, 0xff, 'a'};
+	static const uint8_t trailing[] = {0, 0, 0, 1, 'a', 'X'};
+	static const uint8_t short_prefix[] = {0, 0, 0};
 	struct lurk_buf v;
 	const uint8_t *p;
 	size_t n;
@@ -136,10 +137,10 @@ test_string32(void)
 static void
 test_string16_and_cstring(void)
 {
-	static const uint8_t ok[] = { 0, 2, 'h', 'i' };
-	static const uint8_t nul[] = { 0, 3, 'h', 0, 'i' };
-	static const uint8_t giant[] = { 0xff, 0xff, 'x' };
-	static const uint8_t trunc[] = { 0, 2, 'h' };
+	static const uint8_t ok[] = {0, 2, 'h', 'i'};
+	static const uint8_t nul[] = {0, 3, 'h', 0, 'i'};
+	static const uint8_t giant[] = {0xff, 0xff, 'x'};
+	static const uint8_t trunc[] = {0, 2, 'h'};
 	struct lurk_buf v;
 	const uint8_t *p;
 	size_t n;
@@ -168,7 +169,7 @@ test_string16_and_cstring(void)
 static void
 test_sub(void)
 {
-	static const uint8_t data[] = { 0, 0, 0, 2, 0x12, 0x34, 0x99 };
+	static const uint8_t data[] = {0, 0, 0, 2, 0x12, 0x34, 0x99};
 	struct lurk_buf v, child;
 	uint16_t x;
 	uint8_t y;
@@ -280,7 +281,7 @@ test_secret_wiped(void)
 static void
 test_readonly_view(void)
 {
-	static const uint8_t data[2] = { 1, 2 };
+	static const uint8_t data[2] = {1, 2};
 	struct lurk_buf *v = lurk_buf_from(data, sizeof(data));
 	uint8_t *p;
 

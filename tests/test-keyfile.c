@@ -106,8 +106,9 @@ test_read_refusals(void)
 	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
 	assert_str_contains(why, "no key");
 
-	write_text(path, "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"
-			 "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n",
+	write_text(path,
+		"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"
+		"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n",
 		0600);
 	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
 	assert_str_contains(why, "more than one");
@@ -137,7 +138,7 @@ test_read_refusals(void)
 static void
 test_fingerprint(void)
 {
-	uint8_t pk[LURK_KEY_LEN] = { 9 };
+	uint8_t pk[LURK_KEY_LEN] = {9};
 	char a[LURK_KEY_FINGERPRINT_LEN + 1], b[LURK_KEY_FINGERPRINT_LEN + 1];
 
 	lurk_key_fingerprint(pk, a);

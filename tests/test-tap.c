@@ -59,7 +59,7 @@ expect_failure_reported(lurk_test_fn fn, const char *name)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		char *argv[] = { (char *)"child", (char *)name, NULL };
+		char *argv[] = {(char *)"child", (char *)name, NULL};
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		lurk_test(fn, name);

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian 12 packages lurk needs to build and test, when missing.
+# Runs apt-get as root (directly, or through sudo when available).
+set -e
+
+PACKAGES="build-essential autoconf automake libtool pkg-config
+libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev
+gnutls-bin p11-kit softhsm2 clang-format"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: not root and no sudo; run as root: apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The test command: installs what is missing, builds lurk with warnings as
+# errors, and runs the whole test suite; then the same under AddressSanitizer
+# and UndefinedBehaviorSanitizer, and `make distcheck`.
+set -e
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+sh scripts/deps.sh
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+
+run_build() {
+	dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -j"$jobs" && make -j"$jobs" check) || {
+		echo "test: failures in $dir (configure $*); logs:" >&2
+		find "$dir" -name 'test-suite.log' -exec cat {} \; >&2
+		return 1
+	}
+}
+
+echo "== build and make check (strict)"
+run_build _build/strict --enable-strict
+echo "== make check under AddressSanitizer + UndefinedBehaviorSanitizer"
+run_build _build/asan --enable-strict --enable-asan
+echo "== make distcheck"
+(cd _build/strict && make -j"$jobs" distcheck >distcheck.log 2>&1) || {
+	tail -50 _build/strict/distcheck.log >&2
+	exit 1
+}
+echo "== format check"
+(cd _build/strict && make format-check)
+echo "test: all passed"
