@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT (1024 * 1024)
+#define FUZZ_MAX_INPUT (1024 * 1024)
 
 static int
 cmp_str(const void *a, const void *b)
@@ -34,11 +34,11 @@ run_file(const char *path, int n)
 		printf("not ok %d %s # cannot open\n", n, path);
 		return 1;
 	}
-	if ((data = malloc(MAX_INPUT)) == NULL) {
+	if ((data = malloc(FUZZ_MAX_INPUT)) == NULL) {
 		fclose(f);
 		return 1;
 	}
-	len = fread(data, 1, MAX_INPUT, f);
+	len = fread(data, 1, FUZZ_MAX_INPUT, f);
 	fclose(f);
 	/* An exact-size copy lets AddressSanitizer see any over-read. */
 	uint8_t *exact = malloc(len ? len : 1);
