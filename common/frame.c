@@ -1,0 +1,137 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "err.h"
+#include "frame.h"
+
+int
+lurk_frame_header(uint8_t hdr[LURK_FRAME_HDR_LEN], size_t len)
+{
+	if (len == 0)
+		return LURK_ERR_INVALID_ARG;
+	if (len > LURK_NOISE_MAX_MSG)
+		return LURK_ERR_TOO_LARGE;
+	hdr[0] = (uint8_t)(len >> 8);
+	hdr[1] = (uint8_t)len;
+	return 0;
+}
+
+int
+lurk_frame_reader_init(struct lurk_frame_reader *fr, size_t max)
+{
+	memset(fr, 0, sizeof(*fr));
+	if (max == 0 || max > LURK_NOISE_MAX_MSG) {
+		fr->failed = 1;
+		return LURK_ERR_INVALID_ARG;
+	}
+	fr->max = max;
+	return 0;
+}
+
+int
+lurk_frame_reader_set_max(struct lurk_frame_reader *fr, size_t max)
+{
+	if (max == 0 || max > LURK_NOISE_MAX_MSG)
+		return LURK_ERR_INVALID_ARG;
+	fr->max = max;
+	return 0;
+}
+
+static void
+release_body(struct lurk_frame_reader *fr)
+{
+	if (fr->body != NULL) {
+		sodium_memzero(fr->body, fr->need);
+		free(fr->body);
+	}
+	fr->body = NULL;
+	fr->need = 0;
+	fr->have = 0;
+	fr->hdr_have = 0;
+	fr->ready = 0;
+}
+
+void
+lurk_frame_reader_clear(struct lurk_frame_reader *fr)
+{
+	release_body(fr);
+	sodium_memzero(fr, sizeof(*fr));
+	fr->failed = 1;
+}
+
+int
+lurk_frame_reader_feed(struct lurk_frame_reader *fr, const uint8_t *data, size_t len, size_t *used)
+{
+	size_t off = 0, n;
+	int r = 0;
+
+	*used = 0;
+	if (fr->failed)
+		return LURK_ERR_STATE;
+	if (fr->ready)
+		release_body(fr);
+
+	while (fr->hdr_have < LURK_FRAME_HDR_LEN && off < len)
+		fr->hdr[fr->hdr_have++] = data[off++];
+	if (fr->hdr_have < LURK_FRAME_HDR_LEN)
+		goto out;
+
+	if (fr->body == NULL) {
+		fr->need = (size_t)fr->hdr[0] << 8 | fr->hdr[1];
+		/* The cap is checked before anything is allocated (STYLE.md B4). */
+		if (fr->need == 0) {
+			r = LURK_ERR_BAD_FORMAT;
+			goto out;
+		}
+		if (fr->need > fr->max) {
+			r = LURK_ERR_TOO_LARGE;
+			goto out;
+		}
+		if ((fr->body = malloc(fr->need)) == NULL) {
+			r = LURK_ERR_ALLOC;
+			goto out;
+		}
+		fr->have = 0;
+	}
+
+	n = fr->need - fr->have;
+	if (n > len - off)
+		n = len - off;
+	if (n > 0)
+		memcpy(fr->body + fr->have, data + off, n);
+	fr->have += n;
+	off += n;
+	if (fr->have == fr->need) {
+		fr->ready = 1;
+		r = 1;
+	}
+out:
+	*used = off;
+	if (r < 0) {
+		release_body(fr);
+		fr->failed = 1;
+	}
+	return r;
+}
+
+int
+lurk_frame_reader_frame(const struct lurk_frame_reader *fr, const uint8_t **frame, size_t *len)
+{
+	*frame = NULL;
+	*len = 0;
+	if (fr->failed || !fr->ready)
+		return LURK_ERR_STATE;
+	*frame = fr->body;
+	*len = fr->need;
+	return 0;
+}
+
+int
+lurk_frame_reader_partial(const struct lurk_frame_reader *fr)
+{
+	return !fr->ready && fr->hdr_have > 0;
+}
