@@ -311,6 +311,7 @@ test_corrupt_refused(void)
 	assert_err(lurk_buf_get_u8(&b, &v), LURK_ERR_INTERNAL);
 	assert_num_eq(lurk_buf_len(&b), 0);
 	b.off = 0;
+	lurk_buf_clear(&b);
 	assert_err(lurk_buf_get_u8(NULL, &v), LURK_ERR_INVALID_ARG);
 	assert_err(lurk_buf_init(&b, LURK_BUF_SIZE_MAX + 1), LURK_ERR_INVALID_ARG);
 	assert_ok(lurk_buf_init(&b, 16));
