@@ -46,5 +46,9 @@ enum {
 #define LURK_WIRE_MAX_KEYS       256u          /* keys in one list response */
 #define LURK_WIRE_MAX_MECHS      64u           /* mechanisms per key */
 #define LURK_WIRE_MAX_REASON     255u          /* text in an error response */
+#define LURK_WIRE_MAX_CONTEXT    255u          /* EdDSA context (RFC 8032) */
+#define LURK_WIRE_HDR_LEN        6u            /* u8 version, u8 type, u32 id */
+#define LURK_WIRE_FRAG_HDR_LEN   1u            /* u8 flags before each chunk */
+#define LURK_WIRE_FRAG_MAX_CHUNK (LURK_NOISE_MAX_PLAINTEXT - LURK_WIRE_FRAG_HDR_LEN)
 
 #endif
