@@ -134,8 +134,9 @@ struct lurk_wire_hdr {
 
 /*
  * Reads and checks the header: LURK_ERR_BAD_VERSION, LURK_ERR_UNKNOWN_OP for
- * a type not in enum lurk_wire_type, LURK_ERR_INCOMPLETE. To answer a
- * refused request with an error response, take its id from
+ * a type not in enum lurk_wire_type, LURK_ERR_INCOMPLETE. Any known type
+ * passes: the caller refuses those it does not expect (a server, responses).
+ * To answer a refused request with an error response, take its id from
  * lurk_wire_header_peek().
  */
 int lurk_wire_header_parse(struct lurk_buf *in, struct lurk_wire_hdr *h) LURK_MUST_CHECK;
@@ -161,7 +162,7 @@ struct lurk_wire_param {
 	} u;
 };
 
-/* One key of the list response. Parsed copies are owned by the response. */
+/* List response: a certificate, a key. Parsed copies are owned by the response. */
 struct lurk_wire_cert {
 	uint8_t *der;
 	size_t der_len; /* 1..LURK_WIRE_MAX_CERT */
