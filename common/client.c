@@ -1,0 +1,397 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "client.h"
+#include "err.h"
+#include "frame.h"
+#include "log.h"
+#include "mem.h"
+#include "wire.h"
+
+struct lurk_client {
+	int fd;
+	pid_t pid;
+	int dead;
+	int io_timeout_ms;
+	uint32_t next_id;
+	struct lurk_chan *chan;
+	struct lurk_frame_reader frames;
+	struct lurk_wire_reasm reasm;
+	struct lurk_buf out;
+	char session[17];
+	uint8_t ct[LURK_NOISE_MAX_MSG];
+	uint8_t in[16384];
+	size_t in_off, in_len;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+lurk_client_parse_address(
+	const char *a, int *is_unix, char *host, size_t host_len, char *port, size_t port_len)
+{
+	const char *h, *h_end, *p;
+
+	if (strncmp(a, "unix:", 5) == 0) {
+		if (a[5] != '/' || strlen(a + 5) >= host_len ||
+			strlen(a + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return LURK_ERR_CONFIG;
+		*is_unix = 1;
+		memcpy(host, a + 5, strlen(a + 5) + 1);
+		if (port_len > 0)
+			port[0] = '\0';
+		return 0;
+	}
+	if (strncmp(a, "tcp:", 4) != 0)
+		return LURK_ERR_CONFIG;
+	h = a + 4;
+	if (*h == '[') {
+		h++;
+		if ((h_end = strchr(h, ']')) == NULL || h_end[1] != ':')
+			return LURK_ERR_CONFIG;
+		p = h_end + 2;
+	} else {
+		if ((h_end = strrchr(h, ':')) == NULL)
+			return LURK_ERR_CONFIG;
+		p = h_end + 1;
+	}
+	if (h_end == h || (size_t)(h_end - h) >= host_len || *p == '\0' || strlen(p) >= port_len)
+		return LURK_ERR_CONFIG;
+	*is_unix = 0;
+	memcpy(host, h, (size_t)(h_end - h));
+	host[h_end - h] = '\0';
+	memcpy(port, p, strlen(p) + 1);
+	return 0;
+}
+
+/* Waits for fd to be ready for `events` until the deadline. */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int n;
+
+		if (left <= 0)
+			return LURK_ERR_TIMEOUT;
+		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return LURK_ERR_IO;
+		if (n > 0)
+			return 0;
+	}
+}
+
+static int
+open_socket(const char *address, int64_t deadline, int *out)
+{
+	char host[256], port[16];
+	struct addrinfo hints, *ai = NULL, *p;
+	int is_unix = 0, fd = -1, r = LURK_ERR_IO, one = 1;
+
+	*out = -1;
+	if ((r = lurk_client_parse_address(
+		     address, &is_unix, host, sizeof(host), port, sizeof(port))) != 0)
+		return r;
+	if (is_unix) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		memcpy(sa.sun_path, host, strlen(host) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return LURK_ERR_IO;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS &&
+			errno != EAGAIN) {
+			close(fd);
+			return LURK_ERR_IO;
+		}
+		*out = fd;
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return LURK_ERR_CONFIG;
+	r = LURK_ERR_IO;
+	for (p = ai; p != NULL; p = p->ai_next) {
+		int err = 0;
+		socklen_t elen = sizeof(err);
+
+		fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, p->ai_addr, p->ai_addrlen) != 0) {
+			if (errno != EINPROGRESS || (r = wait_fd(fd, POLLOUT, deadline)) != 0 ||
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
+				err != 0) {
+				if (r == 0)
+					r = LURK_ERR_IO;
+				close(fd);
+				fd = -1;
+				if (r == LURK_ERR_TIMEOUT)
+					break;
+				continue;
+			}
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		r = 0;
+		break;
+	}
+	freeaddrinfo(ai);
+	if (r == 0)
+		*out = fd;
+	return r;
+}
+
+static int
+send_all(struct lurk_client *c, const uint8_t *p, size_t len, int64_t deadline)
+{
+	size_t off = 0;
+	int r;
+
+	while (off < len) {
+		ssize_t w = send(c->fd, p + off, len - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN)) {
+			if ((r = wait_fd(c->fd, POLLOUT, deadline)) != 0)
+				return r;
+			continue;
+		}
+		if (w <= 0)
+			return LURK_ERR_IO;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads until one whole frame is available. */
+static int
+read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t deadline)
+{
+	int r;
+
+	for (;;) {
+		if (c->in_off < c->in_len) {
+			size_t used = 0;
+			r = lurk_frame_reader_feed(
+				&c->frames, c->in + c->in_off, c->in_len - c->in_off, &used);
+			c->in_off += used;
+			if (r < 0)
+				return r;
+			if (r == 1)
+				return lurk_frame_reader_frame(&c->frames, frame, len);
+		}
+		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((r = wait_fd(c->fd, POLLIN, deadline)) != 0)
+				return r;
+			continue;
+		}
+		if (n < 0)
+			return LURK_ERR_IO;
+		if (n == 0)
+			return LURK_ERR_EOF;
+		c->in_off = 0;
+		c->in_len = (size_t)n;
+	}
+}
+
+static int
+queue_frame(struct lurk_client *c, const uint8_t *msg, size_t len)
+{
+	uint8_t hdr[LURK_FRAME_HDR_LEN];
+	int r;
+
+	if ((r = lurk_frame_header(hdr, len)) != 0 ||
+		(r = lurk_buf_put_bytes(&c->out, hdr, sizeof(hdr))) != 0 ||
+		(r = lurk_buf_put_bytes(&c->out, msg, len)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+handshake(struct lurk_client *c, int64_t deadline)
+{
+	uint8_t msg1[LURK_MSG1_LEN], sid[LURK_HASH_LEN];
+	const uint8_t *frame;
+	size_t len;
+	int r;
+
+	/* A unix connect may still be completing: wait until writable. */
+	if ((r = wait_fd(c->fd, POLLOUT, deadline)) != 0)
+		return r;
+	if ((r = lurk_chan_write_msg1(c->chan, msg1)) != 0 ||
+		(r = queue_frame(c, msg1, sizeof(msg1))) != 0 ||
+		(r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
+		return r;
+	lurk_buf_reset(&c->out);
+	if ((r = read_frame(c, &frame, &len, deadline)) != 0)
+		return r;
+	if ((r = lurk_chan_read_msg2(c->chan, frame, len)) != 0)
+		return r;
+	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
+		return r;
+	for (int i = 0; i < 8; i++)
+		snprintf(c->session + 2 * i, 3, "%02x", sid[i]);
+	return lurk_frame_reader_set_max(&c->frames, LURK_NOISE_MAX_MSG);
+}
+
+int
+lurk_client_connect(const struct lurk_client_cfg *cfg, struct lurk_client **out)
+{
+	struct lurk_client *c;
+	int64_t deadline =
+		now_ms() + (cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000);
+	int r;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return LURK_ERR_ALLOC;
+	c->fd = -1;
+	c->pid = getpid();
+	c->io_timeout_ms = cfg->io_timeout_ms > 0 ? cfg->io_timeout_ms : 5000;
+	c->next_id = 1;
+	if ((r = lurk_frame_reader_init(&c->frames, LURK_MSG2_LEN)) != 0 ||
+		(r = lurk_wire_reasm_init(&c->reasm)) != 0 ||
+		(r = lurk_buf_init(&c->out, LURK_WIRE_MAX_MSG + 64 * 1024)) != 0)
+		goto out;
+	if ((r = lurk_chan_new_initiator(cfg->client_sk, cfg->server_pk, &c->chan)) != 0 ||
+		(r = lurk_chan_set_limits(
+			 c->chan, LURK_CLIENT_MAX_AGE_S, LURK_SESSION_MAX_MESSAGES)) != 0)
+		goto out;
+	if ((r = open_socket(cfg->address, deadline, &c->fd)) != 0)
+		goto out;
+	if ((r = handshake(c, deadline)) != 0)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	lurk_client_free(c);
+	return r;
+}
+
+int
+lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len, struct lurk_buf *resp)
+{
+	int64_t deadline = now_ms() + c->io_timeout_ms;
+	struct lurk_wire_frag *fr = NULL;
+	struct lurk_wire_hdr want, got;
+	struct lurk_buf view;
+	const uint8_t *frag, *frame;
+	size_t frag_len, ct_len, len;
+	int r;
+
+	if (c->pid != getpid() || c->dead)
+		return LURK_ERR_STATE;
+	lurk_buf_view(&view, req, req_len);
+	if ((r = lurk_wire_header_peek(&view, &want)) != 0)
+		return r;
+	if ((fr = malloc(sizeof(*fr))) == NULL)
+		return LURK_ERR_ALLOC;
+	lurk_wire_frag_init(fr, req, req_len);
+	lurk_buf_reset(&c->out);
+	while ((r = lurk_wire_frag_next(fr, &frag, &frag_len)) == 1) {
+		if ((r = lurk_chan_encrypt(
+			     c->chan, frag, frag_len, c->ct, sizeof(c->ct), &ct_len)) != 0 ||
+			(r = queue_frame(c, c->ct, ct_len)) != 0)
+			break;
+	}
+	lurk_wire_frag_clear(fr);
+	free(fr);
+	if (r != 0)
+		goto out;
+	if ((r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
+		goto out;
+	lurk_buf_reset(&c->out);
+	for (;;) {
+		if ((r = read_frame(c, &frame, &len, deadline)) != 0)
+			goto out;
+		if ((r = lurk_chan_decrypt(c->chan, frame, len, c->ct, sizeof(c->ct), &ct_len)) !=
+			0)
+			goto out;
+		r = lurk_wire_reasm_feed(&c->reasm, c->ct, ct_len);
+		lurk_wipe(c->ct, ct_len);
+		if (r < 0)
+			goto out;
+		if (r == 1)
+			break;
+	}
+	lurk_buf_view(&view, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm));
+	if ((r = lurk_wire_header_peek(&view, &got)) != 0)
+		goto out;
+	if (got.id != want.id) {
+		r = LURK_ERR_BAD_FORMAT;
+		goto out;
+	}
+	lurk_buf_reset(resp);
+	r = lurk_buf_put_bytes(
+		resp, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm));
+out:
+	lurk_wire_reasm_reset(&c->reasm);
+	if (r != 0)
+		c->dead = 1;
+	return r;
+}
+
+int
+lurk_client_stale(struct lurk_client *c)
+{
+	if (c->dead || c->pid != getpid())
+		return 1;
+	return lurk_chan_check_limits(c->chan) != 0;
+}
+
+uint32_t
+lurk_client_next_id(struct lurk_client *c)
+{
+	return c->next_id++;
+}
+
+const char *
+lurk_client_session(const struct lurk_client *c)
+{
+	return c->session;
+}
+
+void
+lurk_client_free(struct lurk_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	lurk_chan_free(c->chan);
+	lurk_frame_reader_clear(&c->frames);
+	lurk_wire_reasm_clear(&c->reasm);
+	lurk_buf_clear(&c->out);
+	lurk_wipe(c, sizeof(*c));
+	free(c);
+}

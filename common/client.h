@@ -1,0 +1,57 @@
+/*
+ * A blocking client connection to lurkd: connect (TCP or unix socket), the
+ * Noise IK handshake, then request/response calls, each bounded by a
+ * timeout. Used by the PKCS#11 module (one connection per checked-out pool
+ * slot) and by the test client. Creates no threads; not thread-safe: one
+ * caller at a time per connection.
+ *
+ * Fork: a connection remembers the pid that made it. In any other process
+ * every call fails with LURK_ERR_STATE, and lurk_client_free() closes the
+ * socket without sending, so a child never reuses its parent's nonces.
+ */
+#ifndef LURK_CLIENT_H
+#define LURK_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "compiler.h"
+#include "limits.h"
+
+struct lurk_client;
+
+struct lurk_client_cfg {
+	const char *address;      /* "unix:/path", "tcp:HOST:PORT" or "tcp:[V6]:PORT" */
+	const uint8_t *server_pk; /* LURK_KEY_LEN bytes, pinned */
+	const uint8_t *client_sk; /* LURK_KEY_LEN bytes */
+	int connect_timeout_ms;   /* connect and handshake together */
+	int io_timeout_ms;        /* each call */
+};
+
+/* Session age the client keeps to, a little under the server's default. */
+#define LURK_CLIENT_MAX_AGE_S (LURK_SESSION_MAX_AGE_S - 60u)
+
+int lurk_client_connect(
+	const struct lurk_client_cfg *cfg, struct lurk_client **out) LURK_MUST_CHECK;
+/*
+ * Sends one whole request message and waits for the response with the same
+ * id, which replaces the contents of resp. LURK_ERR_IO, LURK_ERR_EOF,
+ * LURK_ERR_TIMEOUT, LURK_ERR_DECRYPT or LURK_ERR_BAD_FORMAT leave the
+ * connection dead: free it and connect again.
+ */
+int lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len,
+	struct lurk_buf *resp) LURK_MUST_CHECK;
+/* 1 if the connection should not be used for another call. */
+int lurk_client_stale(struct lurk_client *c);
+uint32_t lurk_client_next_id(struct lurk_client *c);
+/* Our Noise session id prefix (16 hex characters) for logs. */
+const char *lurk_client_session(const struct lurk_client *c);
+/* Closes the socket and wipes the channel without sending anything. NULL is fine. */
+void lurk_client_free(struct lurk_client *c);
+
+/* Splits "unix:/p", "tcp:h:p", "tcp:[h]:p" into parts; 0 or LURK_ERR_CONFIG. */
+int lurk_client_parse_address(const char *address, int *is_unix, char *host, size_t host_len,
+	char *port, size_t port_len) LURK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,648 @@
+/*
+ * lurk-client: speaks lurk's protocol to lurkd through common/, without
+ * PKCS#11. For tests, diagnostics and the benchmark.
+ *
+ *   lurk-client -a ADDR -s SERVER_PUB -k CLIENT_KEY_FILE COMMAND ...
+ *     ping
+ *     list                         one line per key
+ *     sign LABEL MECH HEX [PSS]    MECH: ecdsa eddsa rsa-pkcs rsa-pss ecdsa-sha256 ...
+ *                                  prints the signature in hex and verifies it
+ *                                  with the key's public key (exit 3 if it fails)
+ *     decrypt LABEL HEX            prints the 48-byte plaintext in hex
+ *     raw-op TYPE                  sends a request of an unknown type (error expected)
+ *     connections N LABEL          holds N connections open at once, then signs on each
+ *     hold SECONDS                 ping, wait, ping again on the same connection
+ *     junk KIND                    raw socket, no handshake: sends KIND (bytes, zero-frame,
+ *                                  giant-frame, bad-msg1) and expects the server to close
+ *
+ * Exit status: 0 ok, 1 usage/connection error, 2 the server answered with an
+ * error (its class and reason are printed to stderr), 3 verification failed.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <p11-kit/pkcs11.h>
+#include <sodium.h>
+
+#include "client.h"
+#include "err.h"
+#include "keyfile.h"
+#include "mem.h"
+#include "wire.h"
+
+#ifndef CKM_EDDSA
+#define CKM_EDDSA 0x1057UL
+#endif
+#ifndef CKM_ECDSA_SHA256
+#define CKM_ECDSA_SHA256 0x1044UL
+#define CKM_ECDSA_SHA384 0x1045UL
+#define CKM_ECDSA_SHA512 0x1046UL
+#endif
+
+static struct lurk_client_cfg cfg;
+static uint8_t server_pk[LURK_KEY_LEN], client_sk[LURK_KEY_LEN];
+
+static const struct {
+	const char *name;
+	uint32_t mech;
+} mechs[] = {
+	{"ecdsa", CKM_ECDSA},
+	{"eddsa", CKM_EDDSA},
+	{"rsa-pkcs", CKM_RSA_PKCS},
+	{"rsa-pss", CKM_RSA_PKCS_PSS},
+	{"rsa-x509", CKM_RSA_X_509},
+	{"ecdsa-sha256", CKM_ECDSA_SHA256},
+	{"ecdsa-sha384", CKM_ECDSA_SHA384},
+	{"ecdsa-sha512", CKM_ECDSA_SHA512},
+	{"sha256-rsa-pkcs", CKM_SHA256_RSA_PKCS},
+	{"sha384-rsa-pkcs", CKM_SHA384_RSA_PKCS},
+	{"sha256-rsa-pss", CKM_SHA256_RSA_PKCS_PSS},
+	{"sha384-rsa-pss", CKM_SHA384_RSA_PKCS_PSS},
+};
+
+static void
+hex_print(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+	printf("\n");
+}
+
+static uint8_t *
+unhex(const char *s, size_t *n)
+{
+	size_t len = strlen(s);
+	uint8_t *out = malloc(len / 2 + 1);
+
+	if (out == NULL || sodium_hex2bin(out, len / 2 + 1, s, len, NULL, n, NULL) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Sends req and returns the response body in resp (after the header), or prints the error. */
+static int
+call(struct lurk_client *c, struct lurk_buf *req, struct lurk_buf *resp, uint8_t want_type,
+	struct lurk_wire_hdr *h)
+{
+	int r;
+
+	if ((r = lurk_client_call(c, lurk_buf_ptr(req), lurk_buf_len(req), resp)) != 0) {
+		fprintf(stderr, "lurk-client: call failed: %s\n", lurk_err_str(r));
+		return 1;
+	}
+	if ((r = lurk_wire_header_parse(resp, h)) != 0) {
+		fprintf(stderr, "lurk-client: bad response: %s\n", lurk_err_str(r));
+		return 1;
+	}
+	if (h->type == LURK_WIRE_ERROR) {
+		struct lurk_wire_error e;
+		if (lurk_wire_error_parse(resp, &e) != 0)
+			return 1;
+		fprintf(stderr, "lurk-client: server error: %s (reason %u): %.*s\n",
+			lurk_wire_status_str(e.status), e.reason, (int)e.text_len, e.text);
+		return 2;
+	}
+	if (h->type != want_type) {
+		fprintf(stderr, "lurk-client: unexpected response type %u\n", h->type);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+get_list(struct lurk_client *c, struct lurk_wire_list_resp *list)
+{
+	struct lurk_buf *req = lurk_buf_new(LURK_WIRE_MAX_MSG),
+			*resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	struct lurk_wire_hdr h;
+	int ret = 1;
+
+	if (req == NULL || resp == NULL ||
+		lurk_wire_list_req_build(req, lurk_client_next_id(c)) != 0)
+		goto out;
+	if ((ret = call(c, req, resp, LURK_WIRE_LIST_RESP, &h)) != 0)
+		goto out;
+	ret = lurk_wire_list_resp_parse(resp, list) == 0 ? 0 : 1;
+out:
+	lurk_buf_free(req);
+	lurk_buf_free(resp);
+	return ret;
+}
+
+static const struct lurk_wire_key *
+find_key(const struct lurk_wire_list_resp *list, const char *label)
+{
+	for (size_t i = 0; i < list->key_count; i++)
+		if (strcmp(list->keys[i].label, label) == 0)
+			return &list->keys[i];
+	return NULL;
+}
+
+static gnutls_digest_algorithm_t
+hash_of_len(size_t n)
+{
+	switch (n) {
+	case 20:
+		return GNUTLS_DIG_SHA1;
+	case 32:
+		return GNUTLS_DIG_SHA256;
+	case 48:
+		return GNUTLS_DIG_SHA384;
+	case 64:
+		return GNUTLS_DIG_SHA512;
+	default:
+		return GNUTLS_DIG_UNKNOWN;
+	}
+}
+
+/* Verifies a PKCS#11-format signature with the key's SPKI. 0 if it verifies. */
+static int
+verify(const struct lurk_wire_key *k, uint32_t mech, const uint8_t *data, size_t len,
+	const uint8_t *sig, size_t sig_len)
+{
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t spki = {k->spki, (unsigned)k->spki_len};
+	gnutls_datum_t d = {(uint8_t *)data, (unsigned)len},
+		       s = {(uint8_t *)sig, (unsigned)sig_len};
+	gnutls_datum_t der = {NULL, 0};
+	gnutls_sign_algorithm_t alg = GNUTLS_SIGN_UNKNOWN;
+	int hashed = 1, r = -1;
+
+	if (gnutls_pubkey_init(&pub) < 0 ||
+		gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	switch (mech) {
+	case CKM_ECDSA:
+	case CKM_ECDSA_SHA256:
+	case CKM_ECDSA_SHA384:
+	case CKM_ECDSA_SHA512: {
+		gnutls_datum_t rr = {(uint8_t *)sig, (unsigned)sig_len / 2};
+		gnutls_datum_t ss = {(uint8_t *)sig + sig_len / 2, (unsigned)sig_len / 2};
+		if (gnutls_encode_rs_value(&der, &rr, &ss) < 0)
+			goto out;
+		s = der;
+		if (mech == CKM_ECDSA)
+			alg = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, hash_of_len(len));
+		else {
+			hashed = 0;
+			alg = gnutls_pk_to_sign(
+				GNUTLS_PK_ECDSA, mech == CKM_ECDSA_SHA256   ? GNUTLS_DIG_SHA256
+						 : mech == CKM_ECDSA_SHA384 ? GNUTLS_DIG_SHA384
+									    : GNUTLS_DIG_SHA512);
+		}
+		break;
+	}
+	case CKM_EDDSA:
+		hashed = 0;
+		alg = k->type == 4 ? GNUTLS_SIGN_EDDSA_ED448 : GNUTLS_SIGN_EDDSA_ED25519;
+		break;
+	case CKM_RSA_PKCS: {
+		/* DigestInfo: the digest is the last bytes; its length picks the hash. */
+		if (len == 36) {
+			r = gnutls_pubkey_verify_hash2(pub, GNUTLS_SIGN_RSA_RAW,
+				    GNUTLS_VERIFY_USE_TLS1_RSA, &d, &s) >= 0
+				    ? 0
+				    : -1;
+			goto out;
+		}
+		size_t dl = len == 51 ? 32 : len == 67 ? 48 : len == 83 ? 64 : len == 35 ? 20 : 0;
+		if (dl == 0)
+			goto out;
+		d.data += len - dl;
+		d.size = (unsigned)dl;
+		alg = gnutls_pk_to_sign(GNUTLS_PK_RSA, hash_of_len(dl));
+		break;
+	}
+	case CKM_RSA_PKCS_PSS:
+		alg = hash_of_len(len) == GNUTLS_DIG_SHA256   ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256
+		      : hash_of_len(len) == GNUTLS_DIG_SHA384 ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384
+							      : GNUTLS_SIGN_RSA_PSS_RSAE_SHA512;
+		break;
+	case CKM_SHA256_RSA_PKCS:
+		hashed = 0;
+		alg = GNUTLS_SIGN_RSA_SHA256;
+		break;
+	case CKM_SHA384_RSA_PKCS:
+		hashed = 0;
+		alg = GNUTLS_SIGN_RSA_SHA384;
+		break;
+	case CKM_SHA256_RSA_PKCS_PSS:
+		hashed = 0;
+		alg = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256;
+		break;
+	case CKM_SHA384_RSA_PKCS_PSS:
+		hashed = 0;
+		alg = GNUTLS_SIGN_RSA_PSS_RSAE_SHA384;
+		break;
+	default:
+		goto out;
+	}
+	if (hashed)
+		r = gnutls_pubkey_verify_hash2(pub, alg, 0, &d, &s) >= 0 ? 0 : -1;
+	else
+		r = gnutls_pubkey_verify_data2(pub, alg, 0, &d, &s) >= 0 ? 0 : -1;
+out:
+	gnutls_free(der.data);
+	gnutls_pubkey_deinit(pub);
+	return r;
+}
+
+static int
+do_sign(struct lurk_client *c, const struct lurk_wire_key *k, uint32_t mech, const uint8_t *data,
+	size_t len, int quiet)
+{
+	struct lurk_buf *req = lurk_buf_new(LURK_WIRE_MAX_MSG),
+			*resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	struct lurk_wire_sign_req m = {0};
+	struct lurk_wire_sign_resp out;
+	struct lurk_wire_hdr h;
+	int ret = 1;
+
+	m.key_id = k->id;
+	m.key_id_len = k->id_len;
+	m.mech = mech;
+	m.data = data;
+	m.data_len = len;
+	if (mech == CKM_RSA_PKCS_PSS) {
+		m.param.kind = LURK_WIRE_PARAM_PSS;
+		m.param.u.pss.hash = len == 32 ? CKM_SHA256 : len == 48 ? CKM_SHA384 : CKM_SHA512;
+		m.param.u.pss.mgf = len == 32   ? CKG_MGF1_SHA256
+				    : len == 48 ? CKG_MGF1_SHA384
+						: CKG_MGF1_SHA512;
+		m.param.u.pss.slen = (uint32_t)len;
+		if (getenv("LURK_CLIENT_PSS_SALT") != NULL)
+			m.param.u.pss.slen = (uint32_t)atoi(getenv("LURK_CLIENT_PSS_SALT"));
+	} else if (mech == CKM_SHA256_RSA_PKCS_PSS || mech == CKM_SHA384_RSA_PKCS_PSS) {
+		int h384 = mech == CKM_SHA384_RSA_PKCS_PSS;
+		m.param.kind = LURK_WIRE_PARAM_PSS;
+		m.param.u.pss.hash = h384 ? CKM_SHA384 : CKM_SHA256;
+		m.param.u.pss.mgf = h384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA256;
+		m.param.u.pss.slen = h384 ? 48 : 32;
+	}
+	if (req == NULL || resp == NULL ||
+		lurk_wire_sign_req_build(req, lurk_client_next_id(c), &m) != 0)
+		goto out;
+	if ((ret = call(c, req, resp, LURK_WIRE_SIGN_RESP, &h)) != 0)
+		goto out;
+	if (lurk_wire_sign_resp_parse(resp, &out) != 0) {
+		ret = 1;
+		goto out;
+	}
+	if (!quiet)
+		hex_print(out.sig, out.sig_len);
+	if (verify(k, mech, data, len, out.sig, out.sig_len) != 0) {
+		fprintf(stderr, "lurk-client: signature does NOT verify\n");
+		ret = 3;
+	}
+out:
+	lurk_buf_free(req);
+	lurk_buf_free(resp);
+	return ret;
+}
+
+static int
+cmd_list(struct lurk_client *c)
+{
+	struct lurk_wire_list_resp list = {0};
+
+	if (get_list(c, &list) != 0)
+		return 1;
+	for (size_t i = 0; i < list.key_count; i++) {
+		const struct lurk_wire_key *k = &list.keys[i];
+		printf("%s type=%u bits=%u flags=0x%x mechs=%zu certs=%zu id=", k->label, k->type,
+			k->bits, k->flags, k->mech_count, k->cert_count);
+		hex_print(k->id, k->id_len);
+	}
+	lurk_wire_list_resp_clear(&list);
+	return 0;
+}
+
+static int
+cmd_ping(struct lurk_client *c)
+{
+	struct lurk_buf *req = lurk_buf_new(256), *resp = lurk_buf_new(256);
+	struct lurk_wire_ping_resp p;
+	struct lurk_wire_hdr h;
+	int ret = 1;
+
+	if (req == NULL || resp == NULL ||
+		lurk_wire_ping_req_build(req, lurk_client_next_id(c)) != 0)
+		goto out;
+	if ((ret = call(c, req, resp, LURK_WIRE_PING_RESP, &h)) != 0)
+		goto out;
+	if (lurk_wire_ping_resp_parse(resp, &p) != 0) {
+		ret = 1;
+		goto out;
+	}
+	printf("pong time=%llu keys=%u flags=0x%x session=%s\n", (unsigned long long)p.time, p.keys,
+		p.flags, lurk_client_session(c));
+out:
+	lurk_buf_free(req);
+	lurk_buf_free(resp);
+	return ret;
+}
+
+static int
+cmd_raw_op(struct lurk_client *c, const char *type)
+{
+	struct lurk_buf *req = lurk_buf_new(256), *resp = lurk_buf_new(256);
+	struct lurk_wire_hdr h;
+	int ret;
+
+	if (lurk_wire_header_build(req, (uint8_t)atoi(type), lurk_client_next_id(c)) != 0)
+		return 1;
+	ret = call(c, req, resp, 0, &h);
+	lurk_buf_free(req);
+	lurk_buf_free(resp);
+	return ret;
+}
+
+static uint32_t
+mech_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
+		if (strcmp(mechs[i].name, name) == 0)
+			return mechs[i].mech;
+	return (uint32_t)strtoul(name, NULL, 0);
+}
+
+static int
+cmd_sign(struct lurk_client *c, int argc, char **argv)
+{
+	struct lurk_wire_list_resp list = {0};
+	const struct lurk_wire_key *k;
+	uint8_t *data;
+	size_t len;
+	int ret;
+
+	if (argc != 4)
+		return 1;
+	if (get_list(c, &list) != 0)
+		return 1;
+	if ((k = find_key(&list, argv[1])) == NULL) {
+		/* Ask anyway with a made-up id: the server must refuse it. */
+		static struct lurk_wire_key fake = {0};
+		static uint8_t id[20];
+		memset(id, 0x42, sizeof(id));
+		fake.id = id;
+		fake.id_len = sizeof(id);
+		fake.label = argv[1];
+		k = &fake;
+	}
+	if ((data = unhex(argv[3], &len)) == NULL) {
+		fprintf(stderr, "lurk-client: bad hex data\n");
+		return 1;
+	}
+	ret = do_sign(c, k, mech_of(argv[2]), data, len, 0);
+	free(data);
+	lurk_wire_list_resp_clear(&list);
+	return ret;
+}
+
+static int
+cmd_decrypt(struct lurk_client *c, int argc, char **argv)
+{
+	struct lurk_wire_list_resp list = {0};
+	struct lurk_buf *req = lurk_buf_new(LURK_WIRE_MAX_MSG),
+			*resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	struct lurk_wire_decrypt_req m = {0};
+	struct lurk_wire_decrypt_resp out;
+	struct lurk_wire_hdr h;
+	const struct lurk_wire_key *k;
+	uint8_t *ct = NULL;
+	int ret = 1;
+
+	if (argc != 3 || get_list(c, &list) != 0 || (k = find_key(&list, argv[1])) == NULL)
+		goto out;
+	if ((ct = unhex(argv[2], &m.ct_len)) == NULL)
+		goto out;
+	m.key_id = k->id;
+	m.key_id_len = k->id_len;
+	m.mech = CKM_RSA_PKCS;
+	m.ct = ct;
+	if (lurk_wire_decrypt_req_build(req, lurk_client_next_id(c), &m) != 0)
+		goto out;
+	if ((ret = call(c, req, resp, LURK_WIRE_DECRYPT_RESP, &h)) != 0)
+		goto out;
+	if (lurk_wire_decrypt_resp_parse(resp, &out) != 0) {
+		ret = 1;
+		goto out;
+	}
+	hex_print(out.pt, out.pt_len);
+	lurk_wire_decrypt_resp_clear(&out);
+out:
+	free(ct);
+	lurk_buf_free(req);
+	lurk_buf_free(resp);
+	lurk_wire_list_resp_clear(&list);
+	return ret;
+}
+
+/* Holds n connections open at once (each past its handshake), then signs on every one. */
+static int
+cmd_connections(int argc, char **argv)
+{
+	struct lurk_client **cs;
+	struct lurk_wire_list_resp list = {0};
+	const struct lurk_wire_key *k;
+	struct rlimit rl;
+	uint8_t hash[32];
+	int n, ok = 0, failed = 0;
+
+	if (argc != 3 || (n = atoi(argv[1])) <= 0 || n > 100000)
+		return 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((cs = calloc((size_t)n, sizeof(*cs))) == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		int r = lurk_client_connect(&cfg, &cs[i]);
+		if (r != 0) {
+			fprintf(stderr, "lurk-client: connection %d: %s\n", i, lurk_err_str(r));
+			failed++;
+		}
+	}
+	if (cs[0] == NULL || get_list(cs[0], &list) != 0 ||
+		(k = find_key(&list, argv[2])) == NULL) {
+		fprintf(stderr, "lurk-client: no key %s\n", argv[2]);
+		return 1;
+	}
+	crypto_hash_sha256(hash, (const uint8_t *)"lurk", 4);
+	for (int i = 0; i < n; i++) {
+		if (cs[i] != NULL && do_sign(cs[i], k, CKM_ECDSA, hash, sizeof(hash), 1) == 0)
+			ok++;
+		else
+			failed++;
+	}
+	printf("connections=%d served=%d failed=%d\n", n, ok, failed);
+	for (int i = 0; i < n; i++)
+		lurk_client_free(cs[i]);
+	free(cs);
+	lurk_wire_list_resp_clear(&list);
+	return failed == 0 ? 0 : 1;
+}
+
+/* Pings, sleeps, pings again: shows whether a live connection survives (e.g. a reload). */
+static int
+cmd_hold(struct lurk_client *c, const char *secs)
+{
+	int r = cmd_ping(c);
+
+	if (r != 0)
+		return r;
+	fflush(stdout);
+	sleep((unsigned)atoi(secs));
+	r = cmd_ping(c);
+	printf("second ping: %s\n", r == 0 ? "ok" : "failed");
+	return r;
+}
+
+/* Sends malformed input on a raw connection; 0 if the server then closes it. */
+static int
+cmd_junk(const char *kind)
+{
+	char host[256], port[16];
+	uint8_t junk[1200], rd[64];
+	size_t n = 0;
+	int is_unix, fd;
+	struct timeval tv = {5, 0};
+
+	if (lurk_client_parse_address(
+		    cfg.address, &is_unix, host, sizeof(host), port, sizeof(port)) != 0)
+		return 1;
+	if (is_unix) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		memcpy(sa.sun_path, host, strlen(host) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			return 1;
+	} else {
+		struct sockaddr_in sa = {
+			.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+		inet_pton(AF_INET, host, &sa.sin_addr);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			return 1;
+	}
+	randombytes_buf(junk, sizeof(junk));
+	if (strcmp(kind, "bytes") == 0) {
+		n = sizeof(junk);
+	} else if (strcmp(kind, "zero-frame") == 0) {
+		junk[0] = junk[1] = 0;
+		n = 2;
+	} else if (strcmp(kind, "giant-frame") == 0) {
+		junk[0] = junk[1] = 0xff;
+		n = 200;
+	} else if (strcmp(kind, "bad-msg1") == 0) {
+		junk[0] = 0;
+		junk[1] = LURK_MSG1_LEN;
+		n = 2 + LURK_MSG1_LEN;
+	} else {
+		close(fd);
+		return 1;
+	}
+	if (write(fd, junk, n) != (ssize_t)n) {
+		close(fd);
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The server must close without answering (a giant frame may just wait: time out). */
+	ssize_t got = read(fd, rd, sizeof(rd));
+	close(fd);
+	if (got == 0) {
+		printf("closed by server\n");
+		return 0;
+	}
+	printf("server answered or kept the connection (%zd)\n", got);
+	return 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: lurk-client -a ADDR -s SERVER_PUB -k CLIENT_KEY_FILE "
+			"{ping|list|sign LABEL MECH HEX|decrypt LABEL HEX|raw-op TYPE|"
+			"connections N LABEL}\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lurk_client *c = NULL;
+	const char *why = NULL, *keyfile = NULL, *spub = NULL;
+	int i, r, ret;
+
+	if (lurk_mem_init() != 0 || gnutls_global_init() < 0)
+		return 1;
+	cfg.connect_timeout_ms = 5000;
+	cfg.io_timeout_ms = 10000;
+	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "-a") == 0)
+			cfg.address = argv[i + 1];
+		else if (strcmp(argv[i], "-s") == 0)
+			spub = argv[i + 1];
+		else if (strcmp(argv[i], "-k") == 0)
+			keyfile = argv[i + 1];
+		else {
+			usage();
+			return 1;
+		}
+	}
+	if (cfg.address == NULL || spub == NULL || keyfile == NULL || i >= argc) {
+		usage();
+		return 1;
+	}
+	if (lurk_key_b64_decode(spub, server_pk) != 0 ||
+		lurk_keyfile_read(keyfile, client_sk, &why) != 0) {
+		fprintf(stderr, "lurk-client: bad keys: %s\n", why != NULL ? why : "server key");
+		return 1;
+	}
+	cfg.server_pk = server_pk;
+	cfg.client_sk = client_sk;
+	argc -= i;
+	argv += i;
+	if (strcmp(argv[0], "connections") == 0)
+		return cmd_connections(argc, argv);
+	if (strcmp(argv[0], "junk") == 0 && argc == 2)
+		return cmd_junk(argv[1]);
+	if ((r = lurk_client_connect(&cfg, &c)) != 0) {
+		fprintf(stderr, "lurk-client: connect %s: %s\n", cfg.address, lurk_err_str(r));
+		return 1;
+	}
+	if (strcmp(argv[0], "ping") == 0)
+		ret = cmd_ping(c);
+	else if (strcmp(argv[0], "list") == 0)
+		ret = cmd_list(c);
+	else if (strcmp(argv[0], "sign") == 0)
+		ret = cmd_sign(c, argc, argv);
+	else if (strcmp(argv[0], "decrypt") == 0)
+		ret = cmd_decrypt(c, argc, argv);
+	else if (strcmp(argv[0], "hold") == 0 && argc == 2)
+		ret = cmd_hold(c, argv[1]);
+	else if (strcmp(argv[0], "raw-op") == 0 && argc == 2)
+		ret = cmd_raw_op(c, argv[1]);
+	else {
+		usage();
+		ret = 1;
+	}
+	lurk_client_free(c);
+	lurk_wipe(client_sk, sizeof(client_sk));
+	gnutls_global_deinit();
+	return ret;
+}
