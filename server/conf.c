@@ -1,0 +1,607 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <sodium.h>
+
+#include "err.h"
+#include "ini.h"
+#include "keyfile.h"
+#include "keystore.h"
+#include "mem.h"
+#include "conf.h"
+
+struct parse_ctx {
+	struct lurkd_config *c;
+	struct lurkd_key *key;	     /* current [key] section */
+	struct lurkd_client *client; /* current [client] section */
+	int in_server;
+};
+
+static int
+fail(char *err, size_t err_len, const char *fmt, const char *arg)
+{
+	snprintf(err, err_len, fmt, arg);
+	return LURK_ERR_CONFIG;
+}
+
+static int
+set_str(char **dst, const char *value, const char *key, char *err, size_t err_len)
+{
+	if (*dst != NULL)
+		return fail(err, err_len, "'%s' given twice", key);
+	if (*value == '\0')
+		return fail(err, err_len, "'%s' needs a value", key);
+	if ((*dst = strdup(value)) == NULL)
+		return LURK_ERR_ALLOC;
+	return 0;
+}
+
+static int
+parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, size_t err_len)
+{
+	struct lurkd_listen *l;
+	unsigned char addr[16];
+
+	if (c->nlisten >= LURKD_MAX_LISTEN)
+		return fail(err, err_len, "more than %s listen addresses", "16");
+	l = &c->listen[c->nlisten];
+	memset(l, 0, sizeof(*l));
+	l->line = line;
+	if (strncmp(v, "unix:", 5) == 0) {
+		v += 5;
+		if (*v != '/' || strlen(v) >= 108)
+			return fail(err, err_len,
+				"unix socket path must be absolute and under 108 bytes: '%s'", v);
+		l->kind = LURKD_LISTEN_UNIX;
+		if ((l->path = strdup(v)) == NULL)
+			return LURK_ERR_ALLOC;
+	} else if (strncmp(v, "tcp:", 4) == 0) {
+		const char *host = v + 4, *host_end, *port;
+		if (*host == '[') {
+			host++;
+			if ((host_end = strchr(host, ']')) == NULL || host_end[1] != ':')
+				return fail(err, err_len, "expected tcp:[ADDRESS]:PORT, got '%s'", v);
+			port = host_end + 2;
+		} else {
+			if ((host_end = strrchr(host, ':')) == NULL)
+				return fail(err, err_len, "expected tcp:ADDRESS:PORT, got '%s'", v);
+			port = host_end + 1;
+		}
+		l->kind = LURKD_LISTEN_TCP;
+		if ((l->host = strndup(host, (size_t)(host_end - host))) == NULL ||
+			(l->port = strdup(port)) == NULL)
+			return LURK_ERR_ALLOC;
+		if (inet_pton(AF_INET, l->host, addr) != 1 && inet_pton(AF_INET6, l->host, addr) != 1)
+			return fail(err, err_len, "'%s' is not a numeric IPv4 or IPv6 address",
+				l->host);
+		unsigned long long p;
+		if (lurk_ini_uint(l->port, 65535, &p) != 0)
+			return fail(err, err_len, "'%s' is not a port number", l->port);
+	} else {
+		return fail(err, err_len, "listen must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'",
+			v);
+	}
+	c->nlisten++;
+	return 0;
+}
+
+static int
+server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	unsigned long long n;
+	const char *k = it->key, *v = it->value;
+
+	if (strcmp(k, "listen") == 0)
+		return parse_listen(c, v, it->line, err, err_len);
+	if (strcmp(k, "static-key") == 0) {
+		c->static_key_line = it->line;
+		return set_str(&c->static_key_path, v, k, err, err_len);
+	}
+	if (strcmp(k, "audit-log") == 0) {
+		if (strcmp(v, "none") == 0)
+			return 0;
+		return set_str(&c->audit_log, v, k, err, err_len);
+	}
+	if (strcmp(k, "user") == 0)
+		return set_str(&c->user, v, k, err, err_len);
+	if (strcmp(k, "workers") == 0) {
+		if (lurk_ini_uint(v, 256, &n) != 0 || n == 0)
+			return fail(err, err_len, "workers must be 1 to 256, got '%s'", v);
+		c->workers = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "socket-mode") == 0) {
+		unsigned mode = 0;
+		if (strlen(v) < 1 || strlen(v) > 4 || strspn(v, "01234567") != strlen(v))
+			return fail(err, err_len, "socket-mode must be octal, e.g. 0660, got '%s'", v);
+		for (const char *p = v; *p; p++)
+			mode = mode * 8 + (unsigned)(*p - '0');
+		if (mode & 0007)
+			return fail(err, err_len, "socket-mode %s gives access to others", v);
+		c->socket_mode = mode;
+		return 0;
+	}
+	if (strcmp(k, "replay-window") == 0) {
+		if (lurk_ini_uint(v, 3600, &n) != 0 || n < 5)
+			return fail(err, err_len, "replay-window must be 5 to 3600 seconds, got '%s'",
+				v);
+		c->replay_window_s = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "replay-cache") == 0) {
+		if (lurk_ini_uint(v, 1u << 24, &n) != 0 || n < 16)
+			return fail(err, err_len, "replay-cache must be 16 to 16777216, got '%s'", v);
+		c->replay_cache = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "session-max-age") == 0) {
+		if (lurk_ini_uint(v, 86400, &n) != 0 || n < 10)
+			return fail(err, err_len, "session-max-age must be 10 to 86400 seconds, got '%s'",
+				v);
+		c->session_max_age_s = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "max-connections") == 0) {
+		if (lurk_ini_uint(v, 1000000, &n) != 0 || n < 1)
+			return fail(err, err_len, "max-connections must be 1 to 1000000, got '%s'", v);
+		c->max_connections = (unsigned)n;
+		return 0;
+	}
+	return fail(err, err_len, "unknown setting '%s' in [server]", k);
+}
+
+static int
+parse_use(const char *v, unsigned *use)
+{
+	char tmp[64], *save = NULL;
+
+	*use = 0;
+	if (strlen(v) >= sizeof(tmp))
+		return LURK_ERR_CONFIG;
+	strcpy(tmp, v);
+	for (char *t = strtok_r(tmp, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
+		if (strcmp(t, "server") == 0)
+			*use |= LURK_USE_SERVER;
+		else if (strcmp(t, "client") == 0)
+			*use |= LURK_USE_CLIENT;
+		else
+			return LURK_ERR_CONFIG;
+	}
+	return *use != 0 ? 0 : LURK_ERR_CONFIG;
+}
+
+static int
+parse_versions(const char *v, unsigned *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = { { "1.0", LURK_TLS10 }, { "1.1", LURK_TLS11 }, { "1.2", LURK_TLS12 },
+		{ "1.3", LURK_TLS13 } };
+	char tmp[64], *save = NULL;
+
+	*out = 0;
+	if (strlen(v) >= sizeof(tmp))
+		return LURK_ERR_CONFIG;
+	strcpy(tmp, v);
+	for (char *t = strtok_r(tmp, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
+		size_t i;
+		for (i = 0; i < LURK_ARRAY_LEN(names); i++)
+			if (strcmp(t, names[i].name) == 0)
+				break;
+		if (i == LURK_ARRAY_LEN(names))
+			return LURK_ERR_CONFIG;
+		*out |= names[i].bit;
+	}
+	return *out != 0 ? 0 : LURK_ERR_CONFIG;
+}
+
+static int
+key_item(struct lurkd_key *key, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	const char *k = it->key, *v = it->value;
+
+	if (strcmp(k, "source") == 0)
+		return set_str(&key->source, v, k, err, err_len);
+	if (strcmp(k, "password-file") == 0)
+		return set_str(&key->password_file, v, k, err, err_len);
+	if (strcmp(k, "chain") == 0)
+		return set_str(&key->chain, v, k, err, err_len);
+	if (strcmp(k, "use") == 0) {
+		if (parse_use(v, &key->policy.use) != 0)
+			return fail(err, err_len, "use must be server, client or both, got '%s'", v);
+		return 0;
+	}
+	if (strcmp(k, "tls-versions") == 0) {
+		if (parse_versions(v, &key->policy.tls_versions) != 0)
+			return fail(err, err_len,
+				"tls-versions is a list of 1.0 1.1 1.2 1.3, got '%s'", v);
+		return 0;
+	}
+	if (strcmp(k, "require-content") == 0) {
+		if (lurk_ini_bool(v, &key->policy.require_content) != 0)
+			return fail(err, err_len, "require-content must be yes or no, got '%s'", v);
+		return 0;
+	}
+	if (strcmp(k, "rsa-decrypt") == 0) {
+		if (lurk_ini_bool(v, &key->policy.rsa_decrypt) != 0)
+			return fail(err, err_len, "rsa-decrypt must be yes or no, got '%s'", v);
+		return 0;
+	}
+	return fail(err, err_len, "unknown setting '%s' in [key]", k);
+}
+
+static int
+client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	const char *k = it->key, *v = it->value;
+
+	if (strcmp(k, "public-key") == 0) {
+		if (cl->fingerprint[0] != '\0')
+			return fail(err, err_len, "'%s' given twice", k);
+		if (lurk_key_b64_decode(v, cl->pk) != 0)
+			return fail(err, err_len,
+				"public-key must be 44 base64 characters (lurk-admin genkey), got '%s'",
+				v);
+		lurk_key_fingerprint(cl->pk, cl->fingerprint);
+		return 0;
+	}
+	if (strcmp(k, "keys") == 0) {
+		cl->keys_line = it->line;
+		return set_str(&cl->keys_text, v, k, err, err_len);
+	}
+	return fail(err, err_len, "unknown setting '%s' in [client]", k);
+}
+
+static int
+open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	struct lurkd_config *c = p->c;
+
+	p->key = NULL;
+	p->client = NULL;
+	p->in_server = 0;
+	if (strcmp(it->section, "server") == 0) {
+		if (it->name[0] != '\0')
+			return fail(err, err_len, "[server] takes no name, got '%s'", it->name);
+		p->in_server = 1;
+		return 0;
+	}
+	if (strcmp(it->section, "key") == 0) {
+		if (it->name[0] == '\0')
+			return fail(err, err_len, "[key NAME] needs a name%s", "");
+		for (size_t i = 0; i < c->nkeys; i++)
+			if (strcmp(c->keys[i].name, it->name) == 0)
+				return fail(err, err_len, "key '%s' defined twice", it->name);
+		if (c->nkeys >= LURKD_MAX_KEYS)
+			return fail(err, err_len, "more than %s keys", "1024");
+		struct lurkd_key *nk = realloc(c->keys, (c->nkeys + 1) * sizeof(*nk));
+		if (nk == NULL)
+			return LURK_ERR_ALLOC;
+		c->keys = nk;
+		p->key = &c->keys[c->nkeys++];
+		memset(p->key, 0, sizeof(*p->key));
+		p->key->line = it->line;
+		lurk_policy_default(&p->key->policy);
+		return (p->key->name = strdup(it->name)) != NULL ? 0 : LURK_ERR_ALLOC;
+	}
+	if (strcmp(it->section, "client") == 0) {
+		if (it->name[0] == '\0')
+			return fail(err, err_len, "[client NAME] needs a name%s", "");
+		for (size_t i = 0; i < c->nclients; i++)
+			if (strcmp(c->clients[i].name, it->name) == 0)
+				return fail(err, err_len, "client '%s' defined twice", it->name);
+		if (c->nclients >= LURKD_MAX_CLIENTS)
+			return fail(err, err_len, "more than %s clients", "65536");
+		struct lurkd_client *ncl = realloc(c->clients, (c->nclients + 1) * sizeof(*ncl));
+		if (ncl == NULL)
+			return LURK_ERR_ALLOC;
+		c->clients = ncl;
+		p->client = &c->clients[c->nclients++];
+		memset(p->client, 0, sizeof(*p->client));
+		p->client->line = it->line;
+		return (p->client->name = strdup(it->name)) != NULL ? 0 : LURK_ERR_ALLOC;
+	}
+	return fail(err, err_len, "unknown section [%s] (expected server, key or client)",
+		it->section);
+}
+
+static int
+on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	struct parse_ctx *p = ctx;
+
+	if (it->key == NULL)
+		return open_section(p, it, err, err_len);
+	if (p->in_server)
+		return server_item(p->c, it, err, err_len);
+	if (p->key != NULL)
+		return key_item(p->key, it, err, err_len);
+	if (p->client != NULL)
+		return client_item(p->client, it, err, err_len);
+	return LURK_ERR_INTERNAL;
+}
+
+static int
+read_password(const char *path, char **out, char *why, size_t why_len)
+{
+	char buf[1024];
+	FILE *f;
+	size_t n;
+
+	*out = NULL;
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(why, why_len, "cannot open password-file %s", path);
+		return LURK_ERR_CONFIG;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*out = strdup(buf);
+	lurk_wipe(buf, sizeof(buf));
+	return *out != NULL ? 0 : LURK_ERR_ALLOC;
+}
+
+/* Loads one key through the key store and derives its stable id from its public key. */
+static int
+load_key(struct lurkd_key *k, char *why, size_t why_len)
+{
+	char *password = NULL;
+	uint8_t digest[32];
+	const uint8_t *spki;
+	size_t spki_len;
+	int r;
+
+	if (k->password_file != NULL &&
+		(r = read_password(k->password_file, &password, why, why_len)) != 0)
+		return r;
+	r = lurk_key_load(k->source, password, k->chain, &k->key, why, why_len);
+	if (password != NULL)
+		lurk_freezero(password, strlen(password));
+	if (r != 0)
+		return r;
+	/* CKA_ID: the first 20 bytes of SHA-256 over the SubjectPublicKeyInfo. */
+	spki = lurk_key_spki(k->key, &spki_len);
+	if (spki == NULL || gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, spki_len, digest) != 0) {
+		snprintf(why, why_len, "cannot read the public key");
+		return LURK_ERR_CRYPTO;
+	}
+	memcpy(k->id, digest, LURKD_KEY_ID_LEN);
+	if (lurk_key_type(k->key) != LURK_KEY_RSA && k->policy.rsa_decrypt) {
+		snprintf(why, why_len, "rsa-decrypt is only possible with an RSA key");
+		return LURK_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static int
+resolve_client_keys(struct lurkd_config *c, struct lurkd_client *cl, char *why, size_t why_len)
+{
+	char *tmp, *save = NULL;
+	int r = 0;
+
+	if (cl->keys_text == NULL)
+		return 0;
+	if ((tmp = strdup(cl->keys_text)) == NULL)
+		return LURK_ERR_ALLOC;
+	for (char *t = strtok_r(tmp, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
+		struct lurkd_key *found = NULL, **nk;
+		for (size_t i = 0; i < c->nkeys; i++)
+			if (strcmp(c->keys[i].name, t) == 0)
+				found = &c->keys[i];
+		if (found == NULL) {
+			snprintf(why, why_len, "client '%s' names unknown key '%s'", cl->name, t);
+			r = LURK_ERR_CONFIG;
+			break;
+		}
+		for (size_t i = 0; i < cl->nkeys; i++)
+			if (cl->keys[i] == found)
+				found = NULL;
+		if (found == NULL)
+			continue;
+		if ((nk = realloc(cl->keys, (cl->nkeys + 1) * sizeof(*nk))) == NULL) {
+			r = LURK_ERR_ALLOC;
+			break;
+		}
+		cl->keys = nk;
+		cl->keys[cl->nkeys++] = found;
+	}
+	free(tmp);
+	return r;
+}
+
+static int
+validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_t why_len)
+{
+	const char *kwhy = NULL;
+	int r;
+
+	*line = 0;
+	if (c->nlisten == 0) {
+		snprintf(why, why_len, "[server] needs at least one 'listen'");
+		return LURK_ERR_CONFIG;
+	}
+	if (c->static_key_path == NULL) {
+		snprintf(why, why_len, "[server] needs 'static-key' (make one with lurk-admin genkey)");
+		return LURK_ERR_CONFIG;
+	}
+	*line = c->static_key_line;
+	if ((c->sk = lurk_secret_alloc(LURK_KEY_LEN)) == NULL)
+		return LURK_ERR_ALLOC;
+	if (lurk_keyfile_read(c->static_key_path, c->sk, &kwhy) != 0 ||
+		lurk_key_public(c->sk, c->pk) != 0) {
+		snprintf(why, why_len, "static-key %s: %s", c->static_key_path,
+			kwhy != NULL ? kwhy : "invalid key");
+		return LURK_ERR_CONFIG;
+	}
+	for (size_t i = 0; i < c->nkeys; i++) {
+		struct lurkd_key *k = &c->keys[i];
+		*line = k->line;
+		if (k->source == NULL) {
+			snprintf(why, why_len, "key '%s' needs a 'source'", k->name);
+			return LURK_ERR_CONFIG;
+		}
+		if (k->chain == NULL) {
+			snprintf(why, why_len, "key '%s' needs a 'chain' (certificate file)", k->name);
+			return LURK_ERR_CONFIG;
+		}
+		if (load_keys) {
+			char kw[256] = "";
+			if ((r = load_key(k, kw, sizeof(kw))) != 0) {
+				snprintf(why, why_len, "key '%s': %s", k->name,
+					kw[0] ? kw : lurk_err_str(r));
+				return r == LURK_ERR_ALLOC ? r : LURK_ERR_CONFIG;
+			}
+			for (size_t j = 0; j < i; j++) {
+				if (memcmp(c->keys[j].id, k->id, LURKD_KEY_ID_LEN) == 0) {
+					snprintf(why, why_len, "key '%s' is the same key as '%s'",
+						k->name, c->keys[j].name);
+					return LURK_ERR_CONFIG;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < c->nclients; i++) {
+		struct lurkd_client *cl = &c->clients[i];
+		*line = cl->line;
+		if (cl->fingerprint[0] == '\0') {
+			snprintf(why, why_len, "client '%s' needs a 'public-key'", cl->name);
+			return LURK_ERR_CONFIG;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(c->clients[j].pk, cl->pk, LURK_KEY_LEN) == 0) {
+				snprintf(why, why_len, "client '%s' has the same public key as '%s'",
+					cl->name, c->clients[j].name);
+				return LURK_ERR_CONFIG;
+			}
+		}
+		if (cl->keys_line != 0)
+			*line = cl->keys_line;
+		if ((r = resolve_client_keys(c, cl, why, why_len)) != 0)
+			return r;
+	}
+	*line = 0;
+	return 0;
+}
+
+static void
+config_free(struct lurkd_config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		free(c->listen[i].host);
+		free(c->listen[i].port);
+		free(c->listen[i].path);
+	}
+	for (size_t i = 0; i < c->nkeys; i++) {
+		struct lurkd_key *k = &c->keys[i];
+		lurk_key_free(k->key);
+		free(k->name);
+		free(k->source);
+		free(k->password_file);
+		free(k->chain);
+	}
+	free(c->keys);
+	for (size_t i = 0; i < c->nclients; i++) {
+		free(c->clients[i].name);
+		free(c->clients[i].keys_text);
+		free(c->clients[i].keys);
+	}
+	free(c->clients);
+	lurk_secret_free(c->sk);
+	free(c->path);
+	free(c->static_key_path);
+	free(c->audit_log);
+	free(c->user);
+	free(c);
+}
+
+int
+lurkd_config_load(const char *path, int load_keys, struct lurkd_config **out, char *err,
+	size_t err_len)
+{
+	struct lurkd_config *c;
+	struct parse_ctx p;
+	char why[512];
+	unsigned line = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return LURK_ERR_ALLOC;
+	atomic_init(&c->refs, 1);
+	c->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 2;
+	c->socket_mode = 0660;
+	c->replay_window_s = LURK_REPLAY_WINDOW_S;
+	c->replay_cache = LURK_REPLAY_CACHE_DEFAULT;
+	c->session_max_age_s = LURK_SESSION_MAX_AGE_S;
+	c->max_connections = 20000;
+	if ((c->path = strdup(path)) == NULL) {
+		r = LURK_ERR_ALLOC;
+		snprintf(err, err_len, "%s: out of memory", path);
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	if ((r = lurk_ini_parse_file(path, on_item, &p, err, err_len)) != 0)
+		goto out;
+	if ((r = validate(c, load_keys, &line, why, sizeof(why))) != 0) {
+		if (line != 0)
+			snprintf(err, err_len, "%s:%u: %s", path, line, why);
+		else
+			snprintf(err, err_len, "%s: %s", path, why);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+out:
+	config_free(c);
+	return r;
+}
+
+struct lurkd_config *
+lurkd_config_ref(struct lurkd_config *c)
+{
+	if (c != NULL)
+		atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void
+lurkd_config_unref(struct lurkd_config *c)
+{
+	if (c != NULL && atomic_fetch_sub(&c->refs, 1) == 1)
+		config_free(c);
+}
+
+const struct lurkd_client *
+lurkd_config_client(const struct lurkd_config *c, const uint8_t pk[LURK_KEY_LEN])
+{
+	const struct lurkd_client *found = NULL;
+
+	/* Visit every entry so the time taken does not depend on where a key sits. */
+	for (size_t i = 0; i < c->nclients; i++)
+		if (sodium_memcmp(c->clients[i].pk, pk, LURK_KEY_LEN) == 0)
+			found = &c->clients[i];
+	return found;
+}
+
+const struct lurkd_key *
+lurkd_client_key(const struct lurkd_client *cl, const uint8_t *id, size_t id_len)
+{
+	if (id_len != LURKD_KEY_ID_LEN)
+		return NULL;
+	for (size_t i = 0; i < cl->nkeys; i++)
+		if (memcmp(cl->keys[i]->id, id, LURKD_KEY_ID_LEN) == 0)
+			return cl->keys[i];
+	return NULL;
+}

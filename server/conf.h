@@ -1,0 +1,123 @@
+/*
+ * lurkd.conf: listen addresses, the server's Noise key, keys and clients.
+ *
+ *   [server]
+ *   listen = unix:/run/lurk/lurkd.sock      (several listen lines allowed)
+ *   listen = tcp:127.0.0.1:7443
+ *   listen = tcp:[::1]:7443
+ *   static-key = /etc/lurk/server.key
+ *   audit-log = /var/log/lurk/audit.log     (or "syslog", or "none")
+ *   user = lurk                             (drop privileges after loading keys)
+ *   workers = 2                             (event-loop threads; default: cores)
+ *   socket-mode = 0660
+ *
+ *   [key www]
+ *   source = /etc/lurk/keys/www.pem         (PEM, or a pkcs11: URI)
+ *   password-file = /etc/lurk/keys/www.pass (optional)
+ *   chain = /etc/lurk/keys/www-chain.pem    (leaf first)
+ *   use = server                            (server, client, or both)
+ *   tls-versions = 1.2 1.3
+ *   require-content = no
+ *   rsa-decrypt = no
+ *
+ *   [client edge1]
+ *   public-key = <base64 from lurk-admin genkey>
+ *   keys = www api
+ *
+ * A configuration is immutable once loaded and shared by reference between
+ * the event-loop threads; SIGHUP loads a new one and swaps it in.
+ */
+#ifndef LURKD_CONF_H
+#define LURKD_CONF_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "limits.h"
+#include "policy.h"
+
+struct lurk_key;
+
+#define LURKD_MAX_LISTEN  16
+#define LURKD_MAX_KEYS	  1024
+#define LURKD_MAX_CLIENTS 65536
+#define LURKD_KEY_ID_LEN  20
+
+enum lurkd_listen_kind {
+	LURKD_LISTEN_TCP = 1,
+	LURKD_LISTEN_UNIX = 2,
+};
+
+struct lurkd_listen {
+	enum lurkd_listen_kind kind;
+	char *host; /* TCP: numeric address */
+	char *port;
+	char *path; /* unix socket path */
+	unsigned line;
+};
+
+struct lurkd_key {
+	char *name;
+	char *source;
+	char *password_file;
+	char *chain;
+	unsigned line;
+	struct lurk_policy policy;
+	struct lurk_key *key; /* NULL until loaded */
+	uint8_t id[LURKD_KEY_ID_LEN];
+};
+
+struct lurkd_client {
+	char *name;
+	uint8_t pk[LURK_KEY_LEN];
+	char fingerprint[17];
+	unsigned line;
+	char *keys_text;
+	unsigned keys_line;
+	struct lurkd_key **keys;
+	size_t nkeys;
+};
+
+struct lurkd_config {
+	atomic_int refs;
+	char *path;
+	struct lurkd_listen listen[LURKD_MAX_LISTEN];
+	size_t nlisten;
+	char *static_key_path;
+	unsigned static_key_line;
+	uint8_t *sk; /* sodium_malloc'd, 32 bytes */
+	uint8_t pk[LURK_KEY_LEN];
+	char *audit_log; /* path, "syslog", or NULL for none */
+	char *user;
+	unsigned workers;
+	unsigned socket_mode;
+	unsigned replay_window_s;
+	unsigned replay_cache;
+	unsigned session_max_age_s;
+	unsigned max_connections;
+	struct lurkd_key *keys;
+	size_t nkeys;
+	struct lurkd_client *clients;
+	size_t nclients;
+	uint64_t generation;
+};
+
+/*
+ * Loads and checks a configuration. With load_keys, every key and chain is
+ * loaded through GnuTLS and the certificates are matched with their keys.
+ * On failure err gets "FILE:LINE: reason" (or "FILE: reason").
+ */
+int lurkd_config_load(const char *path, int load_keys, struct lurkd_config **out, char *err,
+	size_t err_len) LURK_MUST_CHECK;
+struct lurkd_config *lurkd_config_ref(struct lurkd_config *c);
+void lurkd_config_unref(struct lurkd_config *c);
+
+/* Lookups; NULL when absent. Public keys compare in constant time. */
+const struct lurkd_client *lurkd_config_client(const struct lurkd_config *c,
+	const uint8_t pk[LURK_KEY_LEN]);
+const struct lurkd_key *lurkd_client_key(const struct lurkd_client *cl, const uint8_t *id,
+	size_t id_len);
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * A lurkd connection: frames in, Noise handshake, then decrypted transport
+ * messages reassembled into requests and served; responses fragmented,
+ * encrypted, framed and written.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "chan.h"
+#include "conn.h"
+#include "err.h"
+#include "frame.h"
+#include "handle.h"
+#include "keyfile.h"
+#include "log.h"
+#include "mem.h"
+#include "wire.h"
+
+#define HANDSHAKE_TIMEOUT_S 10
+#define MAX_READS_PER_EVENT 16
+#define OUT_MAX		    (LURK_WIRE_MAX_MSG + 64 * 1024)
+#define RESP_MAX	    LURK_WIRE_MAX_MSG
+
+enum conn_state {
+	CONN_HANDSHAKE,
+	CONN_OPEN,
+	CONN_DEAD,
+};
+
+struct lurkd_conn {
+	struct lurkd_conn *prev, *next;
+	int fd;
+	enum conn_state state;
+	time_t born;
+	char peer[80];
+	struct lurk_chan *chan;
+	struct lurk_frame_reader frames;
+	struct lurk_wire_reasm reasm;
+	struct lurk_buf out; /* framed ciphertext waiting for the socket */
+	uint8_t client_pk[LURK_KEY_LEN];
+	const struct lurkd_client *client; /* in cfg */
+	const struct lurkd_config *cfg;	   /* configuration client points into */
+	char session[17];
+};
+
+static void
+describe_peer(const struct sockaddr_storage *ss, socklen_t len, char *out, size_t out_len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	(void)len;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(out, out_len, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(out, out_len, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else {
+		snprintf(out, out_len, "unix");
+	}
+}
+
+struct lurkd_conn *
+lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, time_t now)
+{
+	struct lurkd_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	c->born = now;
+	c->state = CONN_HANDSHAKE;
+	describe_peer(peer, peer_len, c->peer, sizeof(c->peer));
+	if (lurk_frame_reader_init(&c->frames, LURK_MSG1_LEN) != 0 ||
+		lurk_buf_init(&c->out, OUT_MAX) != 0 || lurk_wire_reasm_init(&c->reasm) != 0) {
+		lurk_frame_reader_clear(&c->frames);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+lurkd_conn_free(struct lurkd_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	lurk_chan_free(c->chan);
+	lurk_frame_reader_clear(&c->frames);
+	lurk_wire_reasm_clear(&c->reasm);
+	lurk_buf_clear(&c->out);
+	lurk_wipe(c, sizeof(*c));
+	free(c);
+}
+
+int
+lurkd_conn_fd(const struct lurkd_conn *c)
+{
+	return c->fd;
+}
+
+int
+lurkd_conn_want_write(const struct lurkd_conn *c)
+{
+	return lurk_buf_len(&c->out) != 0;
+}
+
+/* Allow-list hook: runs right after the client's static key is decrypted. */
+static int
+allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
+{
+	struct lurkd_conn *c = ctx;
+	char fp[LURK_KEY_FINGERPRINT_LEN + 1];
+
+	c->client = lurkd_config_client(c->cfg, pk);
+	if (c->client == NULL) {
+		lurk_key_fingerprint(pk, fp);
+		lurk_warn("unknown client key %s from %s: connection closed", fp, c->peer);
+		return LURK_ERR_UNKNOWN_PEER;
+	}
+	memcpy(c->client_pk, pk, LURK_KEY_LEN);
+	return 0;
+}
+
+/* Frames and queues one Noise message for the socket. */
+static int
+queue_frame(struct lurkd_conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t hdr[LURK_FRAME_HDR_LEN];
+	int r;
+
+	if ((r = lurk_frame_header(hdr, len)) != 0 ||
+		(r = lurk_buf_put_bytes(&c->out, hdr, sizeof(hdr))) != 0 ||
+		(r = lurk_buf_put_bytes(&c->out, msg, len)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
+{
+	uint8_t msg2[LURK_MSG2_LEN], sid[LURK_HASH_LEN];
+	int r;
+
+	c->cfg = env->cfg;
+	if ((r = lurk_chan_new_responder(env->cfg->sk, env->cfg->pk, env->server->replay,
+		     allow_client, c, &c->chan)) != 0)
+		return r;
+	if ((r = lurk_chan_set_limits(c->chan, env->cfg->session_max_age_s,
+		     LURK_SESSION_MAX_MESSAGES)) != 0)
+		return r;
+	if ((r = lurk_chan_read_msg1(c->chan, msg, len)) != 0) {
+		if (r != LURK_ERR_UNKNOWN_PEER)
+			lurk_info("handshake from %s refused: %s", c->peer, lurk_err_str(r));
+		return r;
+	}
+	if ((r = lurk_chan_write_msg2(c->chan, msg2)) != 0 ||
+		(r = queue_frame(c, msg2, sizeof(msg2))) != 0)
+		return r;
+	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
+		return r;
+	for (int i = 0; i < 8; i++)
+		snprintf(c->session + 2 * i, 3, "%02x", sid[i]);
+	if ((r = lurk_frame_reader_set_max(&c->frames, LURK_NOISE_MAX_MSG)) != 0)
+		return r;
+	c->state = CONN_OPEN;
+	lurk_debug(LURK_DBG_SERVER, "session %s: client %s from %s", c->session, c->client->name,
+		c->peer);
+	return 0;
+}
+
+/* Fragments, encrypts and queues one response message. */
+static int
+send_message(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
+{
+	struct lurk_wire_frag fr;
+	uint8_t *ct = env->scratch + LURKD_SCRATCH_AREA;
+	const uint8_t *frag;
+	size_t frag_len, ct_len;
+	int r;
+
+	lurk_wire_frag_init(&fr, msg, len);
+	while ((r = lurk_wire_frag_next(&fr, &frag, &frag_len)) == 1) {
+		if ((r = lurk_chan_encrypt(c->chan, frag, frag_len, ct, LURK_NOISE_MAX_MSG,
+			     &ct_len)) != 0 ||
+			(r = queue_frame(c, ct, ct_len)) != 0)
+			return r;
+	}
+	return r;
+}
+
+static int
+do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
+{
+	struct lurkd_req_ctx ctx;
+	uint8_t *pt = env->scratch;
+	size_t pt_len;
+	int r;
+
+	if ((r = lurk_chan_decrypt(c->chan, msg, len, pt, LURKD_SCRATCH_AREA, &pt_len)) != 0) {
+		lurk_info("session %s (%s): %s: connection closed", c->session, c->client->name,
+			lurk_err_str(r));
+		return r;
+	}
+	r = lurk_wire_reasm_feed(&c->reasm, pt, pt_len);
+	lurk_wipe(pt, pt_len);
+	if (r < 0) {
+		lurk_info("session %s (%s): bad fragment: %s", c->session, c->client->name,
+			lurk_err_str(r));
+		return r;
+	}
+	if (r == 0)
+		return 0; /* more fragments to come */
+	ctx.server = env->server;
+	ctx.cfg = c->cfg;
+	ctx.client = c->client;
+	ctx.session = c->session;
+	ctx.peer = c->peer;
+	r = lurkd_handle_request(&ctx, lurk_wire_reasm_msg(&c->reasm),
+		lurk_wire_reasm_len(&c->reasm), env->resp);
+	lurk_wire_reasm_reset(&c->reasm);
+	if (r != 0)
+		return r;
+	r = send_message(c, env, lurk_buf_ptr(env->resp), lurk_buf_len(env->resp));
+	lurk_buf_reset(env->resp);
+	return r;
+}
+
+static int
+process_frame(struct lurkd_conn *c, struct lurkd_conn_env *env)
+{
+	const uint8_t *frame;
+	size_t len;
+	int r;
+
+	if ((r = lurk_frame_reader_frame(&c->frames, &frame, &len)) != 0)
+		return r;
+	if (c->state == CONN_HANDSHAKE)
+		return do_handshake(c, env, frame, len);
+	if (c->state == CONN_OPEN)
+		return do_transport(c, env, frame, len);
+	return LURK_ERR_STATE;
+}
+
+int
+lurkd_conn_writable(struct lurkd_conn *c)
+{
+	while (lurk_buf_len(&c->out) != 0) {
+		ssize_t w = send(c->fd, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out),
+			MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (w <= 0)
+			return LURK_ERR_IO;
+		if (lurk_buf_consume(&c->out, (size_t)w) != 0)
+			return LURK_ERR_INTERNAL;
+	}
+	/* Give memory back while idle: an idle connection holds no buffers. */
+	lurk_buf_clear(&c->out);
+	return 0;
+}
+
+int
+lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
+{
+	uint8_t *in = env->scratch + 2 * LURKD_SCRATCH_AREA;
+	size_t in_cap = LURKD_SCRATCH_AREA;
+	int r;
+
+	if (c->state == CONN_DEAD)
+		return LURK_ERR_STATE;
+	for (int i = 0; i < MAX_READS_PER_EVENT; i++) {
+		ssize_t n = recv(c->fd, in, in_cap, MSG_DONTWAIT);
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0)
+			return LURK_ERR_IO;
+		if (n == 0)
+			return LURK_ERR_EOF;
+		while (off < (size_t)n) {
+			size_t used = 0;
+			r = lurk_frame_reader_feed(&c->frames, in + off, (size_t)n - off, &used);
+			off += used;
+			if (r < 0) {
+				lurk_info("connection from %s: bad frame: %s", c->peer,
+					lurk_err_str(r));
+				c->state = CONN_DEAD;
+				return r;
+			}
+			if (r == 1 && (r = process_frame(c, env)) != 0) {
+				c->state = CONN_DEAD;
+				return r;
+			}
+		}
+		if ((size_t)n < in_cap)
+			break;
+	}
+	return lurkd_conn_writable(c);
+}
+
+int
+lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg)
+{
+	if (c->state != CONN_OPEN) {
+		/* Handshakes in progress finish against the configuration they began with. */
+		return 0;
+	}
+	c->client = lurkd_config_client(cfg, c->client_pk);
+	if (c->client == NULL) {
+		lurk_info("session %s: client removed from the configuration: connection closed",
+			c->session);
+		return LURK_ERR_CLOSED;
+	}
+	c->cfg = cfg;
+	return 0;
+}
+
+int
+lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg)
+{
+	if (c->state == CONN_HANDSHAKE && now - c->born > HANDSHAKE_TIMEOUT_S)
+		return LURK_ERR_TIMEOUT;
+	if (c->state == CONN_OPEN && lurk_chan_check_limits(c->chan) != 0) {
+		lurk_debug(LURK_DBG_SERVER, "session %s: limits reached", c->session);
+		return LURK_ERR_SESSION_EXPIRED;
+	}
+	(void)cfg;
+	return 0;
+}
+
+struct lurkd_conn *
+lurkd_conn_next(const struct lurkd_conn *c)
+{
+	return c->next;
+}
+
+void
+lurkd_conn_link(struct lurkd_conn **head, struct lurkd_conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head != NULL)
+		(*head)->prev = c;
+	*head = c;
+}
+
+void
+lurkd_conn_unlink(struct lurkd_conn **head, struct lurkd_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}

@@ -1,0 +1,322 @@
+/*
+ * lurkd request handlers. Each one: parse, is this client allowed this key,
+ * the usage policy, the operation, the response, an audit record.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <p11-kit/pkcs11.h>
+#include <sodium.h>
+
+#include "audit.h"
+#include "err.h"
+#include "handle.h"
+#include "keystore.h"
+#include "log.h"
+#include "mem.h"
+#include "policy.h"
+#include "wire.h"
+
+static uint64_t
+usec_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
+		(uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+static int
+reply_error(struct lurk_buf *resp, uint32_t id, enum lurk_wire_status status, uint16_t reason,
+	const char *text)
+{
+	struct lurk_wire_error e = {
+		.status = (uint16_t)status,
+		.reason = reason,
+		.text = text,
+		.text_len = strlen(text),
+	};
+
+	lurk_buf_reset(resp);
+	return lurk_wire_error_build(resp, id, &e);
+}
+
+static void
+audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const char *op,
+	const struct lurkd_key *key, uint32_t mech, const uint8_t *input, size_t input_len)
+{
+	memset(a, 0, sizeof(*a));
+	clock_gettime(CLOCK_REALTIME, &a->when);
+	snprintf(a->session, sizeof(a->session), "%s", ctx->session);
+	snprintf(a->client, sizeof(a->client), "%s", ctx->client->name);
+	snprintf(a->key, sizeof(a->key), "%s", key != NULL ? key->name : "");
+	snprintf(a->op, sizeof(a->op), "%s", op);
+	a->mechanism = mech;
+	a->input_len = (uint32_t)input_len;
+	if (input_len != 0)
+		crypto_hash_sha256(a->input_sha256, input, input_len);
+}
+
+static void
+audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const char *verdict,
+	const char *reason, const struct timespec *t0)
+{
+	snprintf(a->verdict, sizeof(a->verdict), "%s", verdict);
+	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
+	a->usec = usec_since(t0);
+	lurkd_audit_record(ctx->server->audit, a);
+}
+
+static int
+handle_list(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
+	struct lurk_buf *resp)
+{
+	const struct lurkd_client *cl = ctx->client;
+	struct lurk_wire_list_resp m = { 0 };
+	struct lurk_wire_key *keys = NULL;
+	struct lurk_wire_cert *certs = NULL;
+	size_t ncerts = 0, ci = 0;
+	int r;
+
+	if (lurk_wire_list_req_parse(in) != 0)
+		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed list request");
+	for (size_t i = 0; i < cl->nkeys; i++)
+		ncerts += lurk_key_chain_len(cl->keys[i]->key);
+	keys = calloc(cl->nkeys ? cl->nkeys : 1, sizeof(*keys));
+	certs = calloc(ncerts ? ncerts : 1, sizeof(*certs));
+	if (keys == NULL || certs == NULL) {
+		r = reply_error(resp, id, LURK_WIRE_ST_INTERNAL, 0, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cl->nkeys; i++) {
+		const struct lurkd_key *k = cl->keys[i];
+		struct lurk_wire_key *w = &keys[i];
+		const uint32_t *mechs;
+
+		w->id = (uint8_t *)k->id;
+		w->id_len = sizeof(k->id);
+		w->label = k->name;
+		w->label_len = strlen(k->name);
+		w->type = (uint8_t)lurk_key_type(k->key);
+		w->bits = (uint16_t)lurk_key_bits(k->key);
+		w->spki = (uint8_t *)lurk_key_spki(k->key, &w->spki_len);
+		w->flags = LURK_WIRE_KEY_SIGN;
+		if (k->policy.rsa_decrypt)
+			w->flags |= LURK_WIRE_KEY_DECRYPT;
+		if (k->policy.require_content)
+			w->flags |= LURK_WIRE_KEY_REQUIRE_CONTENT;
+		w->mech_count = lurk_key_mechanisms(k->key, &mechs);
+		w->mechs = (uint32_t *)mechs;
+		w->certs = &certs[ci];
+		w->cert_count = lurk_key_chain_len(k->key);
+		for (size_t j = 0; j < w->cert_count; j++, ci++)
+			certs[ci].der = (uint8_t *)lurk_key_chain_cert(k->key, j, &certs[ci].der_len);
+	}
+	m.keys = keys;
+	m.key_count = cl->nkeys;
+	lurk_buf_reset(resp);
+	if ((r = lurk_wire_list_resp_build(resp, id, &m)) != 0) {
+		lurk_error_r(r, "list response for client %s", cl->name);
+		r = reply_error(resp, id, LURK_WIRE_ST_INTERNAL, 0, "list too large");
+	}
+out:
+	free(keys);
+	free(certs);
+	return r;
+}
+
+static int
+handle_ping(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
+	struct lurk_buf *resp)
+{
+	struct lurk_wire_ping_resp m;
+
+	if (lurk_wire_ping_req_parse(in) != 0)
+		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed ping request");
+	m.time = (uint64_t)time(NULL);
+	m.flags = atomic_load(&ctx->server->stopping) ? LURK_WIRE_PING_DRAINING : 0;
+	m.keys = (uint32_t)ctx->client->nkeys;
+	lurk_buf_reset(resp);
+	return lurk_wire_ping_resp_build(resp, id, &m);
+}
+
+static void
+log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_key *key,
+	uint32_t mech, const char *why)
+{
+	const char *mn = lurkd_mech_name(mech);
+	char mbuf[16];
+
+	if (mn == NULL) {
+		snprintf(mbuf, sizeof(mbuf), "0x%08x", mech);
+		mn = mbuf;
+	}
+	lurk_warn("refused %s: session %s client %s key %s mechanism %s: %s", op, ctx->session,
+		ctx->client->name, key != NULL ? key->name : "?", mn, why);
+}
+
+static int
+handle_sign(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
+	struct lurk_buf *resp)
+{
+	struct lurk_wire_sign_req m;
+	struct lurk_policy_req preq;
+	struct lurk_sign_req sreq;
+	struct lurk_wire_sign_resp out;
+	struct lurkd_audit_rec a;
+	struct timespec t0;
+	const struct lurkd_key *key;
+	enum lurk_policy_reason why;
+	uint8_t sig[LURK_WIRE_MAX_SIGNATURE];
+	size_t sig_len = sizeof(sig);
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (lurk_wire_sign_req_parse(in, &m) != 0)
+		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed sign request");
+	key = lurkd_client_key(ctx->client, m.key_id, m.key_id_len);
+	audit_init(&a, ctx, "sign", key, m.mech, m.data, m.data_len);
+	if (key == NULL) {
+		/* The same answer whether the key exists for someone else or not at all. */
+		log_refusal(ctx, "sign", NULL, m.mech, "no such key for this client");
+		audit_done(ctx, &a, "refused", "no such key for this client", &t0);
+		return reply_error(resp, id, LURK_WIRE_ST_NOT_FOUND, 0, "no such key");
+	}
+	memset(&preq, 0, sizeof(preq));
+	preq.key_type = lurk_key_type(key->key);
+	preq.mech = m.mech;
+	preq.has_pss = m.param.kind == LURK_WIRE_PARAM_PSS;
+	if (preq.has_pss) {
+		preq.pss_hash = m.param.u.pss.hash;
+		preq.pss_mgf = m.param.u.pss.mgf;
+		preq.pss_slen = m.param.u.pss.slen;
+	}
+	preq.data = m.data;
+	preq.len = m.data_len;
+	why = lurk_policy_check_sign(&key->policy, &preq);
+	/* EdDSA parameters (prehash, context) never occur in TLS. */
+	if (why == LURK_POLICY_ALLOW && m.param.kind == LURK_WIRE_PARAM_EDDSA &&
+		(m.param.u.eddsa.ph_flag != 0 || m.param.u.eddsa.context_len != 0))
+		why = LURK_POLICY_MECHANISM;
+	if (why != LURK_POLICY_ALLOW) {
+		log_refusal(ctx, "sign", key, m.mech, lurk_policy_reason_str(why));
+		audit_done(ctx, &a, "refused", lurk_policy_reason_str(why), &t0);
+		return reply_error(resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
+			lurk_policy_reason_str(why));
+	}
+	memset(&sreq, 0, sizeof(sreq));
+	sreq.mech = m.mech;
+	sreq.has_pss = preq.has_pss;
+	sreq.pss_hash = preq.pss_hash;
+	sreq.pss_mgf = preq.pss_mgf;
+	sreq.pss_slen = preq.pss_slen;
+	sreq.data = m.data;
+	sreq.len = m.data_len;
+	if ((r = lurk_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
+		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
+		audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
+		return reply_error(resp, id,
+			r == LURK_ERR_MECHANISM ? LURK_WIRE_ST_MECHANISM : LURK_WIRE_ST_CRYPTO, 0,
+			lurk_err_str(r));
+	}
+	out.sig = sig;
+	out.sig_len = sig_len;
+	lurk_buf_reset(resp);
+	r = lurk_wire_sign_resp_build(resp, id, &out);
+	audit_done(ctx, &a, "allowed", NULL, &t0);
+	return r;
+}
+
+static int
+handle_decrypt(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
+	struct lurk_buf *resp)
+{
+	struct lurk_wire_decrypt_req m;
+	struct lurk_wire_decrypt_resp out;
+	struct lurkd_audit_rec a;
+	struct timespec t0;
+	const struct lurkd_key *key;
+	enum lurk_policy_reason why;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (lurk_wire_decrypt_req_parse(in, &m) != 0)
+		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed decrypt request");
+	key = lurkd_client_key(ctx->client, m.key_id, m.key_id_len);
+	audit_init(&a, ctx, "decrypt", key, m.mech, m.ct, m.ct_len);
+	if (key == NULL) {
+		log_refusal(ctx, "decrypt", NULL, m.mech, "no such key for this client");
+		audit_done(ctx, &a, "refused", "no such key for this client", &t0);
+		return reply_error(resp, id, LURK_WIRE_ST_NOT_FOUND, 0, "no such key");
+	}
+	why = lurk_policy_check_decrypt(&key->policy, lurk_key_type(key->key),
+		(lurk_key_bits(key->key) + 7) / 8, m.mech, m.ct_len);
+	if (why == LURK_POLICY_ALLOW && m.param.kind != LURK_WIRE_PARAM_NONE)
+		why = LURK_POLICY_MECHANISM;
+	if (why != LURK_POLICY_ALLOW) {
+		log_refusal(ctx, "decrypt", key, m.mech, lurk_policy_reason_str(why));
+		audit_done(ctx, &a, "refused", lurk_policy_reason_str(why), &t0);
+		return reply_error(resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
+			lurk_policy_reason_str(why));
+	}
+	memset(&out, 0, sizeof(out));
+	if ((r = lurk_key_decrypt_tls(key->key, m.mech, m.ct, m.ct_len, out.pt)) != 0) {
+		audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
+		lurk_wipe(&out, sizeof(out));
+		return reply_error(resp, id, LURK_WIRE_ST_CRYPTO, 0, lurk_err_str(r));
+	}
+	out.pt_len = 48;
+	lurk_buf_reset(resp);
+	r = lurk_wire_decrypt_resp_build(resp, id, &out);
+	lurk_wipe(&out, sizeof(out));
+	audit_done(ctx, &a, "allowed", NULL, &t0);
+	return r;
+}
+
+typedef int (*handler_fn)(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
+	struct lurk_buf *resp);
+
+static const struct {
+	uint8_t type;
+	handler_fn fn;
+} handlers[] = {
+	{ LURK_WIRE_LIST, handle_list },
+	{ LURK_WIRE_SIGN, handle_sign },
+	{ LURK_WIRE_DECRYPT, handle_decrypt },
+	{ LURK_WIRE_PING, handle_ping },
+};
+
+int
+lurkd_handle_request(const struct lurkd_req_ctx *ctx, const uint8_t *msg, size_t len,
+	struct lurk_buf *resp)
+{
+	struct lurk_wire_hdr h;
+	struct lurk_buf in;
+	int r;
+
+	lurk_buf_reset(resp);
+	lurk_buf_view(&in, msg, len);
+	r = lurk_wire_header_parse(&in, &h);
+	if (r == LURK_ERR_UNKNOWN_OP || r == LURK_ERR_BAD_VERSION) {
+		/* Answerable: the header is there, the request is not ours. */
+		lurk_buf_view(&in, msg, len);
+		if (lurk_wire_header_peek(&in, &h) != 0)
+			return LURK_ERR_BAD_FORMAT;
+		lurk_debug(LURK_DBG_SERVER, "session %s: %s (type %u)", ctx->session,
+			lurk_err_str(r), h.type);
+		return reply_error(resp, h.id, LURK_WIRE_ST_PROTOCOL, 0,
+			r == LURK_ERR_UNKNOWN_OP ? "unknown operation" : "unsupported version");
+	}
+	if (r != 0)
+		return r;
+	for (size_t i = 0; i < LURK_ARRAY_LEN(handlers); i++)
+		if (handlers[i].type == h.type)
+			return handlers[i].fn(ctx, h.id, &in, resp);
+	/* A response type sent to the server. */
+	return reply_error(resp, h.id, LURK_WIRE_ST_PROTOCOL, 0, "unexpected message type");
+}

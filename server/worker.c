@@ -1,0 +1,315 @@
+/*
+ * The event-loop workers of lurkd. Each worker owns an epoll set with every
+ * listening socket (EPOLLEXCLUSIVE, so one worker wakes per new connection)
+ * and the connections it accepted, and serves their requests inline.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "server.h"
+
+#define MAX_EVENTS	  256
+#define DRAIN_DEADLINE_S  10
+
+struct lurkd_worker {
+	struct lurkd *server;
+	pthread_t thread;
+	int epfd;
+	int wakefd;
+	unsigned index;
+	struct lurkd_conn *conns;
+	size_t nconns;
+	struct lurkd_config *cfg;
+	uint64_t gen;
+	uint8_t *scratch;
+	struct lurk_buf *resp;
+};
+
+/* epoll data: listening sockets and the wake fd are tagged by small integers. */
+#define TAG_WAKE   ((uint64_t)1)
+#define TAG_LISTEN ((uint64_t)2) /* + index */
+
+static int
+tag_is_conn(uint64_t tag)
+{
+	return tag > TAG_LISTEN + LURKD_MAX_LISTEN;
+}
+
+static void
+close_conn(struct lurkd_worker *w, struct lurkd_conn *c)
+{
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, lurkd_conn_fd(c), NULL);
+	lurkd_conn_unlink(&w->conns, c);
+	lurkd_conn_free(c);
+	w->nconns--;
+	atomic_fetch_sub(&w->server->connections, 1);
+}
+
+static void
+update_interest(struct lurkd_worker *w, struct lurkd_conn *c)
+{
+	struct epoll_event ev = { 0 };
+
+	ev.events = EPOLLIN | EPOLLRDHUP | (lurkd_conn_want_write(c) ? EPOLLOUT : 0);
+	ev.data.u64 = (uint64_t)(uintptr_t)c;
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_MOD, lurkd_conn_fd(c), &ev);
+}
+
+static void
+accept_all(struct lurkd_worker *w, int lfd)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof(peer);
+		struct epoll_event ev = { 0 };
+		struct lurkd_conn *c;
+		int fd, one = 1;
+
+		fd = accept4(lfd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				lurk_debug(LURK_DBG_SERVER, "accept: %s", strerror(errno));
+			return;
+		}
+		if (atomic_load(&w->server->connections) >= w->cfg->max_connections) {
+			lurk_warn("connection refused: max-connections (%u) reached",
+				w->cfg->max_connections);
+			close(fd);
+			continue;
+		}
+		if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if ((c = lurkd_conn_new(fd, &peer, peer_len, time(NULL))) == NULL) {
+			close(fd);
+			continue;
+		}
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.u64 = (uint64_t)(uintptr_t)c;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			lurkd_conn_free(c);
+			continue;
+		}
+		lurkd_conn_link(&w->conns, c);
+		w->nconns++;
+		atomic_fetch_add(&w->server->connections, 1);
+	}
+}
+
+/* A new configuration: drop connections of clients that are gone. */
+static void
+refresh_config(struct lurkd_worker *w)
+{
+	struct lurkd_conn *c, *next;
+	uint64_t gen = atomic_load(&w->server->generation);
+
+	if (gen == w->gen)
+		return;
+	lurkd_config_unref(w->cfg);
+	w->cfg = lurkd_config_current(w->server);
+	w->gen = w->cfg->generation;
+	for (c = w->conns; c != NULL; c = next) {
+		next = lurkd_conn_next(c);
+		if (lurkd_conn_revalidate(c, w->cfg) != 0)
+			close_conn(w, c);
+	}
+}
+
+static void
+check_times(struct lurkd_worker *w, time_t now)
+{
+	struct lurkd_conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = lurkd_conn_next(c);
+		if (lurkd_conn_check_time(c, now, w->cfg) != 0)
+			close_conn(w, c);
+	}
+}
+
+static void
+stop_listening(struct lurkd_worker *w)
+{
+	for (size_t i = 0; i < w->server->nlisten; i++)
+		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->server->listen_fds[i], NULL);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct lurkd_worker *w = arg;
+	struct epoll_event events[MAX_EVENTS];
+	struct lurkd_conn_env env;
+	time_t last_tick = time(NULL), drain_until = 0;
+	int draining = 0;
+
+	w->cfg = lurkd_config_current(w->server);
+	w->gen = w->cfg->generation;
+	for (;;) {
+		int n = epoll_wait(w->epfd, events, MAX_EVENTS, 1000);
+		time_t now = time(NULL);
+
+		if (n < 0 && errno != EINTR) {
+			lurk_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		env.server = w->server;
+		env.cfg = w->cfg;
+		env.scratch = w->scratch;
+		env.scratch_len = LURKD_SCRATCH_LEN;
+		env.resp = w->resp;
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = events[i].data.u64;
+			if (tag == TAG_WAKE) {
+				uint64_t v;
+				ssize_t rd = read(w->wakefd, &v, sizeof(v));
+				(void)rd;
+				continue;
+			}
+			if (!tag_is_conn(tag)) {
+				if (!draining)
+					accept_all(w, w->server->listen_fds[tag - TAG_LISTEN]);
+				continue;
+			}
+			struct lurkd_conn *c = (struct lurkd_conn *)(uintptr_t)tag;
+			uint32_t e = events[i].events;
+			int r = 0;
+			if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				r = lurkd_conn_readable(c, &env);
+			if (r == 0 && (e & EPOLLOUT))
+				r = lurkd_conn_writable(c);
+			if (r != 0)
+				close_conn(w, c);
+			else
+				update_interest(w, c);
+		}
+		refresh_config(w);
+		if (now != last_tick) {
+			check_times(w, now);
+			last_tick = now;
+		}
+		if (atomic_load(&w->server->stopping)) {
+			struct lurkd_conn *c, *next;
+			if (!draining) {
+				draining = 1;
+				drain_until = now + DRAIN_DEADLINE_S;
+				stop_listening(w);
+			}
+			/* Requests already read have been answered; close once flushed. */
+			for (c = w->conns; c != NULL; c = next) {
+				next = lurkd_conn_next(c);
+				if (!lurkd_conn_want_write(c) || now >= drain_until)
+					close_conn(w, c);
+			}
+			if (w->conns == NULL)
+				break;
+		}
+	}
+	while (w->conns != NULL)
+		close_conn(w, w->conns);
+	lurkd_config_unref(w->cfg);
+	w->cfg = NULL;
+	return NULL;
+}
+
+static void
+worker_free(struct lurkd_worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->wakefd >= 0)
+		close(w->wakefd);
+	lurk_freezero(w->scratch, LURKD_SCRATCH_LEN);
+	lurk_buf_free(w->resp);
+	free(w);
+}
+
+static int
+worker_new(struct lurkd *s, unsigned index, struct lurkd_worker **out)
+{
+	struct lurkd_worker *w;
+	struct epoll_event ev = { 0 };
+
+	*out = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return LURK_ERR_ALLOC;
+	w->server = s;
+	w->index = index;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->scratch = malloc(LURKD_SCRATCH_LEN);
+	w->resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	if (w->epfd < 0 || w->wakefd < 0 || w->scratch == NULL || w->resp == NULL)
+		goto fail;
+	ev.events = EPOLLIN;
+	ev.data.u64 = TAG_WAKE;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev) != 0)
+		goto fail;
+	for (size_t i = 0; i < s->nlisten; i++) {
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u64 = TAG_LISTEN + i;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->listen_fds[i], &ev) != 0)
+			goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	lurk_error("worker %u: %s", index, strerror(errno));
+	worker_free(w);
+	return LURK_ERR_SYSTEM;
+}
+
+int
+lurkd_workers_start(struct lurkd *s, unsigned n)
+{
+	if ((s->workers = calloc(n, sizeof(*s->workers))) == NULL)
+		return LURK_ERR_ALLOC;
+	for (unsigned i = 0; i < n; i++) {
+		int r;
+		if ((r = worker_new(s, i, &s->workers[i])) != 0)
+			return r;
+		if (pthread_create(&s->workers[i]->thread, NULL, worker_main, s->workers[i]) != 0) {
+			worker_free(s->workers[i]);
+			s->workers[i] = NULL;
+			return LURK_ERR_SYSTEM;
+		}
+		s->nworkers++;
+	}
+	return 0;
+}
+
+void
+lurkd_workers_wake(struct lurkd *s)
+{
+	uint64_t one = 1;
+
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		ssize_t w = write(s->workers[i]->wakefd, &one, sizeof(one));
+		(void)w;
+	}
+}
+
+void
+lurkd_workers_join(struct lurkd *s)
+{
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		pthread_join(s->workers[i]->thread, NULL);
+		worker_free(s->workers[i]);
+	}
+	free(s->workers);
+	s->workers = NULL;
+	s->nworkers = 0;
+}
