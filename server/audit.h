@@ -33,8 +33,8 @@ struct lurkd_audit_rec {
 };
 
 /* target: a file path (appended to), "syslog", or NULL for no audit log. */
-int lurkd_audit_open(const char *target, struct lurkd_audit **out, char *err, size_t err_len)
-	LURK_MUST_CHECK;
+int lurkd_audit_open(
+	const char *target, struct lurkd_audit **out, char *err, size_t err_len) LURK_MUST_CHECK;
 void lurkd_audit_record(struct lurkd_audit *a, const struct lurkd_audit_rec *rec);
 /* Reopens the file (after log rotation); called on SIGHUP. */
 void lurkd_audit_reopen(struct lurkd_audit *a);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +19,18 @@
 
 struct parse_ctx {
 	struct lurkd_config *c;
-	struct lurkd_key *key;	     /* current [key] section */
+	struct lurkd_key *key;       /* current [key] section */
 	struct lurkd_client *client; /* current [client] section */
 	int in_server;
 };
 
-static int
-fail(char *err, size_t err_len, const char *fmt, const char *arg)
+static int LURK_PRINTF(3, 4) fail(char *err, size_t err_len, const char *fmt, ...)
 {
-	snprintf(err, err_len, fmt, arg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
 	return LURK_ERR_CONFIG;
 }
 
@@ -66,7 +70,8 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 		if (*host == '[') {
 			host++;
 			if ((host_end = strchr(host, ']')) == NULL || host_end[1] != ':')
-				return fail(err, err_len, "expected tcp:[ADDRESS]:PORT, got '%s'", v);
+				return fail(
+					err, err_len, "expected tcp:[ADDRESS]:PORT, got '%s'", v);
 			port = host_end + 2;
 		} else {
 			if ((host_end = strrchr(host, ':')) == NULL)
@@ -77,15 +82,16 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 		if ((l->host = strndup(host, (size_t)(host_end - host))) == NULL ||
 			(l->port = strdup(port)) == NULL)
 			return LURK_ERR_ALLOC;
-		if (inet_pton(AF_INET, l->host, addr) != 1 && inet_pton(AF_INET6, l->host, addr) != 1)
+		if (inet_pton(AF_INET, l->host, addr) != 1 &&
+			inet_pton(AF_INET6, l->host, addr) != 1)
 			return fail(err, err_len, "'%s' is not a numeric IPv4 or IPv6 address",
 				l->host);
 		unsigned long long p;
 		if (lurk_ini_uint(l->port, 65535, &p) != 0)
 			return fail(err, err_len, "'%s' is not a port number", l->port);
 	} else {
-		return fail(err, err_len, "listen must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'",
-			v);
+		return fail(
+			err, err_len, "listen must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'", v);
 	}
 	c->nlisten++;
 	return 0;
@@ -119,7 +125,8 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 	if (strcmp(k, "socket-mode") == 0) {
 		unsigned mode = 0;
 		if (strlen(v) < 1 || strlen(v) > 4 || strspn(v, "01234567") != strlen(v))
-			return fail(err, err_len, "socket-mode must be octal, e.g. 0660, got '%s'", v);
+			return fail(
+				err, err_len, "socket-mode must be octal, e.g. 0660, got '%s'", v);
 		for (const char *p = v; *p; p++)
 			mode = mode * 8 + (unsigned)(*p - '0');
 		if (mode & 0007)
@@ -129,27 +136,29 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 	}
 	if (strcmp(k, "replay-window") == 0) {
 		if (lurk_ini_uint(v, 3600, &n) != 0 || n < 5)
-			return fail(err, err_len, "replay-window must be 5 to 3600 seconds, got '%s'",
-				v);
+			return fail(err, err_len,
+				"replay-window must be 5 to 3600 seconds, got '%s'", v);
 		c->replay_window_s = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "replay-cache") == 0) {
 		if (lurk_ini_uint(v, 1u << 24, &n) != 0 || n < 16)
-			return fail(err, err_len, "replay-cache must be 16 to 16777216, got '%s'", v);
+			return fail(
+				err, err_len, "replay-cache must be 16 to 16777216, got '%s'", v);
 		c->replay_cache = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "session-max-age") == 0) {
 		if (lurk_ini_uint(v, 86400, &n) != 0 || n < 10)
-			return fail(err, err_len, "session-max-age must be 10 to 86400 seconds, got '%s'",
-				v);
+			return fail(err, err_len,
+				"session-max-age must be 10 to 86400 seconds, got '%s'", v);
 		c->session_max_age_s = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "max-connections") == 0) {
 		if (lurk_ini_uint(v, 1000000, &n) != 0 || n < 1)
-			return fail(err, err_len, "max-connections must be 1 to 1000000, got '%s'", v);
+			return fail(
+				err, err_len, "max-connections must be 1 to 1000000, got '%s'", v);
 		c->max_connections = (unsigned)n;
 		return 0;
 	}
@@ -182,8 +191,8 @@ parse_versions(const char *v, unsigned *out)
 	static const struct {
 		const char *name;
 		unsigned bit;
-	} names[] = { { "1.0", LURK_TLS10 }, { "1.1", LURK_TLS11 }, { "1.2", LURK_TLS12 },
-		{ "1.3", LURK_TLS13 } };
+	} names[] = {
+		{"1.0", LURK_TLS10}, {"1.1", LURK_TLS11}, {"1.2", LURK_TLS12}, {"1.3", LURK_TLS13}};
 	char tmp[64], *save = NULL;
 
 	*out = 0;
@@ -215,7 +224,8 @@ key_item(struct lurkd_key *key, const struct lurk_ini_item *it, char *err, size_
 		return set_str(&key->chain, v, k, err, err_len);
 	if (strcmp(k, "use") == 0) {
 		if (parse_use(v, &key->policy.use) != 0)
-			return fail(err, err_len, "use must be server, client or both, got '%s'", v);
+			return fail(
+				err, err_len, "use must be server, client or both, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(k, "tls-versions") == 0) {
@@ -247,7 +257,8 @@ client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, 
 			return fail(err, err_len, "'%s' given twice", k);
 		if (lurk_key_b64_decode(v, cl->pk) != 0)
 			return fail(err, err_len,
-				"public-key must be 44 base64 characters (lurk-admin genkey), got '%s'",
+				"public-key must be 44 base64 characters (lurk-admin genkey), got "
+				"'%s'",
 				v);
 		lurk_key_fingerprint(cl->pk, cl->fingerprint);
 		return 0;
@@ -308,8 +319,8 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 		p->client->line = it->line;
 		return (p->client->name = strdup(it->name)) != NULL ? 0 : LURK_ERR_ALLOC;
 	}
-	return fail(err, err_len, "unknown section [%s] (expected server, key or client)",
-		it->section);
+	return fail(
+		err, err_len, "unknown section [%s] (expected server, key or client)", it->section);
 }
 
 static int
@@ -429,7 +440,8 @@ validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_
 		return LURK_ERR_CONFIG;
 	}
 	if (c->static_key_path == NULL) {
-		snprintf(why, why_len, "[server] needs 'static-key' (make one with lurk-admin genkey)");
+		snprintf(why, why_len,
+			"[server] needs 'static-key' (make one with lurk-admin genkey)");
 		return LURK_ERR_CONFIG;
 	}
 	*line = c->static_key_line;
@@ -449,7 +461,8 @@ validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_
 			return LURK_ERR_CONFIG;
 		}
 		if (k->chain == NULL) {
-			snprintf(why, why_len, "key '%s' needs a 'chain' (certificate file)", k->name);
+			snprintf(why, why_len, "key '%s' needs a 'chain' (certificate file)",
+				k->name);
 			return LURK_ERR_CONFIG;
 		}
 		if (load_keys) {
@@ -477,8 +490,9 @@ validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (memcmp(c->clients[j].pk, cl->pk, LURK_KEY_LEN) == 0) {
-				snprintf(why, why_len, "client '%s' has the same public key as '%s'",
-					cl->name, c->clients[j].name);
+				snprintf(why, why_len,
+					"client '%s' has the same public key as '%s'", cl->name,
+					c->clients[j].name);
 				return LURK_ERR_CONFIG;
 			}
 		}
@@ -525,8 +539,8 @@ config_free(struct lurkd_config *c)
 }
 
 int
-lurkd_config_load(const char *path, int load_keys, struct lurkd_config **out, char *err,
-	size_t err_len)
+lurkd_config_load(
+	const char *path, int load_keys, struct lurkd_config **out, char *err, size_t err_len)
 {
 	struct lurkd_config *c;
 	struct parse_ctx p;

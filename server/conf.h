@@ -41,7 +41,7 @@
 struct lurk_key;
 
 #define LURKD_MAX_LISTEN  16
-#define LURKD_MAX_KEYS	  1024
+#define LURKD_MAX_KEYS    1024
 #define LURKD_MAX_CLIENTS 65536
 #define LURKD_KEY_ID_LEN  20
 
@@ -115,9 +115,9 @@ struct lurkd_config *lurkd_config_ref(struct lurkd_config *c);
 void lurkd_config_unref(struct lurkd_config *c);
 
 /* Lookups; NULL when absent. Public keys compare in constant time. */
-const struct lurkd_client *lurkd_config_client(const struct lurkd_config *c,
-	const uint8_t pk[LURK_KEY_LEN]);
-const struct lurkd_key *lurkd_client_key(const struct lurkd_client *cl, const uint8_t *id,
-	size_t id_len);
+const struct lurkd_client *lurkd_config_client(
+	const struct lurkd_config *c, const uint8_t pk[LURK_KEY_LEN]);
+const struct lurkd_key *lurkd_client_key(
+	const struct lurkd_client *cl, const uint8_t *id, size_t id_len);
 
 #endif

@@ -27,8 +27,8 @@
 
 #define HANDSHAKE_TIMEOUT_S 10
 #define MAX_READS_PER_EVENT 16
-#define OUT_MAX		    (LURK_WIRE_MAX_MSG + 64 * 1024)
-#define RESP_MAX	    LURK_WIRE_MAX_MSG
+#define OUT_MAX             (LURK_WIRE_MAX_MSG + 64 * 1024)
+#define RESP_MAX            LURK_WIRE_MAX_MSG
 
 enum conn_state {
 	CONN_HANDSHAKE,
@@ -48,7 +48,7 @@ struct lurkd_conn {
 	struct lurk_buf out; /* framed ciphertext waiting for the socket */
 	uint8_t client_pk[LURK_KEY_LEN];
 	const struct lurkd_client *client; /* in cfg */
-	const struct lurkd_config *cfg;	   /* configuration client points into */
+	const struct lurkd_config *cfg;    /* configuration client points into */
 	char session[17];
 };
 
@@ -159,8 +159,8 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	if ((r = lurk_chan_new_responder(env->cfg->sk, env->cfg->pk, env->server->replay,
 		     allow_client, c, &c->chan)) != 0)
 		return r;
-	if ((r = lurk_chan_set_limits(c->chan, env->cfg->session_max_age_s,
-		     LURK_SESSION_MAX_MESSAGES)) != 0)
+	if ((r = lurk_chan_set_limits(
+		     c->chan, env->cfg->session_max_age_s, LURK_SESSION_MAX_MESSAGES)) != 0)
 		return r;
 	if ((r = lurk_chan_read_msg1(c->chan, msg, len)) != 0) {
 		if (r != LURK_ERR_UNKNOWN_PEER)
@@ -194,8 +194,8 @@ send_message(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 
 	lurk_wire_frag_init(&fr, msg, len);
 	while ((r = lurk_wire_frag_next(&fr, &frag, &frag_len)) == 1) {
-		if ((r = lurk_chan_encrypt(c->chan, frag, frag_len, ct, LURK_NOISE_MAX_MSG,
-			     &ct_len)) != 0 ||
+		if ((r = lurk_chan_encrypt(
+			     c->chan, frag, frag_len, ct, LURK_NOISE_MAX_MSG, &ct_len)) != 0 ||
 			(r = queue_frame(c, ct, ct_len)) != 0)
 			return r;
 	}
@@ -229,8 +229,8 @@ do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	ctx.client = c->client;
 	ctx.session = c->session;
 	ctx.peer = c->peer;
-	r = lurkd_handle_request(&ctx, lurk_wire_reasm_msg(&c->reasm),
-		lurk_wire_reasm_len(&c->reasm), env->resp);
+	r = lurkd_handle_request(
+		&ctx, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm), env->resp);
 	lurk_wire_reasm_reset(&c->reasm);
 	if (r != 0)
 		return r;

@@ -26,13 +26,13 @@ struct lurkd_conn;
 struct lurkd_conn_env {
 	struct lurkd *server;
 	struct lurkd_config *cfg; /* the worker's current configuration */
-	uint8_t *scratch;	  /* LURKD_SCRATCH_LEN bytes */
+	uint8_t *scratch;         /* LURKD_SCRATCH_LEN bytes */
 	size_t scratch_len;
 	struct lurk_buf *resp; /* the worker's response buffer */
 };
 
-struct lurkd_conn *lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
-	time_t now);
+struct lurkd_conn *lurkd_conn_new(
+	int fd, const struct sockaddr_storage *peer, socklen_t peer_len, time_t now);
 void lurkd_conn_free(struct lurkd_conn *c);
 int lurkd_conn_fd(const struct lurkd_conn *c);
 
@@ -48,8 +48,8 @@ int lurkd_conn_want_write(const struct lurkd_conn *c);
  */
 int lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg) LURK_MUST_CHECK;
 /* 0 while within its deadlines (handshake time, session age), else negative. */
-int lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg)
-	LURK_MUST_CHECK;
+int lurkd_conn_check_time(
+	struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg) LURK_MUST_CHECK;
 
 /* Intrusive list links, owned by the worker. */
 struct lurkd_conn *lurkd_conn_next(const struct lurkd_conn *c);

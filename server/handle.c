@@ -28,7 +28,7 @@ usec_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
-		(uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+	       (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
 }
 
 static int
@@ -73,11 +73,11 @@ audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const cha
 }
 
 static int
-handle_list(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
-	struct lurk_buf *resp)
+handle_list(
+	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
 {
 	const struct lurkd_client *cl = ctx->client;
-	struct lurk_wire_list_resp m = { 0 };
+	struct lurk_wire_list_resp m = {0};
 	struct lurk_wire_key *keys = NULL;
 	struct lurk_wire_cert *certs = NULL;
 	size_t ncerts = 0, ci = 0;
@@ -115,7 +115,8 @@ handle_list(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
 		w->certs = &certs[ci];
 		w->cert_count = lurk_key_chain_len(k->key);
 		for (size_t j = 0; j < w->cert_count; j++, ci++)
-			certs[ci].der = (uint8_t *)lurk_key_chain_cert(k->key, j, &certs[ci].der_len);
+			certs[ci].der =
+				(uint8_t *)lurk_key_chain_cert(k->key, j, &certs[ci].der_len);
 	}
 	m.keys = keys;
 	m.key_count = cl->nkeys;
@@ -131,8 +132,8 @@ out:
 }
 
 static int
-handle_ping(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
-	struct lurk_buf *resp)
+handle_ping(
+	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
 {
 	struct lurk_wire_ping_resp m;
 
@@ -161,8 +162,8 @@ log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_
 }
 
 static int
-handle_sign(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
-	struct lurk_buf *resp)
+handle_sign(
+	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
 {
 	struct lurk_wire_sign_req m;
 	struct lurk_policy_req preq;
@@ -206,8 +207,8 @@ handle_sign(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
 	if (why != LURK_POLICY_ALLOW) {
 		log_refusal(ctx, "sign", key, m.mech, lurk_policy_reason_str(why));
 		audit_done(ctx, &a, "refused", lurk_policy_reason_str(why), &t0);
-		return reply_error(resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
-			lurk_policy_reason_str(why));
+		return reply_error(
+			resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why, lurk_policy_reason_str(why));
 	}
 	memset(&sreq, 0, sizeof(sreq));
 	sreq.mech = m.mech;
@@ -233,8 +234,8 @@ handle_sign(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
 }
 
 static int
-handle_decrypt(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
-	struct lurk_buf *resp)
+handle_decrypt(
+	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
 {
 	struct lurk_wire_decrypt_req m;
 	struct lurk_wire_decrypt_resp out;
@@ -261,8 +262,8 @@ handle_decrypt(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in
 	if (why != LURK_POLICY_ALLOW) {
 		log_refusal(ctx, "decrypt", key, m.mech, lurk_policy_reason_str(why));
 		audit_done(ctx, &a, "refused", lurk_policy_reason_str(why), &t0);
-		return reply_error(resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
-			lurk_policy_reason_str(why));
+		return reply_error(
+			resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why, lurk_policy_reason_str(why));
 	}
 	memset(&out, 0, sizeof(out));
 	if ((r = lurk_key_decrypt_tls(key->key, m.mech, m.ct, m.ct_len, out.pt)) != 0) {
@@ -278,22 +279,22 @@ handle_decrypt(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in
 	return r;
 }
 
-typedef int (*handler_fn)(const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in,
-	struct lurk_buf *resp);
+typedef int (*handler_fn)(
+	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp);
 
 static const struct {
 	uint8_t type;
 	handler_fn fn;
 } handlers[] = {
-	{ LURK_WIRE_LIST, handle_list },
-	{ LURK_WIRE_SIGN, handle_sign },
-	{ LURK_WIRE_DECRYPT, handle_decrypt },
-	{ LURK_WIRE_PING, handle_ping },
+	{LURK_WIRE_LIST, handle_list},
+	{LURK_WIRE_SIGN, handle_sign},
+	{LURK_WIRE_DECRYPT, handle_decrypt},
+	{LURK_WIRE_PING, handle_ping},
 };
 
 int
-lurkd_handle_request(const struct lurkd_req_ctx *ctx, const uint8_t *msg, size_t len,
-	struct lurk_buf *resp)
+lurkd_handle_request(
+	const struct lurkd_req_ctx *ctx, const uint8_t *msg, size_t len, struct lurk_buf *resp)
 {
 	struct lurk_wire_hdr h;
 	struct lurk_buf in;

@@ -47,6 +47,15 @@ open_unix(const struct lurkd_listen *l, unsigned mode, int *out, char *err, size
 			snprintf(err, err_len, "%s exists and is not a socket", l->path);
 			return LURK_ERR_CONFIG;
 		}
+		/* Replace a stale socket, never one a running server still answers on. */
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+			r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+			close(fd);
+			if (r == 0) {
+				snprintf(err, err_len, "%s is in use by a running server", l->path);
+				return LURK_ERR_CONFIG;
+			}
+		}
 		(void)unlink(l->path);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
@@ -101,8 +110,7 @@ open_tcp(const struct lurkd_listen *l, int *out, char *err, size_t err_len)
 }
 
 int
-lurkd_listen_open(const struct lurkd_listen *l, unsigned mode, int *fd, char *err,
-	size_t err_len)
+lurkd_listen_open(const struct lurkd_listen *l, unsigned mode, int *fd, char *err, size_t err_len)
 {
 	*fd = -1;
 	if (l->kind == LURKD_LISTEN_UNIX)

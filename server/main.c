@@ -31,13 +31,14 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: lurkd [-c FILE] [--syslog] [--debug]\n"
-		   "       lurkd --check-config FILE\n"
-		   "  -c, --config FILE     configuration (default %s)\n"
-		   "      --check-config F  load and check F (keys included), then exit\n"
-		   "      --syslog          log to syslog instead of stderr\n"
-		   "      --debug           debug logging (or LURK_DEBUG=server,chan,...)\n"
-		   "      --pid-file FILE   write the process id to FILE\n",
+	fprintf(f,
+		"usage: lurkd [-c FILE] [--syslog] [--debug]\n"
+		"       lurkd --check-config FILE\n"
+		"  -c, --config FILE     configuration (default %s)\n"
+		"      --check-config F  load and check F (keys included), then exit\n"
+		"      --syslog          log to syslog instead of stderr\n"
+		"      --debug           debug logging (or LURK_DEBUG=server,chan,...)\n"
+		"      --pid-file FILE   write the process id to FILE\n",
 		DEFAULT_CONFIG);
 }
 
@@ -45,7 +46,7 @@ usage(FILE *f)
 static void
 harden(void)
 {
-	struct rlimit rl = { 0, 0 };
+	struct rlimit rl = {0, 0};
 
 	if (setrlimit(RLIMIT_CORE, &rl) != 0)
 		lurk_warn("setrlimit(RLIMIT_CORE): %s", strerror(errno));
@@ -101,6 +102,7 @@ static void
 reload(struct lurkd *s, const char *path)
 {
 	struct lurkd_config *c = NULL, *old;
+	size_t old_nlisten;
 	char err[1024];
 
 	if (lurkd_config_load(path, 1, &c, err, sizeof(err)) != 0) {
@@ -109,10 +111,13 @@ reload(struct lurkd *s, const char *path)
 	}
 	pthread_mutex_lock(&s->cfg_lock);
 	old = s->cfg;
+	old_nlisten = old->nlisten;
 	c->generation = old->generation + 1;
 	s->cfg = c;
 	pthread_mutex_unlock(&s->cfg_lock);
 	atomic_store(&s->generation, c->generation);
+	if (c->nlisten != old_nlisten)
+		lurk_warn("listen addresses are read at start only: restart lurkd to change them");
 	lurkd_config_unref(old);
 	lurkd_audit_reopen(s->audit);
 	lurkd_workers_wake(s);
@@ -147,17 +152,18 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", required_argument, NULL, 'C' },
-		{ "syslog", no_argument, NULL, 'S' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", required_argument, NULL, 'C'},
+		{"syslog", no_argument, NULL, 'S'},
+		{"debug", no_argument, NULL, 'd'},
+		{"pid-file", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG, *check = NULL, *pid_file = NULL;
 	int to_syslog = 0, level = LURK_LOG_INFO, opt, ret = 1;
 	struct lurkd s;
+	char *unix_paths[LURKD_MAX_LISTEN] = {NULL};
 	sigset_t sigs;
 	char err[1024];
 
@@ -224,6 +230,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 		s.nlisten++;
+		if (s.cfg->listen[i].kind == LURKD_LISTEN_UNIX)
+			unix_paths[i] = strdup(s.cfg->listen[i].path);
 		lurk_info("listening on %s", where);
 	}
 	if (drop_privileges(s.cfg->user) != 0)
@@ -240,6 +248,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (lurkd_workers_start(&s, s.cfg->workers) != 0) {
 		lurk_error("cannot start workers");
+		atomic_store(&s.stopping, 1);
+		lurkd_workers_wake(&s);
+		lurkd_workers_join(&s);
 		goto out;
 	}
 	lurk_info("lurkd ready: %zu keys, %zu clients, %u workers", s.cfg->nkeys, s.cfg->nclients,
@@ -261,8 +272,9 @@ main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < s.nlisten; i++) {
 		close(s.listen_fds[i]);
-		if (s.cfg->listen[i].kind == LURKD_LISTEN_UNIX)
-			(void)unlink(s.cfg->listen[i].path);
+		if (unix_paths[i] != NULL)
+			(void)unlink(unix_paths[i]);
+		free(unix_paths[i]);
 	}
 	lurkd_audit_close(s.audit);
 	lurk_replay_free(s.replay);

@@ -20,8 +20,8 @@
 #include "mem.h"
 #include "server.h"
 
-#define MAX_EVENTS	  256
-#define DRAIN_DEADLINE_S  10
+#define MAX_EVENTS       256
+#define DRAIN_DEADLINE_S 10
 
 struct lurkd_worker {
 	struct lurkd *server;
@@ -60,7 +60,7 @@ close_conn(struct lurkd_worker *w, struct lurkd_conn *c)
 static void
 update_interest(struct lurkd_worker *w, struct lurkd_conn *c)
 {
-	struct epoll_event ev = { 0 };
+	struct epoll_event ev = {0};
 
 	ev.events = EPOLLIN | EPOLLRDHUP | (lurkd_conn_want_write(c) ? EPOLLOUT : 0);
 	ev.data.u64 = (uint64_t)(uintptr_t)c;
@@ -73,11 +73,12 @@ accept_all(struct lurkd_worker *w, int lfd)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
-		struct epoll_event ev = { 0 };
+		struct epoll_event ev = {0};
 		struct lurkd_conn *c;
 		int fd, one = 1;
 
-		fd = accept4(lfd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(
+			lfd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				lurk_debug(LURK_DBG_SERVER, "accept: %s", strerror(errno));
@@ -241,7 +242,7 @@ static int
 worker_new(struct lurkd *s, unsigned index, struct lurkd_worker **out)
 {
 	struct lurkd_worker *w;
-	struct epoll_event ev = { 0 };
+	struct epoll_event ev = {0};
 
 	*out = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL)

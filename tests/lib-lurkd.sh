@@ -136,3 +136,16 @@ lc_tcp() {
 	"$LURK_CLIENT" -a "tcp:127.0.0.1:$(cat "$_d/port")" -s "$(cat "$_d/server.pub")" \
 		-k "$_d/$_c.key" "$@"
 }
+
+# The same, output discarded (for checks).
+lc_q() {
+	lc "$@" >/dev/null 2>&1
+}
+
+lc_tcp_q() {
+	lc_tcp "$@" >/dev/null 2>&1
+}
+
+quiet() {
+	"$@" >/dev/null 2>&1
+}

@@ -363,7 +363,10 @@ cmd_raw_op(struct lurk_client *c, const char *type)
 	struct lurk_wire_hdr h;
 	int ret;
 
-	if (lurk_wire_header_build(req, (uint8_t)atoi(type), lurk_client_next_id(c)) != 0)
+	/* By hand: the wire builders refuse to emit an unknown type. */
+	if (lurk_buf_put_u8(req, LURK_WIRE_VERSION) != 0 ||
+		lurk_buf_put_u8(req, (uint8_t)atoi(type)) != 0 ||
+		lurk_buf_put_u32(req, lurk_client_next_id(c)) != 0)
 		return 1;
 	ret = call(c, req, resp, 0, &h);
 	lurk_buf_free(req);

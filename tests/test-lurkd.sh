@@ -8,10 +8,10 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 44
+plan 46
 
 check "setup: PKI, Noise keys and lurkd.conf" lurkd_setup "$D"
-check "--check-config accepts the configuration" "$LURKD" --check-config "$D/lurkd.conf"
+check "--check-config accepts the configuration" quiet "$LURKD" --check-config "$D/lurkd.conf"
 
 # --check-config names file, line and problem.
 bad_conf() { # $1 name, $2 text to append, $3 expected message
@@ -34,8 +34,8 @@ bad_conf "a malformed line" "this is not a setting" "expected 'key = value'"
 bad_conf "an unknown setting" "$(printf '[client d]\nfavourite-colour = blue')" "unknown setting 'favourite-colour'"
 
 check "lurkd starts" lurkd_start "$D"
-check "ping over the unix socket" lc "$D" a ping
-check "ping over TCP loopback" lc_tcp "$D" a ping
+check "ping over the unix socket" lc_q "$D" a ping
+check "ping over TCP loopback" lc_tcp_q "$D" a ping
 list_a=$(lc "$D" a list)
 check "client a lists its 6 keys" test "$(echo "$list_a" | wc -l)" -eq 6
 list_b=$(lc "$D" b list)
@@ -89,9 +89,9 @@ check "an unknown operation gets an error response" grep -q "unknown operation" 
 
 # Bad input closes that connection only.
 for kind in bytes zero-frame giant-frame bad-msg1; do
-	check "junk ($kind) closes the connection" lc "$D" a junk $kind
+	check "junk ($kind) closes the connection" lc_q "$D" a junk $kind
 done
-check "lurkd still serves after bad input" lc "$D" a ping
+check "lurkd still serves after bad input" lc_q "$D" a ping
 
 # 1,000 connections open at once, each making a request.
 out=$(lc "$D" a connections 1000 ec256 2>&1)
@@ -103,7 +103,7 @@ echo "[broken" >>"$D/lurkd.conf"
 kill -HUP "$(cat "$D/lurkd.pid")"
 sleep 0.5
 check "a broken reload is refused with a log line" grep -q "reload refused" "$D/lurkd.log"
-check "the old configuration keeps serving" lc "$D" b ping
+check "the old configuration keeps serving" lc_q "$D" b ping
 
 # Reload removing client b closes b's live connection.
 cp "$D/lurkd.conf.good" "$D/lurkd.conf"
@@ -116,7 +116,7 @@ wait $hold_pid
 check "reload removing a client closes its live connection" grep -q "second ping: failed" "$D/hold.out"
 lc "$D" b ping >/dev/null 2>&1
 check "the removed client can no longer connect" test $? -ne 0
-check "the remaining client is still served" lc "$D" a ping
+check "the remaining client is still served" lc_q "$D" a ping
 
 # The audit log: one JSON line per operation.
 check "audit lines name client, key, op and verdict" \
