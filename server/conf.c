@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "implicit.h"
 #include "ini.h"
 #include "keyfile.h"
 #include "keystore.h"
@@ -389,6 +390,10 @@ load_key(struct lurkd_key *k, char *why, size_t why_len)
 		snprintf(why, why_len, "rsa-decrypt is only possible with an RSA key");
 		return LURK_ERR_CONFIG;
 	}
+	if (k->policy.rsa_decrypt && lurkd_implicit_secret(k->key, k->implicit_secret) != 0) {
+		snprintf(why, why_len, "cannot derive the implicit-rejection secret");
+		return LURK_ERR_CRYPTO;
+	}
 	return 0;
 }
 
@@ -518,6 +523,7 @@ config_free(struct lurkd_config *c)
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key *k = &c->keys[i];
 		lurk_key_free(k->key);
+		lurk_wipe(k->implicit_secret, sizeof(k->implicit_secret));
 		free(k->name);
 		free(k->source);
 		free(k->password_file);

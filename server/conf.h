@@ -67,6 +67,7 @@ struct lurkd_key {
 	struct lurk_policy policy;
 	struct lurk_key *key; /* NULL until loaded */
 	uint8_t id[LURKD_KEY_ID_LEN];
+	uint8_t implicit_secret[32]; /* RSA decryption: implicit rejection (implicit.h) */
 };
 
 struct lurkd_client {

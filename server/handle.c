@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "err.h"
 #include "handle.h"
+#include "implicit.h"
 #include "keystore.h"
 #include "log.h"
 #include "mem.h"
@@ -265,13 +266,15 @@ handle_decrypt(
 		return reply_error(
 			resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why, lurk_policy_reason_str(why));
 	}
+	/* Implicit rejection: bad padding still gets 48 bytes, and the same answer path. */
 	memset(&out, 0, sizeof(out));
-	if ((r = lurk_key_decrypt_tls(key->key, m.mech, m.ct, m.ct_len, out.pt)) != 0) {
+	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, m.ct, m.ct_len, out.pt)) !=
+		0) {
 		audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		lurk_wipe(&out, sizeof(out));
 		return reply_error(resp, id, LURK_WIRE_ST_CRYPTO, 0, lurk_err_str(r));
 	}
-	out.pt_len = 48;
+	out.pt_len = LURKD_PMS_LEN;
 	lurk_buf_reset(resp);
 	r = lurk_wire_decrypt_resp_build(resp, id, &out);
 	lurk_wipe(&out, sizeof(out));
