@@ -1,0 +1,302 @@
+/* Signing and decryption in PKCS#11 terms, carried out by GnuTLS. */
+#include "config.h"
+
+#include <string.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <p11-kit/pkcs11.h>
+
+#include "err.h"
+#include "keystore-int.h"
+#include "mem.h"
+
+#ifndef CKM_EDDSA
+#define CKM_EDDSA 0x1057UL
+#endif
+#ifndef CKM_ECDSA_SHA256
+#define CKM_ECDSA_SHA256 0x1044UL
+#define CKM_ECDSA_SHA384 0x1045UL
+#define CKM_ECDSA_SHA512 0x1046UL
+#endif
+
+/* DigestInfo prefixes (RFC 8017 §9.2 note 1), with NULL parameters. */
+static const struct {
+	gnutls_digest_algorithm_t dig;
+	uint8_t prefix[19];
+	size_t prefix_len, hash_len;
+} digest_infos[] = {
+	{GNUTLS_DIG_SHA1,
+		{0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+			0x14},
+		15, 20},
+	{GNUTLS_DIG_SHA224,
+		{0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+			0x04, 0x05, 0x00, 0x04, 0x1c},
+		19, 28},
+	{GNUTLS_DIG_SHA256,
+		{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+			0x01, 0x05, 0x00, 0x04, 0x20},
+		19, 32},
+	{GNUTLS_DIG_SHA384,
+		{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+			0x02, 0x05, 0x00, 0x04, 0x30},
+		19, 48},
+	{GNUTLS_DIG_SHA512,
+		{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+			0x03, 0x05, 0x00, 0x04, 0x40},
+		19, 64},
+};
+
+/*
+ * A DigestInfo is accepted only byte for byte as DER encodes it for one of
+ * these hashes: stricter than parsing, and there is nothing else TLS sends.
+ */
+static int
+parse_digest_info(
+	const uint8_t *p, size_t len, gnutls_digest_algorithm_t *dig, gnutls_datum_t *hash)
+{
+	for (size_t i = 0; i < LURK_ARRAY_LEN(digest_infos); i++) {
+		size_t pl = digest_infos[i].prefix_len, hl = digest_infos[i].hash_len;
+		if (len == pl + hl && memcmp(p, digest_infos[i].prefix, pl) == 0) {
+			*dig = digest_infos[i].dig;
+			hash->data = (uint8_t *)p + pl;
+			hash->size = (unsigned)hl;
+			return 0;
+		}
+	}
+	return LURK_ERR_BAD_FORMAT;
+}
+
+static gnutls_digest_algorithm_t
+hash_of_len(size_t n)
+{
+	switch (n) {
+	case 20:
+		return GNUTLS_DIG_SHA1;
+	case 28:
+		return GNUTLS_DIG_SHA224;
+	case 32:
+		return GNUTLS_DIG_SHA256;
+	case 48:
+		return GNUTLS_DIG_SHA384;
+	case 64:
+		return GNUTLS_DIG_SHA512;
+	default:
+		return GNUTLS_DIG_UNKNOWN;
+	}
+}
+
+static gnutls_digest_algorithm_t
+hash_of_ckm(uint32_t ckm, uint32_t *mgf, size_t *len)
+{
+	switch (ckm) {
+	case CKM_SHA256:
+		*mgf = CKG_MGF1_SHA256;
+		*len = 32;
+		return GNUTLS_DIG_SHA256;
+	case CKM_SHA384:
+		*mgf = CKG_MGF1_SHA384;
+		*len = 48;
+		return GNUTLS_DIG_SHA384;
+	case CKM_SHA512:
+		*mgf = CKG_MGF1_SHA512;
+		*len = 64;
+		return GNUTLS_DIG_SHA512;
+	default:
+		*mgf = 0;
+		*len = 0;
+		return GNUTLS_DIG_UNKNOWN;
+	}
+}
+
+static gnutls_sign_algorithm_t
+pss_algo(gnutls_digest_algorithm_t dig)
+{
+	switch (dig) {
+	case GNUTLS_DIG_SHA256:
+		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA256;
+	case GNUTLS_DIG_SHA384:
+		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA384;
+	case GNUTLS_DIG_SHA512:
+		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA512;
+	default:
+		return GNUTLS_SIGN_UNKNOWN;
+	}
+}
+
+/* Checks the PSS parameters against the hash: MGF1 of it, salt of its length. */
+static int
+check_pss(const struct lurk_sign_req *req, gnutls_digest_algorithm_t want)
+{
+	uint32_t mgf;
+	size_t hlen;
+	gnutls_digest_algorithm_t dig;
+
+	if (!req->has_pss)
+		return LURK_ERR_MECHANISM;
+	dig = hash_of_ckm(req->pss_hash, &mgf, &hlen);
+	if (dig == GNUTLS_DIG_UNKNOWN || dig != want || req->pss_mgf != mgf ||
+		req->pss_slen != hlen)
+		return LURK_ERR_MECHANISM;
+	return 0;
+}
+
+/* GnuTLS's DER ECDSA signature to PKCS#11's r‖s, each padded to the field size. */
+static int
+ecdsa_to_raw(const struct lurk_key *k, const gnutls_datum_t *der, uint8_t *sig, size_t *sig_len)
+{
+	gnutls_datum_t r = {NULL, 0}, s = {NULL, 0};
+	size_t fl = k->sig_len / 2;
+	const uint8_t *rp, *sp;
+	size_t rl, sl;
+	int ret = LURK_ERR_CRYPTO;
+
+	if (*sig_len < k->sig_len)
+		return LURK_ERR_NO_SPACE;
+	if (gnutls_decode_rs_value(der, &r, &s) < 0)
+		return LURK_ERR_CRYPTO;
+	rp = r.data;
+	rl = r.size;
+	sp = s.data;
+	sl = s.size;
+	/* Drop DER's leading zero bytes; what is left must fit the field. */
+	while (rl > 0 && *rp == 0)
+		rp++, rl--;
+	while (sl > 0 && *sp == 0)
+		sp++, sl--;
+	if (rl > fl || sl > fl)
+		goto out;
+	memset(sig, 0, 2 * fl);
+	memcpy(sig + fl - rl, rp, rl);
+	memcpy(sig + 2 * fl - sl, sp, sl);
+	*sig_len = 2 * fl;
+	ret = 0;
+out:
+	gnutls_free(r.data);
+	gnutls_free(s.data);
+	return ret;
+}
+
+static int
+finish(const struct lurk_key *k, int ecdsa, gnutls_datum_t *s, uint8_t *sig, size_t *sig_len)
+{
+	int r;
+
+	if (ecdsa) {
+		r = ecdsa_to_raw(k, s, sig, sig_len);
+	} else if (s->size > *sig_len) {
+		r = LURK_ERR_NO_SPACE;
+	} else {
+		memcpy(sig, s->data, s->size);
+		*sig_len = s->size;
+		r = 0;
+	}
+	gnutls_free(s->data);
+	return r;
+}
+
+int
+lurk_key_sign(struct lurk_key *k, const struct lurk_sign_req *req, uint8_t *sig, size_t *sig_len)
+{
+	gnutls_datum_t d = {(uint8_t *)req->data, (unsigned)req->len}, s = {NULL, 0}, h;
+	gnutls_digest_algorithm_t dig;
+	gnutls_sign_algorithm_t alg;
+	int r, ecdsa = 0;
+
+	if (req->len > 0x7fffffff)
+		return LURK_ERR_TOO_LARGE;
+	switch (req->mech) {
+	case CKM_RSA_PKCS:
+		if (k->type != LURK_KEY_RSA)
+			return LURK_ERR_MECHANISM;
+		if (req->len == 36) /* TLS 1.0/1.1: MD5‖SHA-1, no DigestInfo */
+			r = gnutls_privkey_sign_hash(k->priv, GNUTLS_DIG_UNKNOWN,
+				GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, &d, &s);
+		else if (parse_digest_info(req->data, req->len, &dig, &h) != 0)
+			return LURK_ERR_BAD_FORMAT;
+		else
+			r = gnutls_privkey_sign_hash2(
+				k->priv, gnutls_pk_to_sign(GNUTLS_PK_RSA, dig), 0, &h, &s);
+		break;
+	case CKM_RSA_PKCS_PSS:
+		if (k->type != LURK_KEY_RSA ||
+			(dig = hash_of_len(req->len)) == GNUTLS_DIG_UNKNOWN ||
+			check_pss(req, dig) != 0)
+			return LURK_ERR_MECHANISM;
+		r = gnutls_privkey_sign_hash2(k->priv, pss_algo(dig), 0, &d, &s);
+		break;
+	case CKM_SHA256_RSA_PKCS:
+	case CKM_SHA384_RSA_PKCS:
+	case CKM_SHA512_RSA_PKCS:
+		if (k->type != LURK_KEY_RSA)
+			return LURK_ERR_MECHANISM;
+		dig = req->mech == CKM_SHA256_RSA_PKCS   ? GNUTLS_DIG_SHA256
+		      : req->mech == CKM_SHA384_RSA_PKCS ? GNUTLS_DIG_SHA384
+							 : GNUTLS_DIG_SHA512;
+		r = gnutls_privkey_sign_data2(
+			k->priv, gnutls_pk_to_sign(GNUTLS_PK_RSA, dig), 0, &d, &s);
+		break;
+	case CKM_SHA256_RSA_PKCS_PSS:
+	case CKM_SHA384_RSA_PKCS_PSS:
+	case CKM_SHA512_RSA_PKCS_PSS:
+		dig = req->mech == CKM_SHA256_RSA_PKCS_PSS   ? GNUTLS_DIG_SHA256
+		      : req->mech == CKM_SHA384_RSA_PKCS_PSS ? GNUTLS_DIG_SHA384
+							     : GNUTLS_DIG_SHA512;
+		if (k->type != LURK_KEY_RSA || (req->has_pss && check_pss(req, dig) != 0))
+			return LURK_ERR_MECHANISM;
+		r = gnutls_privkey_sign_data2(k->priv, pss_algo(dig), 0, &d, &s);
+		break;
+	case CKM_ECDSA:
+		if (k->type != LURK_KEY_EC || (dig = hash_of_len(req->len)) == GNUTLS_DIG_UNKNOWN)
+			return LURK_ERR_MECHANISM;
+		alg = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig);
+		r = gnutls_privkey_sign_hash2(k->priv, alg, 0, &d, &s);
+		ecdsa = 1;
+		break;
+	case CKM_ECDSA_SHA256:
+	case CKM_ECDSA_SHA384:
+	case CKM_ECDSA_SHA512:
+		if (k->type != LURK_KEY_EC)
+			return LURK_ERR_MECHANISM;
+		dig = req->mech == CKM_ECDSA_SHA256   ? GNUTLS_DIG_SHA256
+		      : req->mech == CKM_ECDSA_SHA384 ? GNUTLS_DIG_SHA384
+						      : GNUTLS_DIG_SHA512;
+		r = gnutls_privkey_sign_data2(
+			k->priv, gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig), 0, &d, &s);
+		ecdsa = 1;
+		break;
+	case CKM_EDDSA:
+		if (k->type == LURK_KEY_ED25519)
+			alg = GNUTLS_SIGN_EDDSA_ED25519;
+		else if (k->type == LURK_KEY_ED448)
+			alg = GNUTLS_SIGN_EDDSA_ED448;
+		else
+			return LURK_ERR_MECHANISM;
+		r = gnutls_privkey_sign_data2(k->priv, alg, 0, &d, &s);
+		break;
+	default:
+		/* Raw RSA (CKM_RSA_X_509) and everything else. */
+		return LURK_ERR_MECHANISM;
+	}
+	if (r < 0)
+		return LURK_ERR_CRYPTO;
+	return finish(k, ecdsa, &s, sig, sig_len);
+}
+
+int
+lurk_key_decrypt_tls(
+	struct lurk_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len, uint8_t out[48])
+{
+	gnutls_datum_t c = {(uint8_t *)ct, (unsigned)ct_len};
+
+	if (k->type != LURK_KEY_RSA || mech != CKM_RSA_PKCS)
+		return LURK_ERR_MECHANISM;
+	if (ct_len != (k->bits + 7) / 8)
+		return LURK_ERR_BAD_FORMAT;
+	/* The constant-time GnuTLS call: fixed 48-byte output, no early exit on padding. */
+	if (gnutls_privkey_decrypt_data2(k->priv, 0, &c, out, 48) < 0)
+		return LURK_ERR_CRYPTO;
+	return 0;
+}

@@ -1,0 +1,305 @@
+/* Loading keys and their chains through GnuTLS. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/pkcs11.h>
+#include <gnutls/x509.h>
+#include <p11-kit/pkcs11.h>
+
+#include "err.h"
+#include "keystore-int.h"
+#include "mem.h"
+
+#ifndef CKM_EDDSA
+#define CKM_EDDSA 0x1057UL
+#endif
+#ifndef CKM_ECDSA_SHA256
+#define CKM_ECDSA_SHA256 0x1044UL
+#define CKM_ECDSA_SHA384 0x1045UL
+#define CKM_ECDSA_SHA512 0x1046UL
+#endif
+
+static const uint32_t rsa_mechs[] = {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS,
+	CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS, CKM_SHA384_RSA_PKCS_PSS,
+	CKM_SHA512_RSA_PKCS_PSS};
+static const uint32_t ec_mechs[] = {
+	CKM_ECDSA, CKM_ECDSA_SHA256, CKM_ECDSA_SHA384, CKM_ECDSA_SHA512};
+static const uint32_t ed_mechs[] = {CKM_EDDSA};
+
+int
+lurk_keystore_init(void)
+{
+	return gnutls_global_init() < 0 ? LURK_ERR_CRYPTO : 0;
+}
+
+void
+lurk_keystore_deinit(void)
+{
+	gnutls_global_deinit();
+}
+
+/* GnuTLS asks for an HSM PIN through this; the PIN is the key's password. */
+static int
+pin_cb(void *user, int attempt, const char *url, const char *label, unsigned flags, char *pin,
+	size_t pin_max)
+{
+	const char *pw = user;
+
+	(void)url;
+	(void)label;
+	(void)flags;
+	if (pw == NULL || attempt > 0 || strlen(pw) >= pin_max)
+		return -1;
+	memcpy(pin, pw, strlen(pw) + 1);
+	return 0;
+}
+
+static int
+load_private(
+	struct lurk_key *k, const char *source, const char *password, char *why, size_t why_len)
+{
+	gnutls_datum_t d = {NULL, 0};
+	int r;
+
+	if (gnutls_privkey_init(&k->priv) < 0)
+		return LURK_ERR_ALLOC;
+	if (strncmp(source, "pkcs11:", 7) == 0) {
+		if (password != NULL)
+			gnutls_privkey_set_pin_function(k->priv, pin_cb, (void *)password);
+		r = gnutls_privkey_import_url(k->priv, source, 0);
+		if (r < 0) {
+			snprintf(why, why_len, "cannot load %s: %s", source, gnutls_strerror(r));
+			return LURK_ERR_KEY_FILE;
+		}
+		k->pkcs11 = 1;
+		return 0;
+	}
+	if ((r = gnutls_load_file(source, &d)) < 0) {
+		snprintf(why, why_len, "cannot read %s", source);
+		return LURK_ERR_KEY_FILE;
+	}
+	r = gnutls_privkey_import_x509_raw(k->priv, &d, GNUTLS_X509_FMT_PEM, password, 0);
+	lurk_wipe(d.data, d.size);
+	gnutls_free(d.data);
+	if (r < 0) {
+		snprintf(why, why_len, "%s: %s", source,
+			r == GNUTLS_E_DECRYPTION_FAILED ? "wrong password" : gnutls_strerror(r));
+		return LURK_ERR_KEY_FILE;
+	}
+	return 0;
+}
+
+/* Key type, size and public key (DER SubjectPublicKeyInfo). */
+static int
+load_public(struct lurk_key *k, char *why, size_t why_len)
+{
+	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+	unsigned bits = 0;
+	int pk, r;
+
+	if (gnutls_pubkey_init(&k->pub) < 0)
+		return LURK_ERR_ALLOC;
+	if ((r = gnutls_pubkey_import_privkey(k->pub, k->priv, 0, 0)) < 0 ||
+		(r = gnutls_pubkey_export2(k->pub, GNUTLS_X509_FMT_DER, &k->spki)) < 0) {
+		snprintf(why, why_len, "cannot read the public key: %s", gnutls_strerror(r));
+		return LURK_ERR_CRYPTO;
+	}
+	pk = gnutls_pubkey_get_pk_algorithm(k->pub, &bits);
+	switch (pk) {
+	case GNUTLS_PK_RSA:
+		if (bits < 2048 || bits > 4096) {
+			snprintf(why, why_len,
+				"RSA keys must be 2048 to 4096 bits, this one has %u", bits);
+			return LURK_ERR_KEY_FILE;
+		}
+		k->type = LURK_KEY_RSA;
+		k->bits = bits;
+		k->sig_len = (bits + 7) / 8;
+		k->mechs = rsa_mechs;
+		k->nmechs = LURK_ARRAY_LEN(rsa_mechs);
+		return 0;
+	case GNUTLS_PK_ECDSA:
+		if (gnutls_pubkey_export_ecc_raw2(k->pub, &curve, NULL, NULL, 0) < 0)
+			curve = GNUTLS_ECC_CURVE_INVALID;
+		k->type = LURK_KEY_EC;
+		k->mechs = ec_mechs;
+		k->nmechs = LURK_ARRAY_LEN(ec_mechs);
+		k->curve = curve;
+		switch (curve) {
+		case GNUTLS_ECC_CURVE_SECP256R1:
+			k->bits = 256;
+			break;
+		case GNUTLS_ECC_CURVE_SECP384R1:
+			k->bits = 384;
+			break;
+		case GNUTLS_ECC_CURVE_SECP521R1:
+			k->bits = 521;
+			break;
+		default:
+			snprintf(why, why_len, "EC keys must be on P-256, P-384 or P-521");
+			return LURK_ERR_KEY_FILE;
+		}
+		k->sig_len = 2 * ((k->bits + 7) / 8);
+		return 0;
+	case GNUTLS_PK_EDDSA_ED25519:
+		k->type = LURK_KEY_ED25519;
+		k->bits = 255;
+		k->sig_len = 64;
+		k->mechs = ed_mechs;
+		k->nmechs = 1;
+		return 0;
+	case GNUTLS_PK_EDDSA_ED448:
+		k->type = LURK_KEY_ED448;
+		k->bits = 448;
+		k->sig_len = 114;
+		k->mechs = ed_mechs;
+		k->nmechs = 1;
+		return 0;
+	default:
+		snprintf(why, why_len, "unsupported key type (%s)",
+			gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)pk));
+		return LURK_ERR_KEY_FILE;
+	}
+}
+
+static int
+load_chain(struct lurk_key *k, const char *chain_path, char *why, size_t why_len)
+{
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_pubkey_t leaf_pub = NULL;
+	gnutls_datum_t d = {NULL, 0}, leaf_spki = {NULL, 0};
+	unsigned n = 0;
+	int r, ret = LURK_ERR_KEY_FILE;
+
+	if ((r = gnutls_load_file(chain_path, &d)) < 0) {
+		snprintf(why, why_len, "cannot read certificate file %s", chain_path);
+		return LURK_ERR_KEY_FILE;
+	}
+	r = gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+	gnutls_free(d.data);
+	if (r < 0 || n == 0) {
+		snprintf(why, why_len, "%s: no PEM certificate: %s", chain_path,
+			r < 0 ? gnutls_strerror(r) : "empty");
+		return LURK_ERR_KEY_FILE;
+	}
+	if (n > LURK_KEY_MAX_CHAIN) {
+		snprintf(why, why_len, "%s: more than %d certificates", chain_path,
+			LURK_KEY_MAX_CHAIN);
+		goto out;
+	}
+	/* The leaf must carry exactly this key's public key. */
+	if (gnutls_pubkey_init(&leaf_pub) < 0 ||
+		gnutls_pubkey_import_x509(leaf_pub, crts[0], 0) < 0 ||
+		gnutls_pubkey_export2(leaf_pub, GNUTLS_X509_FMT_DER, &leaf_spki) < 0) {
+		snprintf(why, why_len, "%s: cannot read the leaf certificate's key", chain_path);
+		goto out;
+	}
+	if (leaf_spki.size != k->spki.size ||
+		memcmp(leaf_spki.data, k->spki.data, k->spki.size) != 0) {
+		snprintf(why, why_len, "certificate in %s does not match the private key",
+			chain_path);
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &k->chain[i]) < 0) {
+			snprintf(why, why_len, "%s: cannot encode certificate %u", chain_path, i);
+			goto out;
+		}
+		k->nchain++;
+	}
+	ret = 0;
+out:
+	gnutls_free(leaf_spki.data);
+	gnutls_pubkey_deinit(leaf_pub);
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	return ret;
+}
+
+int
+lurk_key_load(const char *source, const char *password, const char *chain_path,
+	struct lurk_key **out, char *why, size_t why_len)
+{
+	struct lurk_key *k;
+	int r;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return LURK_ERR_ALLOC;
+	if ((r = load_private(k, source, password, why, why_len)) != 0 ||
+		(r = load_public(k, why, why_len)) != 0 ||
+		(r = load_chain(k, chain_path, why, why_len)) != 0) {
+		lurk_key_free(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+void
+lurk_key_free(struct lurk_key *k)
+{
+	if (k == NULL)
+		return;
+	gnutls_privkey_deinit(k->priv);
+	gnutls_pubkey_deinit(k->pub);
+	gnutls_free(k->spki.data);
+	for (size_t i = 0; i < k->nchain; i++)
+		gnutls_free(k->chain[i].data);
+	free(k);
+}
+
+enum lurk_key_type
+lurk_key_type(const struct lurk_key *k)
+{
+	return k->type;
+}
+
+unsigned
+lurk_key_bits(const struct lurk_key *k)
+{
+	return k->bits;
+}
+
+const uint8_t *
+lurk_key_spki(const struct lurk_key *k, size_t *len)
+{
+	*len = k->spki.size;
+	return k->spki.data;
+}
+
+size_t
+lurk_key_chain_len(const struct lurk_key *k)
+{
+	return k->nchain;
+}
+
+const uint8_t *
+lurk_key_chain_cert(const struct lurk_key *k, size_t i, size_t *len)
+{
+	if (i >= k->nchain) {
+		*len = 0;
+		return NULL;
+	}
+	*len = k->chain[i].size;
+	return k->chain[i].data;
+}
+
+size_t
+lurk_key_mechanisms(const struct lurk_key *k, const uint32_t **mechs)
+{
+	*mechs = k->mechs;
+	return k->nmechs;
+}
+
+size_t
+lurk_key_sig_len(const struct lurk_key *k)
+{
+	return k->sig_len;
+}

@@ -1,0 +1,60 @@
+/*
+ * lurkd's key store: private keys loaded and used through GnuTLS, from PEM
+ * files (PKCS#1, SEC1, PKCS#8, optionally encrypted) or pkcs11: URIs of an
+ * HSM, each with its certificate chain. Signatures come back in PKCS#11
+ * format (ECDSA as fixed-width r‖s). Keys may be used from several threads
+ * at once (GnuTLS serializes PKCS#11-held keys itself).
+ */
+#ifndef LURKD_KEYSTORE_H
+#define LURKD_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "policy.h" /* enum lurk_key_type */
+
+struct lurk_key;
+
+#define LURK_KEY_MAX_CHAIN 16
+#define LURK_KEY_MAX_MECHS 16
+
+/* gnutls_global_init() and friends; call once at start, deinit at exit. */
+int lurk_keystore_init(void) LURK_MUST_CHECK;
+void lurk_keystore_deinit(void);
+
+/*
+ * source: a PEM file or a pkcs11: URI (its PIN in the URI or as `password`).
+ * chain_path: PEM, leaf first; the leaf must carry this key's public key.
+ * On failure why gets a short reason (never secret material).
+ */
+int lurk_key_load(const char *source, const char *password, const char *chain_path,
+	struct lurk_key **out, char *why, size_t why_len) LURK_MUST_CHECK;
+void lurk_key_free(struct lurk_key *k);
+
+enum lurk_key_type lurk_key_type(const struct lurk_key *k);
+/* RSA modulus bits, or the curve's size (256, 384, 521, 255, 448). */
+unsigned lurk_key_bits(const struct lurk_key *k);
+const uint8_t *lurk_key_spki(const struct lurk_key *k, size_t *len);
+size_t lurk_key_chain_len(const struct lurk_key *k);
+const uint8_t *lurk_key_chain_cert(const struct lurk_key *k, size_t i, size_t *len);
+size_t lurk_key_mechanisms(const struct lurk_key *k, const uint32_t **mechs);
+/* Signature length in PKCS#11 format. */
+size_t lurk_key_sig_len(const struct lurk_key *k);
+
+struct lurk_sign_req {
+	uint32_t mech; /* CKM_* */
+	int has_pss;
+	uint32_t pss_hash, pss_mgf, pss_slen;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* *sig_len: capacity in, length out. LURK_ERR_MECHANISM, LURK_ERR_BAD_FORMAT, LURK_ERR_CRYPTO. */
+int lurk_key_sign(struct lurk_key *k, const struct lurk_sign_req *req, uint8_t *sig,
+	size_t *sig_len) LURK_MUST_CHECK;
+/* CKM_RSA_PKCS decryption of a modulus-length ciphertext into exactly 48 bytes. */
+int lurk_key_decrypt_tls(struct lurk_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len,
+	uint8_t out[48]) LURK_MUST_CHECK;
+
+#endif
