@@ -5,7 +5,7 @@ set -e
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev
-gnutls-bin p11-kit softhsm2 clang-format"
+gnutls-bin p11-kit softhsm2 clang-format openssl xxd"
 
 missing=""
 for p in $PACKAGES; do
