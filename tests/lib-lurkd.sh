@@ -18,7 +18,7 @@ lurkd_pick_port() {
 	echo "$_p"
 }
 
-TLS13_PREFIX=$(printf '%0128d' 0 | sed 's/0/20/g')$(printf 'TLS 1.3, server CertificateVerify' | od -An -tx1 | tr -d ' \n')00
+TLS13_PREFIX=$(printf '%064d' 0 | sed 's/0/20/g')$(printf 'TLS 1.3, server CertificateVerify' | od -An -tx1 | tr -d ' \n')00
 
 # hex of a TLS 1.3 server CertificateVerify input with a hash of $1 bytes.
 tls13_content() {
