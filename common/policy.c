@@ -138,23 +138,28 @@ get_u16(const uint8_t *d, size_t len, size_t *off, size_t *v)
 	return 0;
 }
 
-/* ServerDHParams: p (2048-8192 bits, no leading zero), g and Ys in 1..|p|. */
+/*
+ * ServerDHParams: three u16-length values p, g, Ys. Structure first (anything
+ * that does not parse is not TLS), then sizes: p of 2048-8192 bits with no
+ * leading zero, g and Ys no longer than p.
+ */
 static enum lurk_policy_reason
 check_dh(const uint8_t *d, size_t len, size_t off)
 {
-	size_t plen, glen, ylen;
+	size_t lens[3], starts[3];
 
-	if (get_u16(d, len, &off, &plen) != 0 || plen < 256 || plen > 1024 || len - off < plen ||
-		d[off] == 0)
+	for (int i = 0; i < 3; i++) {
+		if (get_u16(d, len, &off, &lens[i]) != 0 || lens[i] == 0 || len - off < lens[i])
+			return LURK_POLICY_NOT_TLS;
+		starts[i] = off;
+		off += lens[i];
+	}
+	if (off != len)
+		return LURK_POLICY_TRAILING;
+	if (lens[0] < 256 || lens[0] > 1024 || d[starts[0]] == 0 || lens[1] > lens[0] ||
+		lens[2] > lens[0])
 		return LURK_POLICY_DH_PARAMS;
-	off += plen;
-	if (get_u16(d, len, &off, &glen) != 0 || glen < 1 || glen > plen || len - off < glen)
-		return LURK_POLICY_DH_PARAMS;
-	off += glen;
-	if (get_u16(d, len, &off, &ylen) != 0 || ylen < 1 || ylen > plen || len - off < ylen)
-		return LURK_POLICY_DH_PARAMS;
-	off += ylen;
-	return off == len ? LURK_POLICY_ALLOW : LURK_POLICY_TRAILING;
+	return LURK_POLICY_ALLOW;
 }
 
 /* TLS 1.0-1.2 ServerKeyExchange signed content: randoms then ECDH or DH params. */
