@@ -8,7 +8,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 46
+plan 48
 
 check "setup: PKI, Noise keys and lurkd.conf" lurkd_setup "$D"
 check "--check-config accepts the configuration" quiet "$LURKD" --check-config "$D/lurkd.conf"
