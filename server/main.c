@@ -234,9 +234,10 @@ main(int argc, char **argv)
 			unix_paths[i] = strdup(s.cfg->listen[i].path);
 		lurk_info("listening on %s", where);
 	}
-	if (drop_privileges(s.cfg->user) != 0)
-		goto out;
+	/* The pid file is written while we may still write where root can. */
 	if (pid_file != NULL && write_pid(pid_file) != 0)
+		goto out;
+	if (drop_privileges(s.cfg->user) != 0)
 		goto out;
 
 	/* Signals go to this thread only; workers inherit the mask. */

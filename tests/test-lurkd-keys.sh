@@ -1,0 +1,74 @@
+#!/bin/bash
+# lurkd key sources: PKCS#1, SEC1, encrypted PKCS#8 (password file) and
+# Ed448 PEM keys; RSA under 2048 bits refused; and the daemon's hardening
+# (no core dumps, not dumpable, privilege drop to a configured user).
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/lib-lurkd.sh"
+make_tmpdir
+D=$TEST_TMP
+trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
+plan 12
+
+lurkd_setup "$D" || exit 1
+
+# cert_for NAME: a leaf certificate and chain for DIR/NAME.key's public key.
+cert_for() {
+	openssl pkey -in "$D/$1.key" -pubout -out "$D/$1.pub.pem" -passin pass:s3cret 2>/dev/null
+	printf 'cn = "%s.lurk.test"\nexpiration_days = 30\ntls_www_server\nsigning_key\n' "$1" \
+		>"$D/$1.tmpl"
+	certtool --generate-certificate --load-pubkey "$D/$1.pub.pem" \
+		--load-ca-certificate "$D/pki/int.pem" --load-ca-privkey "$D/pki/int.key" \
+		--template "$D/$1.tmpl" --outfile "$D/$1.pem" >/dev/null 2>&1
+	cat "$D/$1.pem" "$D/pki/int.pem" >"$D/$1-chain.pem"
+}
+
+openssl genrsa -traditional -out "$D/pkcs1.key" 2048 2>/dev/null
+openssl ecparam -genkey -name secp384r1 -noout -out "$D/sec1.key" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+	openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:s3cret -out "$D/enc.key" 2>/dev/null
+openssl genpkey -algorithm ED448 -out "$D/ed448.key" 2>/dev/null
+openssl genrsa -out "$D/small.key" 1024 2>/dev/null
+check "PKCS#1 key is in PKCS#1 form" grep -q "BEGIN RSA PRIVATE KEY" "$D/pkcs1.key"
+check "SEC1 key is in SEC1 form" grep -q "BEGIN EC PRIVATE KEY" "$D/sec1.key"
+check "encrypted key is encrypted PKCS#8" grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$D/enc.key"
+for k in pkcs1 sec1 enc ed448 small; do cert_for $k; done
+printf 's3cret\n' >"$D/enc.pass"
+chmod 600 "$D"/*.key "$D/enc.pass"
+
+keys=""
+for k in pkcs1 sec1 enc ed448; do
+	keys="$keys$(printf '\n[key %s]\nsource = %s/%s.key\nchain = %s/%s-chain.pem\n' $k "$D" $k "$D" $k)"
+	[ $k = enc ] && keys="$keys$(printf '\npassword-file = %s/enc.pass\n' "$D")"
+done
+run_as=""
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then run_as=nobody; fi
+lurkd_write_conf "$D" "$keys
+[client forms]
+public-key = $(cat "$D/stranger.pub")
+keys = pkcs1 sec1 enc ed448"
+if [ -n "$run_as" ]; then sed -i "s/^workers = 2$/workers = 2\nuser = $run_as/" "$D/lurkd.conf"; fi
+
+check "lurkd starts with PKCS#1, SEC1, encrypted PKCS#8 and Ed448 keys" lurkd_start "$D"
+check "RSA PKCS#1-form key signs" quiet lc "$D" stranger sign pkcs1 rsa-pkcs "$(digest_info 256)"
+check "SEC1 P-384 key signs" quiet lc "$D" stranger sign sec1 ecdsa "$(rand_hex 48)"
+check "encrypted PKCS#8 key signs" quiet lc "$D" stranger sign enc ecdsa "$(rand_hex 32)"
+check "Ed448 key signs TLS 1.3 content" quiet lc "$D" stranger sign ed448 eddsa "$(tls13_content 64)"
+
+pid=$(cat "$D/lurkd.pid")
+check "no core dumps (RLIMIT_CORE 0)" sh -c "grep -q '^Max core file size *0 *0' /proc/$pid/limits"
+if [ -n "$run_as" ]; then
+	check "privileges dropped to $run_as" test "$(stat -c %U /proc/"$pid")" = "$run_as" -o \
+		"$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)" = "$(id -u $run_as)"
+else
+	ok "privileges dropped # SKIP not root"
+fi
+lurkd_stop "$D"
+
+# An RSA key under 2048 bits is refused with the file and line.
+cp "$D/lurkd.conf" "$D/small.conf"
+printf '\n[key small]\nsource = %s/small.key\nchain = %s/small-chain.pem\n' "$D" "$D" >>"$D/small.conf"
+quiet "$LURKD" --check-config "$D/small.conf"
+check "RSA-1024 refused" test $? -ne 0
+"$LURKD" --check-config "$D/small.conf" >"$D/small.out" 2>&1
+check "... naming file, line and reason" grep -q "small.conf:[0-9]*: key 'small': RSA keys must be 2048" "$D/small.out"
+finish
