@@ -188,7 +188,7 @@ take(struct lurk_buf *b, size_t n, const uint8_t **p)
 		return r;
 	if (n > b->size - b->off)
 		return LURK_ERR_INCOMPLETE;
-	*p = b->cd + b->off;
+	*p = b->cd != NULL ? b->cd + b->off : NULL;
 	b->off += n;
 	return 0;
 }
@@ -433,7 +433,8 @@ lurk_buf_reserve(struct lurk_buf *b, size_t n, uint8_t **p)
 	*p = NULL;
 	if ((r = make_room(b, n)) != 0)
 		return r;
-	*p = b->d + b->size;
+	/* No pointer arithmetic on a buffer that has no storage yet (n == 0). */
+	*p = b->d != NULL ? b->d + b->size : NULL;
 	b->size += n;
 	return 0;
 }
