@@ -494,6 +494,10 @@ cmd_connections(int argc, char **argv)
 			failed++;
 	}
 	printf("connections=%d served=%d failed=%d\n", n, ok, failed);
+	fflush(stdout);
+	/* LURK_CLIENT_HOLD=SECONDS keeps them open (idle) for a measurement. */
+	if (getenv("LURK_CLIENT_HOLD") != NULL)
+		sleep((unsigned)atoi(getenv("LURK_CLIENT_HOLD")));
 	for (int i = 0; i < n; i++)
 		lurk_client_free(cs[i]);
 	free(cs);
