@@ -112,7 +112,7 @@ level_name(int level)
 
 /* Writes one formatted line; `suffix` (may be NULL) is appended after ": ". */
 static void LURK_PRINTF(4, 0)
-emit(int level, const char *func, const char *suffix, const char *fmt, va_list ap)
+	emit(int level, const char *func, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[1024];
 	char out[1200];
