@@ -213,6 +213,21 @@ parse_versions(const char *v, unsigned *out)
 }
 
 static int
+parse_rate(const char *k, const char *v, uint32_t *rate, uint32_t *burst, char *err, size_t err_len)
+{
+	unsigned long long n;
+
+	if (lurk_ini_uint(v, LURK_RATELIMIT_MAX_RATE, &n) != 0)
+		return fail(err, err_len, "%s must be 0 to %u operations, got '%s'", k,
+			LURK_RATELIMIT_MAX_RATE, v);
+	if (k[5] == 'l')
+		*rate = (uint32_t)n;
+	else
+		*burst = (uint32_t)n;
+	return 0;
+}
+
+static int
 key_item(struct lurkd_key *key, const struct lurk_ini_item *it, char *err, size_t err_len)
 {
 	const char *k = it->key, *v = it->value;
@@ -245,6 +260,8 @@ key_item(struct lurkd_key *key, const struct lurk_ini_item *it, char *err, size_
 			return fail(err, err_len, "rsa-decrypt must be yes or no, got '%s'", v);
 		return 0;
 	}
+	if (strcmp(k, "rate-limit") == 0 || strcmp(k, "rate-burst") == 0)
+		return parse_rate(k, v, &key->rate, &key->burst, err, err_len);
 	return fail(err, err_len, "unknown setting '%s' in [key]", k);
 }
 
@@ -267,6 +284,25 @@ client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, 
 	if (strcmp(k, "keys") == 0) {
 		cl->keys_line = it->line;
 		return set_str(&cl->keys_text, v, k, err, err_len);
+	}
+	if (strcmp(k, "rate-limit") == 0 || strcmp(k, "rate-burst") == 0)
+		return parse_rate(k, v, &cl->rate, &cl->burst, err, err_len);
+	if (strcmp(k, "not-before") == 0 || strcmp(k, "not-after") == 0) {
+		int64_t t;
+		if (lurk_acl_parse_time(v, &t) != 0)
+			return fail(err, err_len,
+				"%s must be like 2026-11-22T10:00:00Z (UTC), got '%s'", k, v);
+		if (k[4] == 'b')
+			cl->acl.not_before = t;
+		else
+			cl->acl.not_after = t;
+		return 0;
+	}
+	if (strcmp(k, "sources") == 0) {
+		if (lurk_acl_parse_sources(&cl->acl, v) != 0)
+			return fail(err, err_len,
+				"sources is a list of ADDRESS[/BITS] (at most 64), got '%s'", v);
+		return 0;
 	}
 	return fail(err, err_len, "unknown setting '%s' in [client]", k);
 }
@@ -317,6 +353,7 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 		c->clients = ncl;
 		p->client = &c->clients[c->nclients++];
 		memset(p->client, 0, sizeof(*p->client));
+		lurk_acl_init(&p->client->acl);
 		p->client->line = it->line;
 		return (p->client->name = strdup(it->name)) != NULL ? 0 : LURK_ERR_ALLOC;
 	}
@@ -470,6 +507,8 @@ validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_
 				k->name);
 			return LURK_ERR_CONFIG;
 		}
+		if (lurk_ratelimit_init(&k->rl, k->rate, k->burst) != 0)
+			return LURK_ERR_SYSTEM;
 		if (load_keys) {
 			char kw[256] = "";
 			if ((r = load_key(k, kw, sizeof(kw))) != 0) {
@@ -493,6 +532,13 @@ validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_
 			snprintf(why, why_len, "client '%s' needs a 'public-key'", cl->name);
 			return LURK_ERR_CONFIG;
 		}
+		if (cl->acl.not_before > cl->acl.not_after) {
+			snprintf(why, why_len, "client '%s': not-before is after not-after",
+				cl->name);
+			return LURK_ERR_CONFIG;
+		}
+		if (lurk_ratelimit_init(&cl->rl, cl->rate, cl->burst) != 0)
+			return LURK_ERR_SYSTEM;
 		for (size_t j = 0; j < i; j++) {
 			if (memcmp(c->clients[j].pk, cl->pk, LURK_KEY_LEN) == 0) {
 				snprintf(why, why_len,
@@ -523,6 +569,7 @@ config_free(struct lurkd_config *c)
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key *k = &c->keys[i];
 		lurk_key_free(k->key);
+		lurk_ratelimit_clear(&k->rl);
 		lurk_wipe(k->implicit_secret, sizeof(k->implicit_secret));
 		free(k->name);
 		free(k->source);
@@ -531,6 +578,7 @@ config_free(struct lurkd_config *c)
 	}
 	free(c->keys);
 	for (size_t i = 0; i < c->nclients; i++) {
+		lurk_ratelimit_clear(&c->clients[i].rl);
 		free(c->clients[i].name);
 		free(c->clients[i].keys_text);
 		free(c->clients[i].keys);

@@ -20,9 +20,17 @@
  *   require-content = no
  *   rsa-decrypt = no
  *
+ *   rate-limit = 1000                       (operations per second on this key; optional)
+ *   rate-burst = 200                        (default: rate-limit)
+ *
  *   [client edge1]
  *   public-key = <base64 from lurk-admin genkey>
  *   keys = www api
+ *   rate-limit = 500                        (operations per second; optional)
+ *   rate-burst = 100
+ *   not-before = 2026-11-01T00:00:00Z       (validity window, UTC; optional)
+ *   not-after = 2027-11-01T00:00:00Z
+ *   sources = 192.0.2.0/24 2001:db8::/32    (TCP clients only; optional)
  *
  * A configuration is immutable once loaded and shared by reference between
  * the event-loop threads; SIGHUP loads a new one and swaps it in.
@@ -37,6 +45,8 @@
 #include "compiler.h"
 #include "limits.h"
 #include "policy.h"
+#include "acl.h"
+#include "ratelimit.h"
 
 struct lurk_key;
 
@@ -68,6 +78,8 @@ struct lurkd_key {
 	struct lurk_key *key; /* NULL until loaded */
 	uint8_t id[LURKD_KEY_ID_LEN];
 	uint8_t implicit_secret[32]; /* RSA decryption: implicit rejection (implicit.h) */
+	uint32_t rate, burst;        /* rate-limit, rate-burst; 0 = unlimited */
+	struct lurk_ratelimit rl;    /* shared by the workers; has its own lock */
 };
 
 struct lurkd_client {
@@ -79,6 +91,9 @@ struct lurkd_client {
 	unsigned keys_line;
 	struct lurkd_key **keys;
 	size_t nkeys;
+	struct lurk_acl acl;      /* not-before, not-after, sources */
+	uint32_t rate, burst;     /* rate-limit, rate-burst; 0 = unlimited */
+	struct lurk_ratelimit rl; /* shared by the workers; has its own lock */
 };
 
 struct lurkd_config {

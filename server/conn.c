@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "acl.h"
 #include "chan.h"
 #include "conn.h"
 #include "err.h"
@@ -42,6 +43,7 @@ struct lurkd_conn {
 	enum conn_state state;
 	time_t born;
 	char peer[80];
+	struct sockaddr_storage peer_addr;
 	struct lurk_chan *chan;
 	struct lurk_frame_reader frames;
 	struct lurk_wire_reasm reasm;
@@ -82,6 +84,7 @@ lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, 
 	c->born = now;
 	c->state = CONN_HANDSHAKE;
 	describe_peer(peer, peer_len, c->peer, sizeof(c->peer));
+	memcpy(&c->peer_addr, peer, sizeof(c->peer_addr));
 	if (lurk_frame_reader_init(&c->frames, LURK_MSG1_LEN) != 0 ||
 		lurk_buf_init(&c->out, OUT_MAX) != 0 || lurk_wire_reasm_init(&c->reasm) != 0) {
 		lurk_frame_reader_clear(&c->frames);
@@ -131,6 +134,16 @@ allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
 		lurk_warn("unknown client key %s from %s: connection closed", fp, c->peer);
 		return LURK_ERR_UNKNOWN_PEER;
 	}
+	if (!lurk_acl_source_ok(&c->client->acl, (const struct sockaddr *)&c->peer_addr)) {
+		lurk_warn("client %s refused from %s: source address not allowed", c->client->name,
+			c->peer);
+		return LURK_ERR_DENIED;
+	}
+	if (!lurk_acl_time_ok(&c->client->acl, (int64_t)time(NULL))) {
+		lurk_warn("client %s refused from %s: outside its validity window", c->client->name,
+			c->peer);
+		return LURK_ERR_DENIED;
+	}
 	memcpy(c->client_pk, pk, LURK_KEY_LEN);
 	return 0;
 }
@@ -163,7 +176,7 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 		     c->chan, env->cfg->session_max_age_s, LURK_SESSION_MAX_MESSAGES)) != 0)
 		return r;
 	if ((r = lurk_chan_read_msg1(c->chan, msg, len)) != 0) {
-		if (r != LURK_ERR_UNKNOWN_PEER)
+		if (r != LURK_ERR_UNKNOWN_PEER && r != LURK_ERR_DENIED)
 			lurk_info("handshake from %s refused: %s", c->peer, lurk_err_str(r));
 		return r;
 	}

@@ -12,6 +12,7 @@
 #include <p11-kit/pkcs11.h>
 #include <sodium.h>
 
+#include "acl.h"
 #include "audit.h"
 #include "err.h"
 #include "handle.h"
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "mem.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "wire.h"
 
 static uint64_t
@@ -162,6 +164,31 @@ log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_
 		ctx->client->name, key != NULL ? key->name : "?", mn, why);
 }
 
+/*
+ * Client and key controls before any key use: validity window (it may end
+ * during a session) and the rate limits. NULL or a reason to refuse.
+ */
+static const char *
+controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key *key, enum lurk_wire_status *st)
+{
+	uint64_t now = lurk_ratelimit_now();
+
+	if (!lurk_acl_time_ok(&ctx->client->acl, (int64_t)time(NULL))) {
+		*st = LURK_WIRE_ST_DENIED;
+		return "client outside its validity window";
+	}
+	/* The buckets lock themselves; the configuration is otherwise read-only. */
+	if (lurk_ratelimit_take((struct lurk_ratelimit *)&ctx->client->rl, now) != 0) {
+		*st = LURK_WIRE_ST_RATE_LIMIT;
+		return "client rate limit exceeded";
+	}
+	if (lurk_ratelimit_take((struct lurk_ratelimit *)&key->rl, now) != 0) {
+		*st = LURK_WIRE_ST_RATE_LIMIT;
+		return "key rate limit exceeded";
+	}
+	return NULL;
+}
+
 static int
 handle_sign(
 	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
@@ -174,6 +201,8 @@ handle_sign(
 	struct timespec t0;
 	const struct lurkd_key *key;
 	enum lurk_policy_reason why;
+	enum lurk_wire_status st;
+	const char *denied;
 	uint8_t sig[LURK_WIRE_MAX_SIGNATURE];
 	size_t sig_len = sizeof(sig);
 	int r;
@@ -188,6 +217,11 @@ handle_sign(
 		log_refusal(ctx, "sign", NULL, m.mech, "no such key for this client");
 		audit_done(ctx, &a, "refused", "no such key for this client", &t0);
 		return reply_error(resp, id, LURK_WIRE_ST_NOT_FOUND, 0, "no such key");
+	}
+	if ((denied = controls(ctx, key, &st)) != NULL) {
+		log_refusal(ctx, "sign", key, m.mech, denied);
+		audit_done(ctx, &a, "refused", denied, &t0);
+		return reply_error(resp, id, st, 0, denied);
 	}
 	memset(&preq, 0, sizeof(preq));
 	preq.key_type = lurk_key_type(key->key);
@@ -244,6 +278,8 @@ handle_decrypt(
 	struct timespec t0;
 	const struct lurkd_key *key;
 	enum lurk_policy_reason why;
+	enum lurk_wire_status st;
+	const char *denied;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -255,6 +291,11 @@ handle_decrypt(
 		log_refusal(ctx, "decrypt", NULL, m.mech, "no such key for this client");
 		audit_done(ctx, &a, "refused", "no such key for this client", &t0);
 		return reply_error(resp, id, LURK_WIRE_ST_NOT_FOUND, 0, "no such key");
+	}
+	if ((denied = controls(ctx, key, &st)) != NULL) {
+		log_refusal(ctx, "decrypt", key, m.mech, denied);
+		audit_done(ctx, &a, "refused", denied, &t0);
+		return reply_error(resp, id, st, 0, denied);
 	}
 	why = lurk_policy_check_decrypt(&key->policy, lurk_key_type(key->key),
 		(lurk_key_bits(key->key) + 7) / 8, m.mech, m.ct_len);

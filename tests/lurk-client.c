@@ -11,6 +11,7 @@
  *     decrypt LABEL HEX            prints the 48-byte plaintext in hex
  *     raw-op TYPE                  sends a request of an unknown type (error expected)
  *     connections N LABEL          holds N connections open at once, then signs on each
+ *     burst N LABEL                N ECDSA signatures on one connection: allowed/refused
  *     hold SECONDS                 ping, wait, ping again on the same connection
  *     junk KIND                    raw socket, no handshake: sends KIND (bytes, zero-frame,
  *                                  giant-frame, bad-msg1) and expects the server to close
@@ -505,6 +506,32 @@ cmd_connections(int argc, char **argv)
 	return failed == 0 ? 0 : 1;
 }
 
+/* Signs n times on one connection; prints how many were allowed and refused. */
+static int
+cmd_burst(struct lurk_client *c, const char *count, const char *label)
+{
+	struct lurk_wire_list_resp list = {0};
+	const struct lurk_wire_key *k;
+	uint8_t hash[32];
+	int n = atoi(count), allowed = 0, refused = 0;
+
+	if (n <= 0 || n > 100000 || get_list(c, &list) != 0 || (k = find_key(&list, label)) == NULL)
+		return 1;
+	crypto_hash_sha256(hash, (const uint8_t *)label, strlen(label));
+	for (int i = 0; i < n; i++) {
+		int r = do_sign(c, k, CKM_ECDSA, hash, sizeof(hash), 1);
+		if (r == 0)
+			allowed++;
+		else if (r == 2)
+			refused++;
+		else
+			break;
+	}
+	printf("allowed=%d refused=%d\n", allowed, refused);
+	lurk_wire_list_resp_clear(&list);
+	return allowed + refused == n ? 0 : 1;
+}
+
 /* Pings, sleeps, pings again: shows whether a live connection survives (e.g. a reload). */
 static int
 cmd_hold(struct lurk_client *c, const char *secs)
@@ -640,6 +667,8 @@ main(int argc, char **argv)
 		ret = cmd_sign(c, argc, argv);
 	else if (strcmp(argv[0], "decrypt") == 0)
 		ret = cmd_decrypt(c, argc, argv);
+	else if (strcmp(argv[0], "burst") == 0 && argc == 3)
+		ret = cmd_burst(c, argv[1], argv[2]);
 	else if (strcmp(argv[0], "hold") == 0 && argc == 2)
 		ret = cmd_hold(c, argv[1]);
 	else if (strcmp(argv[0], "raw-op") == 0 && argc == 2)
