@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit-search.h"
 #include "err.h"
 #include "keyfile.h"
 #include "mem.h"
@@ -20,7 +21,10 @@ usage(FILE *f)
 	      "                                     and print its public key in base64\n"
 	      "       lurk-admin pubkey FILE        print the public key of a private key file\n"
 	      "       lurk-admin fingerprint KEY    print the log fingerprint of a base64 public "
-	      "key\n",
+	      "key\n"
+	      "       lurk-admin audit [--sha256 HEX | --hex HEX | --content FILE]\n"
+	      "                  [--client NAME] [--key NAME] [--verdict V] LOG...\n"
+	      "                                     who had this digest or content signed, when\n",
 		f);
 }
 
@@ -116,6 +120,7 @@ static const struct {
 	{"genkey", cmd_genkey},
 	{"pubkey", cmd_pubkey},
 	{"fingerprint", cmd_fingerprint},
+	{"audit", lurk_admin_audit},
 };
 
 int
