@@ -225,19 +225,6 @@ read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t de
 }
 
 static int
-queue_frame(struct lurk_client *c, const uint8_t *msg, size_t len)
-{
-	uint8_t hdr[LURK_FRAME_HDR_LEN];
-	int r;
-
-	if ((r = lurk_frame_header(hdr, len)) != 0 ||
-		(r = lurk_buf_put_bytes(&c->out, hdr, sizeof(hdr))) != 0 ||
-		(r = lurk_buf_put_bytes(&c->out, msg, len)) != 0)
-		return r;
-	return 0;
-}
-
-static int
 handshake(struct lurk_client *c, int64_t deadline)
 {
 	uint8_t msg1[LURK_MSG1_LEN], sid[LURK_HASH_LEN];
@@ -249,7 +236,7 @@ handshake(struct lurk_client *c, int64_t deadline)
 	if ((r = wait_fd(c->fd, POLLOUT, deadline)) != 0)
 		return r;
 	if ((r = lurk_chan_write_msg1(c->chan, msg1)) != 0 ||
-		(r = queue_frame(c, msg1, sizeof(msg1))) != 0 ||
+		(r = lurk_frame_put(&c->out, msg1, sizeof(msg1))) != 0 ||
 		(r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
 		return r;
 	lurk_buf_reset(&c->out);
@@ -321,7 +308,7 @@ lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len, stru
 	while ((r = lurk_wire_frag_next(fr, &frag, &frag_len)) == 1) {
 		if ((r = lurk_chan_encrypt(
 			     c->chan, frag, frag_len, c->ct, sizeof(c->ct), &ct_len)) != 0 ||
-			(r = queue_frame(c, c->ct, ct_len)) != 0)
+			(r = lurk_frame_put(&c->out, c->ct, ct_len)) != 0)
 			break;
 	}
 	lurk_wire_frag_clear(fr);

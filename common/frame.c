@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "err.h"
 #include "frame.h"
 
@@ -134,4 +135,17 @@ int
 lurk_frame_reader_partial(const struct lurk_frame_reader *fr)
 {
 	return !fr->ready && fr->hdr_have > 0;
+}
+
+int
+lurk_frame_put(struct lurk_buf *out, const uint8_t *msg, size_t len)
+{
+	uint8_t hdr[LURK_FRAME_HDR_LEN];
+	int r;
+
+	if ((r = lurk_frame_header(hdr, len)) != 0 ||
+		(r = lurk_buf_put_bytes(out, hdr, sizeof(hdr))) != 0 ||
+		(r = lurk_buf_put_bytes(out, msg, len)) != 0)
+		return r;
+	return 0;
 }

@@ -22,6 +22,11 @@
 /* hdr = u16be(len); LURK_ERR_INVALID_ARG for 0, LURK_ERR_TOO_LARGE over 65535. */
 int lurk_frame_header(uint8_t hdr[LURK_FRAME_HDR_LEN], size_t len) LURK_MUST_CHECK;
 
+struct lurk_buf;
+
+/* Appends u16be(len) and the message to out: one frame ready for the socket. */
+int lurk_frame_put(struct lurk_buf *out, const uint8_t *msg, size_t len) LURK_MUST_CHECK;
+
 struct lurk_frame_reader {
 	size_t max; /* largest frame accepted */
 	uint8_t hdr[LURK_FRAME_HDR_LEN];

@@ -6,18 +6,8 @@
 
 #include <string.h>
 
-#include <p11-kit/pkcs11.h>
-
+#include "ckm.h"
 #include "policy.h"
-
-#ifndef CKM_EDDSA
-#define CKM_EDDSA 0x1057UL
-#endif
-#ifndef CKM_ECDSA_SHA256
-#define CKM_ECDSA_SHA256 0x1044UL
-#define CKM_ECDSA_SHA384 0x1045UL
-#define CKM_ECDSA_SHA512 0x1046UL
-#endif
 
 #define TLS13_PAD_LEN 64
 

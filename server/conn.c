@@ -150,19 +150,6 @@ allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
 
 /* Frames and queues one Noise message for the socket. */
 static int
-queue_frame(struct lurkd_conn *c, const uint8_t *msg, size_t len)
-{
-	uint8_t hdr[LURK_FRAME_HDR_LEN];
-	int r;
-
-	if ((r = lurk_frame_header(hdr, len)) != 0 ||
-		(r = lurk_buf_put_bytes(&c->out, hdr, sizeof(hdr))) != 0 ||
-		(r = lurk_buf_put_bytes(&c->out, msg, len)) != 0)
-		return r;
-	return 0;
-}
-
-static int
 do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
 {
 	uint8_t msg2[LURK_MSG2_LEN], sid[LURK_HASH_LEN];
@@ -181,7 +168,7 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 		return r;
 	}
 	if ((r = lurk_chan_write_msg2(c->chan, msg2)) != 0 ||
-		(r = queue_frame(c, msg2, sizeof(msg2))) != 0)
+		(r = lurk_frame_put(&c->out, msg2, sizeof(msg2))) != 0)
 		return r;
 	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
 		return r;
@@ -209,7 +196,7 @@ send_message(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	while ((r = lurk_wire_frag_next(&fr, &frag, &frag_len)) == 1) {
 		if ((r = lurk_chan_encrypt(
 			     c->chan, frag, frag_len, ct, LURK_NOISE_MAX_MSG, &ct_len)) != 0 ||
-			(r = queue_frame(c, ct, ct_len)) != 0)
+			(r = lurk_frame_put(&c->out, ct, ct_len)) != 0)
 			return r;
 	}
 	return r;

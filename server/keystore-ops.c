@@ -6,20 +6,11 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <p11-kit/pkcs11.h>
 
+#include "ckm.h"
 #include "err.h"
 #include "keystore-int.h"
 #include "mem.h"
-
-#ifndef CKM_EDDSA
-#define CKM_EDDSA 0x1057UL
-#endif
-#ifndef CKM_ECDSA_SHA256
-#define CKM_ECDSA_SHA256 0x1044UL
-#define CKM_ECDSA_SHA384 0x1045UL
-#define CKM_ECDSA_SHA512 0x1046UL
-#endif
 
 /* DigestInfo prefixes (RFC 8017 §9.2 note 1), with NULL parameters. */
 static const struct {

@@ -9,20 +9,11 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/pkcs11.h>
 #include <gnutls/x509.h>
-#include <p11-kit/pkcs11.h>
 
+#include "ckm.h"
 #include "err.h"
 #include "keystore-int.h"
 #include "mem.h"
-
-#ifndef CKM_EDDSA
-#define CKM_EDDSA 0x1057UL
-#endif
-#ifndef CKM_ECDSA_SHA256
-#define CKM_ECDSA_SHA256 0x1044UL
-#define CKM_ECDSA_SHA384 0x1045UL
-#define CKM_ECDSA_SHA512 0x1046UL
-#endif
 
 static const uint32_t rsa_mechs[] = {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS,
 	CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS, CKM_SHA384_RSA_PKCS_PSS,

@@ -34,23 +34,14 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <p11-kit/pkcs11.h>
 #include <sodium.h>
 
+#include "ckm.h"
 #include "client.h"
 #include "err.h"
 #include "keyfile.h"
 #include "mem.h"
 #include "wire.h"
-
-#ifndef CKM_EDDSA
-#define CKM_EDDSA 0x1057UL
-#endif
-#ifndef CKM_ECDSA_SHA256
-#define CKM_ECDSA_SHA256 0x1044UL
-#define CKM_ECDSA_SHA384 0x1045UL
-#define CKM_ECDSA_SHA512 0x1046UL
-#endif
 
 static struct lurk_client_cfg cfg;
 static uint8_t server_pk[LURK_KEY_LEN], client_sk[LURK_KEY_LEN];

@@ -8,19 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <p11-kit/pkcs11.h>
-
+#include "ckm.h"
 #include "err.h"
 #include "policy.h"
 #include "tap.h"
-
-#ifndef CKM_EDDSA
-#define CKM_EDDSA 0x1057UL
-#endif
-#ifndef CKM_ECDSA_SHA256
-#define CKM_ECDSA_SHA256 0x1044UL
-#define CKM_ECDSA_SHA384 0x1045UL
-#endif
 
 #define SERVER_12_13 (LURK_USE_SERVER | 0x100)
 #define LEGACY       (LURK_USE_SERVER | 0x200)
