@@ -33,4 +33,15 @@ echo "== make distcheck"
 }
 echo "== format check"
 (cd _build/strict && make format-check)
+# One closing line for the whole run, counted from both test suites.
+passed=0
+failed=0
+for log in _build/strict/test-suite.log _build/asan/test-suite.log; do
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${e:-0}))
+done
 echo "test: all passed"
+echo "$passed passed, $failed failed"
