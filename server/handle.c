@@ -189,6 +189,44 @@ controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key *key, enum lurk
 	return NULL;
 }
 
+/* Logs, audits and answers one refusal. */
+static int
+refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct timespec *t0,
+	const struct lurkd_key *key, uint32_t id, enum lurk_wire_status st, uint16_t reason,
+	const char *why, struct lurk_buf *resp)
+{
+	log_refusal(ctx, a->op, key, a->mechanism, why);
+	audit_done(ctx, a, "refused", why, t0);
+	return reply_error(resp, id, st, reason, why);
+}
+
+/*
+ * The key, if this client may use it now (listed for it, inside its validity
+ * window, within the rate limits); otherwise NULL, with *r the answer sent.
+ */
+static const struct lurkd_key *
+admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
+	struct lurkd_audit_rec *a, const struct timespec *t0, uint32_t id, struct lurk_buf *resp,
+	int *r)
+{
+	const struct lurkd_key *key = lurkd_client_key(ctx->client, key_id, key_id_len);
+	enum lurk_wire_status st;
+	const char *denied;
+
+	if (key == NULL) {
+		/* The same answer whether the key exists for someone else or not at all. */
+		*r = refuse(ctx, a, t0, NULL, id, LURK_WIRE_ST_NOT_FOUND, 0,
+			"no such key for this client", resp);
+		return NULL;
+	}
+	snprintf(a->key, sizeof(a->key), "%s", key->name);
+	if ((denied = controls(ctx, key, &st)) != NULL) {
+		*r = refuse(ctx, a, t0, key, id, st, 0, denied, resp);
+		return NULL;
+	}
+	return key;
+}
+
 static int
 handle_sign(
 	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
@@ -201,8 +239,6 @@ handle_sign(
 	struct timespec t0;
 	const struct lurkd_key *key;
 	enum lurk_policy_reason why;
-	enum lurk_wire_status st;
-	const char *denied;
 	uint8_t sig[LURK_WIRE_MAX_SIGNATURE];
 	size_t sig_len = sizeof(sig);
 	int r;
@@ -210,19 +246,9 @@ handle_sign(
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (lurk_wire_sign_req_parse(in, &m) != 0)
 		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed sign request");
-	key = lurkd_client_key(ctx->client, m.key_id, m.key_id_len);
-	audit_init(&a, ctx, "sign", key, m.mech, m.data, m.data_len);
-	if (key == NULL) {
-		/* The same answer whether the key exists for someone else or not at all. */
-		log_refusal(ctx, "sign", NULL, m.mech, "no such key for this client");
-		audit_done(ctx, &a, "refused", "no such key for this client", &t0);
-		return reply_error(resp, id, LURK_WIRE_ST_NOT_FOUND, 0, "no such key");
-	}
-	if ((denied = controls(ctx, key, &st)) != NULL) {
-		log_refusal(ctx, "sign", key, m.mech, denied);
-		audit_done(ctx, &a, "refused", denied, &t0);
-		return reply_error(resp, id, st, 0, denied);
-	}
+	audit_init(&a, ctx, "sign", NULL, m.mech, m.data, m.data_len);
+	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
+		return r;
 	memset(&preq, 0, sizeof(preq));
 	preq.key_type = lurk_key_type(key->key);
 	preq.mech = m.mech;
@@ -239,12 +265,9 @@ handle_sign(
 	if (why == LURK_POLICY_ALLOW && m.param.kind == LURK_WIRE_PARAM_EDDSA &&
 		(m.param.u.eddsa.ph_flag != 0 || m.param.u.eddsa.context_len != 0))
 		why = LURK_POLICY_MECHANISM;
-	if (why != LURK_POLICY_ALLOW) {
-		log_refusal(ctx, "sign", key, m.mech, lurk_policy_reason_str(why));
-		audit_done(ctx, &a, "refused", lurk_policy_reason_str(why), &t0);
-		return reply_error(
-			resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why, lurk_policy_reason_str(why));
-	}
+	if (why != LURK_POLICY_ALLOW)
+		return refuse(ctx, &a, &t0, key, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
+			lurk_policy_reason_str(why), resp);
 	memset(&sreq, 0, sizeof(sreq));
 	sreq.mech = m.mech;
 	sreq.has_pss = preq.has_pss;
@@ -278,35 +301,21 @@ handle_decrypt(
 	struct timespec t0;
 	const struct lurkd_key *key;
 	enum lurk_policy_reason why;
-	enum lurk_wire_status st;
-	const char *denied;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (lurk_wire_decrypt_req_parse(in, &m) != 0)
 		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed decrypt request");
-	key = lurkd_client_key(ctx->client, m.key_id, m.key_id_len);
-	audit_init(&a, ctx, "decrypt", key, m.mech, m.ct, m.ct_len);
-	if (key == NULL) {
-		log_refusal(ctx, "decrypt", NULL, m.mech, "no such key for this client");
-		audit_done(ctx, &a, "refused", "no such key for this client", &t0);
-		return reply_error(resp, id, LURK_WIRE_ST_NOT_FOUND, 0, "no such key");
-	}
-	if ((denied = controls(ctx, key, &st)) != NULL) {
-		log_refusal(ctx, "decrypt", key, m.mech, denied);
-		audit_done(ctx, &a, "refused", denied, &t0);
-		return reply_error(resp, id, st, 0, denied);
-	}
+	audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
+	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
+		return r;
 	why = lurk_policy_check_decrypt(&key->policy, lurk_key_type(key->key),
 		(lurk_key_bits(key->key) + 7) / 8, m.mech, m.ct_len);
 	if (why == LURK_POLICY_ALLOW && m.param.kind != LURK_WIRE_PARAM_NONE)
 		why = LURK_POLICY_MECHANISM;
-	if (why != LURK_POLICY_ALLOW) {
-		log_refusal(ctx, "decrypt", key, m.mech, lurk_policy_reason_str(why));
-		audit_done(ctx, &a, "refused", lurk_policy_reason_str(why), &t0);
-		return reply_error(
-			resp, id, LURK_WIRE_ST_POLICY, (uint16_t)why, lurk_policy_reason_str(why));
-	}
+	if (why != LURK_POLICY_ALLOW)
+		return refuse(ctx, &a, &t0, key, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
+			lurk_policy_reason_str(why), resp);
 	/* Implicit rejection: bad padding still gets 48 bytes, and the same answer path. */
 	memset(&out, 0, sizeof(out));
 	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, m.ct, m.ct_len, out.pt)) !=
