@@ -66,7 +66,8 @@ enum lurk_policy_reason {
 	LURK_POLICY_DH_PARAMS = 15,       /* ServerDHParams of unreasonable size */
 	LURK_POLICY_DECRYPT_OFF = 16,     /* RSA key-exchange decryption not enabled */
 	LURK_POLICY_CIPHERTEXT_LEN = 17,  /* ciphertext is not the modulus length */
-	LURK_POLICY_LAST = 18,
+	LURK_POLICY_SCHEME = 18,          /* PKCS#1 v1.5 over a TLS 1.3 CertificateVerify */
+	LURK_POLICY_LAST = 19,
 };
 
 struct lurk_policy_req {

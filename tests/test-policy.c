@@ -12,6 +12,7 @@
 #include "err.h"
 #include "policy.h"
 #include "tap.h"
+#include "test-policy.h"
 
 #define SERVER_12_13 (LURK_USE_SERVER | 0x100)
 #define LEGACY       (LURK_USE_SERVER | 0x200)
@@ -406,5 +407,6 @@ main(int argc, char **argv)
 	lurk_test(test_truncations, "/policy/every-truncation");
 	lurk_test(test_decrypt, "/policy/decrypt");
 	lurk_test(test_reason_strings, "/policy/reason-strings");
+	lurk_test(test_policy_fixtures, "/policy/fixtures");
 	return lurk_test_run(argc, argv);
 }

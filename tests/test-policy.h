@@ -1,0 +1,23 @@
+/*
+ * Shared by the policy test's table (test-policy.c) and its fixture reader
+ * (test-policy-fixtures.c).
+ */
+#ifndef LURK_TEST_POLICY_H
+#define LURK_TEST_POLICY_H
+
+#include <stdint.h>
+
+#include "policy.h"
+
+/* CK_RSA_PKCS_PSS_PARAMS as lurk_policy_req carries them. */
+struct pss {
+	int has;
+	uint32_t hash, mgf, slen;
+};
+
+/* "NOT_TLS" for LURK_POLICY_NOT_TLS, ...; "?" for a value without a name. */
+const char *policy_reason_name(enum lurk_policy_reason r);
+/* Every line of tests/fixtures/policy/{allowed,refused}/\*.hex gets its verdict. */
+void test_policy_fixtures(void);
+
+#endif
