@@ -1,0 +1,256 @@
+/*
+ * Connections to the key servers. A call checks a connection out, makes one
+ * round trip on it with no lock held, and checks it back in; so concurrent
+ * callers each have their own connection and never wait on one another's
+ * network time. New connections are spread round-robin over the servers that
+ * are up; a server that fails is put in backoff (doubling from 250 ms to
+ * 8 s) and the others are used meanwhile. When every server is in backoff
+ * the one that went down first is tried anyway, so a restart costs at most a
+ * reconnect and a dead server gives an error within the timeout, never a hang.
+ *
+ * Fork: the pool remembers its pid. In a child every inherited connection is
+ * dropped without a byte sent (the child must not reuse the parent's nonces;
+ * lurk_client_free never sends).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "client.h"
+#include "err.h"
+#include "log.h"
+#include "module.h"
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 8000
+
+struct pserver {
+	struct lurk_client **idle;
+	size_t nidle;
+	int64_t down_until;
+	int backoff_ms;
+};
+
+struct lp_pool {
+	pthread_mutex_t lock;
+	pid_t pid;
+	const struct lp_conf *conf;
+	struct pserver s[LP_MAX_SERVERS];
+	size_t n;
+	unsigned rr;
+};
+
+int
+lp_pool_new(struct lp_pool **out, const struct lp_conf *c)
+{
+	struct lp_pool *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (p == NULL || pthread_mutex_init(&p->lock, NULL) != 0) {
+		free(p);
+		return LURK_ERR_ALLOC;
+	}
+	p->pid = getpid();
+	p->conf = c;
+	p->n = c->nservers;
+	for (size_t i = 0; i < p->n; i++) {
+		p->s[i].idle = calloc(c->idle_per_server ? c->idle_per_server : 1, sizeof(void *));
+		if (p->s[i].idle == NULL) {
+			lp_pool_free(p);
+			return LURK_ERR_ALLOC;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+static void
+drop_idle(struct pserver *s)
+{
+	for (size_t i = 0; i < s->nidle; i++)
+		lurk_client_free(s->idle[i]);
+	s->nidle = 0;
+}
+
+void
+lp_pool_forget(struct lp_pool *p)
+{
+	if (p == NULL)
+		return;
+	/* After fork the lock may have been held by a thread that is not here. */
+	(void)pthread_mutex_init(&p->lock, NULL);
+	for (size_t i = 0; i < p->n; i++) {
+		drop_idle(&p->s[i]);
+		p->s[i].down_until = 0;
+		p->s[i].backoff_ms = 0;
+	}
+	p->pid = getpid();
+}
+
+void
+lp_pool_free(struct lp_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		drop_idle(&p->s[i]);
+		free(p->s[i].idle);
+	}
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static void
+mark_down(struct lp_pool *p, size_t i)
+{
+	struct pserver *s = &p->s[i];
+
+	pthread_mutex_lock(&p->lock);
+	s->backoff_ms = s->backoff_ms == 0
+				? BACKOFF_MIN_MS
+				: (s->backoff_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS
+								       : s->backoff_ms * 2);
+	s->down_until = lp_now_ms() + s->backoff_ms;
+	/* Its other connections went the same way (a restart): do not try them one by one. */
+	drop_idle(s);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Servers in the order to try: those up, round-robin, then those in backoff,
+ * soonest back first. Takes an idle connection when one of the servers up
+ * has one (and fresh is 0). Returns how many servers are in order[].
+ */
+static size_t
+plan(struct lp_pool *p, int fresh, size_t avoid, size_t *order, struct lurk_client **conn,
+	size_t *conn_server)
+{
+	int64_t now = lp_now_ms();
+	size_t n = 0, start;
+
+	*conn = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->pid != getpid()) {
+		pthread_mutex_unlock(&p->lock);
+		lp_pool_forget(p);
+		pthread_mutex_lock(&p->lock);
+	}
+	start = p->rr++ % p->n;
+	for (size_t k = 0; k < p->n; k++) {
+		size_t i = (start + k) % p->n;
+		if (p->s[i].down_until > now || (i == avoid && p->n > 1))
+			continue;
+		if (!fresh && *conn == NULL && p->s[i].nidle > 0) {
+			*conn = p->s[i].idle[--p->s[i].nidle];
+			*conn_server = i;
+		}
+		order[n++] = i;
+	}
+	/* Then the rest, soonest back first (insertion into what is left). */
+	for (size_t k = 0; k < p->n; k++) {
+		size_t i = (start + k) % p->n, j;
+		int placed = 0;
+		for (j = 0; j < n; j++)
+			if (order[j] == i)
+				placed = 1;
+		if (placed)
+			continue;
+		for (j = n; j > 0 && p->s[order[j - 1]].down_until > p->s[i].down_until &&
+			    p->s[order[j - 1]].down_until > now;
+			j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+		n++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+static void
+checkin(struct lp_pool *p, size_t i, struct lurk_client *c)
+{
+	struct pserver *s = &p->s[i];
+
+	pthread_mutex_lock(&p->lock);
+	if (p->pid == getpid() && !lurk_client_stale(c) && s->nidle < p->conf->idle_per_server) {
+		s->idle[s->nidle++] = c;
+		c = NULL;
+	}
+	s->backoff_ms = 0;
+	s->down_until = 0;
+	pthread_mutex_unlock(&p->lock);
+	lurk_client_free(c);
+}
+
+/* A new connection to the first server in order that takes one within the budget. */
+static int
+connect_one(
+	struct lp_pool *p, const size_t *order, size_t n, struct lurk_client **out, size_t *server)
+{
+	int64_t deadline = lp_now_ms() + p->conf->connect_timeout_ms;
+	int r = LURK_ERR_IO;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct lp_server *sv = &p->conf->servers[order[k]];
+		int64_t left = deadline - lp_now_ms();
+		struct lurk_client_cfg cfg = {
+			.address = sv->address,
+			.server_pk = sv->pk,
+			.client_sk = p->conf->client_sk,
+			.connect_timeout_ms = left > 0 ? (int)left : 1,
+			.io_timeout_ms = p->conf->io_timeout_ms,
+		};
+		if (left <= 0)
+			break;
+		if ((r = lurk_client_connect(&cfg, out)) == 0) {
+			*server = order[k];
+			return 0;
+		}
+		lurk_warn("key server %s (%s): %s", sv->name, sv->address, lurk_err_str(r));
+		mark_down(p, order[k]);
+	}
+	return r;
+}
+
+CK_RV
+lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *resp)
+{
+	struct lurk_buf *req = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	size_t order[LP_MAX_SERVERS], n, server = 0, failed = (size_t)-1;
+	struct lurk_client *c;
+	CK_RV rv = CKR_DEVICE_ERROR;
+	int r = LURK_ERR_IO;
+
+	if (req == NULL)
+		return CKR_HOST_MEMORY;
+	/* Two tries: a dropped connection costs one retry on a fresh one. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		n = plan(p, attempt > 0, failed, order, &c, &server);
+		if (c == NULL && (r = connect_one(p, order, n, &c, &server)) != 0)
+			break;
+		lurk_buf_reset(req);
+		lurk_buf_reset(resp);
+		if ((r = build(ctx, req, lurk_client_next_id(c))) != 0) {
+			checkin(p, server, c);
+			rv = r == LURK_ERR_ALLOC ? CKR_HOST_MEMORY : CKR_ARGUMENTS_BAD;
+			goto out;
+		}
+		if ((r = lurk_client_call(c, lurk_buf_ptr(req), lurk_buf_len(req), resp)) == 0) {
+			checkin(p, server, c);
+			rv = CKR_OK;
+			goto out;
+		}
+		lurk_warn("key server %s: %s (session %s)%s", p->conf->servers[server].name,
+			lurk_err_str(r), lurk_client_session(c), attempt == 0 ? ", retrying" : "");
+		lurk_client_free(c);
+		mark_down(p, server);
+		failed = server;
+	}
+	lurk_error("no key server answered: %s", lurk_err_str(r));
+out:
+	lurk_buf_free(req);
+	return rv;
+}

@@ -1,0 +1,420 @@
+/*
+ * Sessions and object search. Sessions live in a table under its own lock;
+ * a caller gets a session locked and referenced (lp_session_get) so a close
+ * from another thread never frees it under the caller. Read-write sessions
+ * are accepted (conformance suites open them) but the token is write
+ * protected: nothing is ever created, changed or destroyed.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "module.h"
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lp_session **table;
+static size_t table_len, table_cap;
+static CK_SESSION_HANDLE next_handle = 1;
+
+#define MAX_SESSIONS 65536
+
+const struct lp_object *
+lp_object_from_handle(size_t tok, CK_OBJECT_HANDLE h)
+{
+	size_t i = (size_t)(h & 0xfffff);
+
+	if ((h >> 20) != tok + 1 || i == 0 || i > lp.tokens[tok].nobjs)
+		return NULL;
+	return &lp.tokens[tok].objs[i - 1];
+}
+
+static CK_OBJECT_HANDLE
+handle_of(size_t tok, size_t i)
+{
+	return ((CK_OBJECT_HANDLE)(tok + 1) << 20) | (CK_OBJECT_HANDLE)(i + 1);
+}
+
+void
+lp_op_end(struct lp_op *op)
+{
+	lurk_buf_free(op->data);
+	sodium_memzero(op, sizeof(*op));
+}
+
+static void
+session_free(struct lp_session *s)
+{
+	lp_op_end(&s->op);
+	free(s->found);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+CK_RV
+lp_session_get(CK_SESSION_HANDLE h, struct lp_session **out)
+{
+	struct lp_session *s = NULL;
+	CK_RV rv;
+
+	*out = NULL;
+	if ((rv = lp_check()) != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&table_lock);
+	for (size_t i = 0; i < table_len; i++)
+		if (table[i]->handle == h) {
+			s = table[i];
+			s->refs++;
+			break;
+		}
+	pthread_mutex_unlock(&table_lock);
+	if (s == NULL)
+		return CKR_SESSION_HANDLE_INVALID;
+	pthread_mutex_lock(&s->lock);
+	if (s->closed) {
+		lp_session_put(s);
+		return CKR_SESSION_HANDLE_INVALID;
+	}
+	*out = s;
+	return CKR_OK;
+}
+
+void
+lp_session_put(struct lp_session *s)
+{
+	int last;
+
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&table_lock);
+	last = --s->refs == 0 && s->closed;
+	pthread_mutex_unlock(&table_lock);
+	if (last)
+		session_free(s);
+}
+
+/* Takes s out of the table; freed when its last user lets go. Under table_lock. */
+static void
+unlink_at(size_t i)
+{
+	struct lp_session *s = table[i];
+
+	table[i] = table[--table_len];
+	s->closed = 1;
+	if (s->refs == 0)
+		session_free(s);
+}
+
+void
+lp_sessions_close(size_t tok)
+{
+	pthread_mutex_lock(&table_lock);
+	for (size_t i = table_len; i > 0; i--)
+		if (tok >= LP_MAX_TOKENS || table[i - 1]->tok == tok)
+			unlink_at(i - 1);
+	if (tok >= LP_MAX_TOKENS) {
+		free(table);
+		table = NULL;
+		table_cap = 0;
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* After fork: the locks may be held by threads that are not in this process. */
+void
+lp_sessions_after_fork(void)
+{
+	(void)pthread_mutex_init(&table_lock, NULL);
+	for (size_t i = 0; i < table_len; i++) {
+		(void)pthread_mutex_init(&table[i]->lock, NULL);
+		table[i]->refs = 0;
+	}
+}
+
+CK_RV
+C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+	CK_SESSION_HANDLE_PTR out)
+{
+	struct lp_session *s;
+	size_t tok;
+	CK_RV rv;
+
+	(void)app;
+	(void)notify;
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	if (out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (!(flags & CKF_SERIAL_SESSION))
+		return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CKR_HOST_MEMORY;
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s);
+		return CKR_HOST_MEMORY;
+	}
+	s->tok = tok;
+	s->flags = flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION);
+	pthread_mutex_lock(&table_lock);
+	if (table_len == table_cap) {
+		size_t cap = table_cap ? table_cap * 2 : 16;
+		struct lp_session **t =
+			cap <= MAX_SESSIONS ? realloc(table, cap * sizeof(*t)) : NULL;
+		if (t == NULL) {
+			pthread_mutex_unlock(&table_lock);
+			session_free(s);
+			return cap <= MAX_SESSIONS ? CKR_HOST_MEMORY : CKR_SESSION_COUNT;
+		}
+		table = t;
+		table_cap = cap;
+	}
+	s->handle = next_handle++;
+	table[table_len++] = s;
+	*out = s->handle;
+	pthread_mutex_unlock(&table_lock);
+	return CKR_OK;
+}
+
+CK_RV
+C_CloseSession(CK_SESSION_HANDLE h)
+{
+	CK_RV rv;
+
+	if ((rv = lp_check()) != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&table_lock);
+	rv = CKR_SESSION_HANDLE_INVALID;
+	for (size_t i = 0; i < table_len; i++)
+		if (table[i]->handle == h) {
+			unlink_at(i);
+			rv = CKR_OK;
+			break;
+		}
+	pthread_mutex_unlock(&table_lock);
+	return rv;
+}
+
+CK_RV
+C_CloseAllSessions(CK_SLOT_ID slot)
+{
+	size_t tok;
+	CK_RV rv;
+
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	lp_sessions_close(tok);
+	return CKR_OK;
+}
+
+CK_RV
+C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
+{
+	struct lp_session *s;
+	int user;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (info == NULL) {
+		lp_session_put(s);
+		return CKR_ARGUMENTS_BAD;
+	}
+	pthread_mutex_lock(&lp.lock);
+	user = lp.logged_in[s->tok];
+	pthread_mutex_unlock(&lp.lock);
+	memset(info, 0, sizeof(*info));
+	info->slotID = s->tok;
+	info->flags = s->flags;
+	if (s->flags & CKF_RW_SESSION)
+		info->state = user ? CKS_RW_USER_FUNCTIONS : CKS_RW_PUBLIC_SESSION;
+	else
+		info->state = user ? CKS_RO_USER_FUNCTIONS : CKS_RO_PUBLIC_SESSION;
+	lp_session_put(s);
+	return CKR_OK;
+}
+
+CK_RV
+C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+	struct lp_session *s;
+	struct lp_token *t;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (n > 0 && tmpl == NULL) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	if (s->finding) {
+		rv = CKR_OPERATION_ACTIVE;
+		goto out;
+	}
+	if ((rv = lp_load_list()) != CKR_OK)
+		goto out;
+	t = &lp.tokens[s->tok];
+	free(s->found);
+	s->nfound = s->pos = 0;
+	if ((s->found = calloc(t->nobjs ? t->nobjs : 1, sizeof(*s->found))) == NULL) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	for (size_t i = 0; i < t->nobjs; i++)
+		if (lp_object_match(&t->objs[i], tmpl, n))
+			s->found[s->nfound++] = handle_of(s->tok, i);
+	s->finding = 1;
+out:
+	lp_session_put(s);
+	return rv;
+}
+
+CK_RV
+C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max, CK_ULONG_PTR count)
+{
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (count == NULL || (out == NULL && max > 0))
+		rv = CKR_ARGUMENTS_BAD;
+	else if (!s->finding)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else {
+		*count = 0;
+		while (*count < max && s->pos < s->nfound)
+			out[(*count)++] = s->found[s->pos++];
+	}
+	lp_session_put(s);
+	return rv;
+}
+
+CK_RV
+C_FindObjectsFinal(CK_SESSION_HANDLE h)
+{
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (!s->finding)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	free(s->found);
+	s->found = NULL;
+	s->nfound = s->pos = 0;
+	s->finding = 0;
+	lp_session_put(s);
+	return rv;
+}
+
+CK_RV
+C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+	const struct lp_object *o;
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (tmpl == NULL && n > 0)
+		rv = CKR_ARGUMENTS_BAD;
+	else if ((o = lp_object_from_handle(s->tok, obj)) == NULL)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	else
+		rv = lp_object_get(o, tmpl, n);
+	lp_session_put(s);
+	return rv;
+}
+
+CK_RV
+C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ULONG_PTR size)
+{
+	const struct lp_object *o;
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (size == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else if ((o = lp_object_from_handle(s->tok, obj)) == NULL)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	else
+		*size = CK_UNAVAILABLE_INFORMATION;
+	lp_session_put(s);
+	return rv;
+}
+
+/* The token is write protected: these check their arguments' handles and refuse. */
+static CK_RV
+refuse_write(CK_SESSION_HANDLE h)
+{
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	lp_session_put(s);
+	return CKR_TOKEN_WRITE_PROTECTED;
+}
+
+CK_RV
+C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o)
+{
+	(void)t, (void)n, (void)o;
+	return refuse_write(h);
+}
+
+CK_RV
+C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+	CK_OBJECT_HANDLE_PTR o)
+{
+	(void)obj, (void)t, (void)n, (void)o;
+	return refuse_write(h);
+}
+
+CK_RV
+C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj)
+{
+	(void)obj;
+	return refuse_write(h);
+}
+
+CK_RV
+C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+	(void)obj, (void)t, (void)n;
+	return refuse_write(h);
+}
+
+CK_RV
+C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+	CK_OBJECT_HANDLE_PTR o)
+{
+	(void)m, (void)t, (void)n, (void)o;
+	return refuse_write(h);
+}
+
+CK_RV
+C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pn,
+	CK_ATTRIBUTE_PTR st, CK_ULONG sn, CK_OBJECT_HANDLE_PTR po, CK_OBJECT_HANDLE_PTR so)
+{
+	(void)m, (void)pt, (void)pn, (void)st, (void)sn, (void)po, (void)so;
+	return refuse_write(h);
+}
+
+CK_RV
+C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG ol, CK_UTF8CHAR_PTR n, CK_ULONG nl)
+{
+	(void)o, (void)ol, (void)n, (void)nl;
+	return refuse_write(h);
+}
+
+CK_RV
+C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG l)
+{
+	(void)p, (void)l;
+	return refuse_write(h);
+}

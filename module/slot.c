@@ -1,0 +1,331 @@
+/*
+ * Slots and tokens: one slot with one token per [token] of the module's file
+ * (one "lurk" token by default), always present, with a stable label and a
+ * serial derived from the label and the key server's key so pkcs11: URIs
+ * keep matching. The key list is fetched from the key server on first need
+ * and kept; token and slot information never needs the network, so listing
+ * tokens works (and is fast) with the key server down.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "module.h"
+#include "policy.h"
+
+#define RETRY_LIST_MS 1000
+
+CK_RV
+lp_slot_token(CK_SLOT_ID slot, size_t *tok)
+{
+	if (!lp.conf_ok || slot >= lp.conf.ntokens)
+		return CKR_SLOT_ID_INVALID;
+	*tok = (size_t)slot;
+	return CKR_OK;
+}
+
+static int
+build_list(void *ctx, struct lurk_buf *out, uint32_t id)
+{
+	(void)ctx;
+	return lurk_wire_list_req_build(out, id);
+}
+
+static CK_RV
+fetch_list(struct lurk_wire_list_resp *list)
+{
+	struct lurk_buf *resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	struct lurk_wire_hdr h;
+	struct lurk_wire_error e;
+	CK_RV rv;
+
+	if (resp == NULL)
+		return CKR_HOST_MEMORY;
+	if ((rv = lp_pool_call(lp.pool, build_list, NULL, resp)) != CKR_OK)
+		goto out;
+	rv = CKR_DEVICE_ERROR;
+	if (lurk_wire_header_parse(resp, &h) != 0)
+		lurk_error("key list: malformed response");
+	else if (h.type == LURK_WIRE_ERROR && lurk_wire_error_parse(resp, &e) == 0)
+		rv = lp_rv_from_error(&e, "list", "-");
+	else if (h.type != LURK_WIRE_LIST_RESP || lurk_wire_list_resp_parse(resp, list) != 0)
+		lurk_error("key list: malformed response");
+	else
+		rv = CKR_OK;
+out:
+	lurk_buf_free(resp);
+	return rv;
+}
+
+CK_RV
+lp_load_list(void)
+{
+	struct lurk_wire_list_resp list = {0};
+	struct lp_token tokens[LP_MAX_TOKENS];
+	CK_RV rv;
+
+	pthread_mutex_lock(&lp.lock);
+	if (lp.list_loaded) {
+		pthread_mutex_unlock(&lp.lock);
+		return CKR_OK;
+	}
+	if (lp_now_ms() < lp.list_next_try_ms) {
+		pthread_mutex_unlock(&lp.lock);
+		return CKR_DEVICE_ERROR;
+	}
+	pthread_mutex_unlock(&lp.lock);
+
+	/* The network part without the lock; a racing caller may fetch too. */
+	if ((rv = fetch_list(&list)) != CKR_OK) {
+		pthread_mutex_lock(&lp.lock);
+		lp.list_next_try_ms = lp_now_ms() + RETRY_LIST_MS;
+		pthread_mutex_unlock(&lp.lock);
+		return rv;
+	}
+	memset(tokens, 0, sizeof(tokens));
+	for (size_t i = 0; i < lp.conf.ntokens; i++)
+		if (lp_token_build(&tokens[i], &lp.conf.tokens[i], &list) != 0) {
+			for (size_t j = 0; j < i; j++)
+				lp_token_clear(&tokens[j]);
+			lurk_wire_list_resp_clear(&list);
+			return CKR_HOST_MEMORY;
+		}
+	pthread_mutex_lock(&lp.lock);
+	if (!lp.list_loaded) {
+		lp.list = list;
+		memcpy(lp.tokens, tokens, sizeof(tokens));
+		lp.list_loaded = 1;
+		memset(&list, 0, sizeof(list));
+		memset(tokens, 0, sizeof(tokens));
+		for (size_t i = 0; i < lp.conf.ntokens; i++)
+			if (lp.tokens[i].nobjs == 0)
+				lurk_warn("token '%s': the key server gives this client no key for "
+					  "it",
+					lp.conf.tokens[i].label);
+	}
+	pthread_mutex_unlock(&lp.lock);
+	/* Lost the race: drop our copy (objects were built from it). */
+	for (size_t i = 0; i < LP_MAX_TOKENS; i++)
+		lp_token_clear(&tokens[i]);
+	lurk_wire_list_resp_clear(&list);
+	return CKR_OK;
+}
+
+CK_RV
+C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+	size_t n;
+	CK_RV rv;
+
+	(void)present;
+	if ((rv = lp_check()) != CKR_OK)
+		return rv;
+	if (count == NULL)
+		return CKR_ARGUMENTS_BAD;
+	n = lp.conf_ok ? lp.conf.ntokens : 0;
+	if (list == NULL) {
+		*count = n;
+		return CKR_OK;
+	}
+	if (*count < n) {
+		*count = n;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	for (size_t i = 0; i < n; i++)
+		list[i] = i;
+	*count = n;
+	return CKR_OK;
+}
+
+CK_RV
+C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+	char desc[128];
+	size_t tok;
+	CK_RV rv;
+
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	if (info == NULL)
+		return CKR_ARGUMENTS_BAD;
+	memset(info, 0, sizeof(*info));
+	snprintf(desc, sizeof(desc), "lurk remote keys: %s", lp.conf.tokens[tok].label);
+	lp_pad(info->slotDescription, sizeof(info->slotDescription), desc);
+	lp_pad(info->manufacturerID, sizeof(info->manufacturerID), "lurk");
+	info->flags = CKF_TOKEN_PRESENT;
+	info->hardwareVersion.major = 0;
+	info->hardwareVersion.minor = 1;
+	info->firmwareVersion = info->hardwareVersion;
+	return CKR_OK;
+}
+
+CK_RV
+C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	uint8_t digest[8];
+	char serial[17];
+	crypto_generichash_state st;
+	const struct lp_token_conf *tc;
+	size_t tok;
+	CK_RV rv;
+
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	if (info == NULL)
+		return CKR_ARGUMENTS_BAD;
+	tc = &lp.conf.tokens[tok];
+	crypto_generichash_init(&st, NULL, 0, sizeof(digest));
+	crypto_generichash_update(&st, (const uint8_t *)tc->label, strlen(tc->label));
+	crypto_generichash_update(&st, lp.conf.servers[0].pk, LURK_KEY_LEN);
+	crypto_generichash_final(&st, digest, sizeof(digest));
+	sodium_bin2hex(serial, sizeof(serial), digest, sizeof(digest));
+
+	memset(info, 0, sizeof(*info));
+	lp_pad(info->label, sizeof(info->label), tc->label);
+	lp_pad(info->manufacturerID, sizeof(info->manufacturerID), "lurk");
+	lp_pad(info->model, sizeof(info->model), "remote key");
+	lp_pad(info->serialNumber, sizeof(info->serialNumber), serial);
+	info->flags = CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED | CKF_WRITE_PROTECTED;
+	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
+	info->ulSessionCount = CK_UNAVAILABLE_INFORMATION;
+	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	info->ulRwSessionCount = CK_UNAVAILABLE_INFORMATION;
+	info->ulMaxPinLen = 255;
+	info->ulMinPinLen = 0;
+	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	info->hardwareVersion.minor = 1;
+	info->firmwareVersion.minor = 1;
+	return CKR_OK;
+}
+
+CK_RV
+C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+{
+	const struct lp_token *t;
+	size_t tok;
+	CK_RV rv;
+
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	if (count == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((rv = lp_load_list()) != CKR_OK)
+		return rv;
+	t = &lp.tokens[tok];
+	if (list == NULL) {
+		*count = t->nmechs;
+		return CKR_OK;
+	}
+	if (*count < t->nmechs) {
+		*count = t->nmechs;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	for (size_t i = 0; i < t->nmechs; i++)
+		list[i] = t->mechs[i];
+	*count = t->nmechs;
+	return CKR_OK;
+}
+
+CK_RV
+C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+{
+	const struct lurk_wire_list_resp *l;
+	int found = 0;
+	size_t tok;
+	CK_RV rv;
+
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	if (info == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((rv = lp_load_list()) != CKR_OK)
+		return rv;
+	memset(info, 0, sizeof(*info));
+	l = &lp.list;
+	for (size_t i = 0; i < lp.tokens[tok].nobjs; i++) {
+		const struct lp_object *o = &lp.tokens[tok].objs[i];
+		const struct lurk_wire_key *k = o->key;
+		CK_ULONG bits = k->bits;
+		if (o->klass != CKO_PRIVATE_KEY || !lp_key_has_mech(k, type))
+			continue;
+		if (!found || bits < info->ulMinKeySize)
+			info->ulMinKeySize = bits;
+		if (bits > info->ulMaxKeySize)
+			info->ulMaxKeySize = bits;
+		found = 1;
+		info->flags |= CKF_HW | CKF_SIGN;
+		if (type == CKM_RSA_PKCS && (k->flags & LURK_WIRE_KEY_DECRYPT))
+			info->flags |= CKF_DECRYPT;
+		if (k->type == LURK_KEY_EC)
+			info->flags |= CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
+	}
+	(void)l;
+	return found ? CKR_OK : CKR_MECHANISM_INVALID;
+}
+
+CK_RV
+C_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR label)
+{
+	size_t tok;
+	CK_RV rv;
+
+	(void)pin, (void)len, (void)label;
+	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	return CKR_TOKEN_WRITE_PROTECTED;
+}
+
+/*
+ * The token needs no login (CKF_LOGIN_REQUIRED is not set): the client's
+ * Noise key is what the key server authenticates. A user login is accepted
+ * so tools that always log in (p11tool --login) work; a security officer has
+ * nothing to do on a write-protected token.
+ */
+CK_RV
+C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	struct lp_session *s;
+	CK_RV rv;
+
+	(void)pin, (void)len;
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (type == CKU_SO) {
+		rv = CKR_PIN_INCORRECT;
+	} else if (type != CKU_USER && type != CKU_CONTEXT_SPECIFIC) {
+		rv = CKR_USER_TYPE_INVALID;
+	} else {
+		pthread_mutex_lock(&lp.lock);
+		if (type == CKU_USER && lp.logged_in[s->tok])
+			rv = CKR_USER_ALREADY_LOGGED_IN;
+		else
+			lp.logged_in[s->tok] = 1;
+		pthread_mutex_unlock(&lp.lock);
+	}
+	lp_session_put(s);
+	return rv;
+}
+
+CK_RV
+C_Logout(CK_SESSION_HANDLE h)
+{
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&lp.lock);
+	if (!lp.logged_in[s->tok])
+		rv = CKR_USER_NOT_LOGGED_IN;
+	lp.logged_in[s->tok] = 0;
+	pthread_mutex_unlock(&lp.lock);
+	lp_session_put(s);
+	return rv;
+}
