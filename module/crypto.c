@@ -128,6 +128,16 @@ set_params(struct lp_op *op, const CK_MECHANISM *m)
 	return CKR_MECHANISM_PARAM_INVALID;
 }
 
+/* A mechanism of another key in the token: the key is the wrong type for it. */
+static int
+token_has_mech(size_t tok, CK_MECHANISM_TYPE m)
+{
+	for (size_t i = 0; i < lp.tokens[tok].nmechs; i++)
+		if (lp.tokens[tok].mechs[i] == m)
+			return 1;
+	return 0;
+}
+
 static CK_RV
 op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key, enum lp_op_kind kind)
 {
@@ -156,7 +166,8 @@ op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key, enum lp_o
 		if (!(o->key->flags & LURK_WIRE_KEY_SIGN))
 			rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
 		else if (!lp_key_has_mech(o->key, m->mechanism))
-			rv = CKR_MECHANISM_INVALID;
+			rv = token_has_mech(s->tok, m->mechanism) ? CKR_KEY_TYPE_INCONSISTENT
+								  : CKR_MECHANISM_INVALID;
 	} else if (m->mechanism != CKM_RSA_PKCS || o->key->type != LURK_KEY_RSA) {
 		/* Only the TLS 1.2 RSA key exchange; lurkd decides whether it is on. */
 		rv = CKR_MECHANISM_INVALID;

@@ -5,7 +5,8 @@ set -e
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev
-gnutls-bin p11-kit softhsm2 clang-format openssl xxd"
+gnutls-bin p11-kit softhsm2 clang-format openssl xxd
+opensc opensc-pkcs11"
 
 missing=""
 for p in $PACKAGES; do

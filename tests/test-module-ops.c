@@ -1,0 +1,481 @@
+/*
+ * Signing and decryption through lurk-pkcs11.so against a real lurkd, every
+ * signature verified with the certificate's public key: each key type and
+ * mechanism, the size-query rules GnuTLS relies on, multi-part combined
+ * mechanisms, policy refusals, many threads at once, fork, and (in the
+ * modes test-module.sh selects with LURK_TEST_MODE) a key server that dies
+ * and comes back, failover to a second server, and a broken configuration.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <sodium.h>
+
+#include "p11-test.h"
+#include "tap.h"
+
+static CK_SESSION_HANDLE sess;
+
+static void
+setup(void)
+{
+	p11_init();
+	sess = p11_session();
+}
+
+/* Signs data with key/mech and checks the result verifies. */
+static void
+sign_ok(const char *label, CK_MECHANISM_TYPE mech, const void *params, size_t params_len,
+	const uint8_t *data, size_t len)
+{
+	CK_OBJECT_HANDLE k = p11_find(sess, CKO_PRIVATE_KEY, label);
+	uint8_t sig[1024];
+	size_t sig_len = sizeof(sig);
+	CK_RV rv = p11_sign(sess, k, mech, params, params_len, data, len, sig, &sig_len);
+
+	if (rv != CKR_OK)
+		lurk_test_fail(__FILE__, __LINE__, "%s mech 0x%lx: rv 0x%lx", label, mech, rv);
+	if (!p11_verify(sess, label, mech, data, len, sig, sig_len))
+		lurk_test_fail(__FILE__, __LINE__, "%s mech 0x%lx: bad signature", label, mech);
+}
+
+static void
+test_sign_each(void)
+{
+	CK_RSA_PKCS_PSS_PARAMS pss = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+	uint8_t h[64], di[64], msg[256];
+	size_t n;
+
+	setup();
+	randombytes_buf(h, sizeof(h));
+	n = digest_info_sha256(di);
+	sign_ok("rsa2048", CKM_RSA_PKCS, NULL, 0, di, n);
+	sign_ok("rsa3072", CKM_RSA_PKCS, NULL, 0, di, n);
+	sign_ok("rsa2048", CKM_RSA_PKCS_PSS, &pss, sizeof(pss), h, 32);
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	sign_ok("ec384", CKM_ECDSA, NULL, 0, h, 48);
+	sign_ok("ec521", CKM_ECDSA, NULL, 0, h, 64);
+	n = tls13_content(msg, 32);
+	sign_ok("ed25519", CKM_EDDSA, NULL, 0, msg, n);
+	/* Combined mechanisms in one C_Sign: the whole content goes to lurkd. */
+	sign_ok("ec256", CKM_ECDSA_SHA256, NULL, 0, msg, n);
+	sign_ok("rsa2048", CKM_SHA256_RSA_PKCS_PSS, NULL, 0, msg, n);
+	p11_fini();
+}
+
+/* GnuTLS's sequence: C_Sign(NULL) for the length, then the real call. */
+static void
+test_size_query(void)
+{
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	CK_OBJECT_HANDLE k;
+	uint8_t h[48], sig[200];
+	CK_ULONG n = 0;
+
+	setup();
+	randombytes_buf(h, sizeof(h));
+	k = p11_find(sess, CKO_PRIVATE_KEY, "ec384");
+	assert_num_eq(p11->C_Sign(sess, h, 48, NULL, &n), CKR_OPERATION_NOT_INITIALIZED);
+	assert_num_eq(p11->C_SignInit(sess, &m, k), CKR_OK);
+	assert_num_eq(p11->C_SignInit(sess, &m, k), CKR_OPERATION_ACTIVE);
+	assert_num_eq(p11->C_Sign(sess, h, 48, NULL, &n), CKR_OK);
+	assert_num_eq(n, 96); /* r‖s, 48 bytes each */
+	n = 10;
+	assert_num_eq(p11->C_Sign(sess, h, 48, sig, &n), CKR_BUFFER_TOO_SMALL);
+	assert_num_eq(n, 96);
+	n = sizeof(sig);
+	assert_num_eq(p11->C_Sign(sess, h, 48, sig, &n), CKR_OK);
+	assert_num_eq(n, 96);
+	assert_true(p11_verify(sess, "ec384", CKM_ECDSA, h, 48, sig, n));
+	/* The operation ended with the signature. */
+	assert_num_eq(p11->C_Sign(sess, h, 48, sig, &n), CKR_OPERATION_NOT_INITIALIZED);
+	p11_fini();
+}
+
+static void
+test_multipart(void)
+{
+	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0}, raw = {CKM_ECDSA, NULL, 0};
+	CK_OBJECT_HANDLE k;
+	uint8_t msg[256], sig[128];
+	CK_ULONG n = 0;
+	size_t len;
+
+	setup();
+	len = tls13_content(msg, 32);
+	k = p11_find(sess, CKO_PRIVATE_KEY, "ec256");
+	assert_num_eq(p11->C_SignInit(sess, &m, k), CKR_OK);
+	/* In pieces, as pkcs11-provider sends TLS content through EVP_DigestSign. */
+	assert_num_eq(p11->C_SignUpdate(sess, msg, 40), CKR_OK);
+	assert_num_eq(p11->C_SignUpdate(sess, msg + 40, 0), CKR_OK);
+	assert_num_eq(p11->C_SignUpdate(sess, msg + 40, len - 40), CKR_OK);
+	assert_num_eq(p11->C_Sign(sess, msg, len, sig, &n), CKR_OPERATION_ACTIVE);
+	assert_num_eq(p11->C_SignFinal(sess, NULL, &n), CKR_OK);
+	assert_num_eq(n, 64);
+	assert_num_eq(p11->C_SignFinal(sess, sig, &n), CKR_OK);
+	assert_true(p11_verify(sess, "ec256", CKM_ECDSA_SHA256, msg, len, sig, n));
+	/* Single-part mechanisms take no C_SignUpdate. */
+	assert_num_eq(p11->C_SignInit(sess, &raw, k), CKR_OK);
+	assert_num_eq(p11->C_SignUpdate(sess, msg, 32), CKR_MECHANISM_INVALID);
+	assert_num_eq(p11->C_SignFinal(sess, sig, &n), CKR_OPERATION_NOT_INITIALIZED);
+	p11_fini();
+}
+
+static void
+test_refused(void)
+{
+	CK_RSA_PKCS_PSS_PARAMS salt0 = {CKM_SHA256, CKG_MGF1_SHA256, 0};
+	uint8_t junk[100], sig[512], h[32];
+	size_t n = sizeof(sig);
+	CK_ULONG cn = sizeof(sig);
+
+	setup();
+	randombytes_buf(junk, sizeof(junk));
+	randombytes_buf(h, sizeof(h));
+	/* Arbitrary data under EdDSA and a combined mechanism: lurkd sees it is no TLS input. */
+	assert_num_eq(p11_sign(sess, p11_find(sess, CKO_PRIVATE_KEY, "ed25519"), CKM_EDDSA, NULL, 0,
+			      junk, sizeof(junk), sig, &n),
+		CKR_FUNCTION_REJECTED);
+	/* The refusal ended the operation. */
+	assert_num_eq(p11->C_Sign(sess, junk, 10, sig, &cn), CKR_OPERATION_NOT_INITIALIZED);
+	n = sizeof(sig);
+	assert_num_eq(p11_sign(sess, p11_find(sess, CKO_PRIVATE_KEY, "ec256"), CKM_ECDSA_SHA256,
+			      NULL, 0, junk, sizeof(junk), sig, &n),
+		CKR_FUNCTION_REJECTED);
+	n = sizeof(sig);
+	assert_num_eq(p11_sign(sess, p11_find(sess, CKO_PRIVATE_KEY, "ec256"), CKM_ECDSA, NULL, 0,
+			      junk, 33, sig, &n),
+		CKR_FUNCTION_REJECTED);
+	n = sizeof(sig);
+	assert_num_eq(p11_sign(sess, p11_find(sess, CKO_PRIVATE_KEY, "rsa2048"), CKM_RSA_PKCS_PSS,
+			      &salt0, sizeof(salt0), h, 32, sig, &n),
+		CKR_FUNCTION_REJECTED);
+	n = sizeof(sig);
+	assert_num_eq(p11_sign(sess, p11_find(sess, CKO_PRIVATE_KEY, "rsa2048"), CKM_RSA_PKCS, NULL,
+			      0, h, 32, sig, &n),
+		CKR_FUNCTION_REJECTED);
+	p11_fini();
+}
+
+/* Encrypts a TLS premaster secret to the certificate's key. */
+static void
+encrypt_pms(const char *label, const uint8_t *pms, uint8_t *ct, size_t *ct_len)
+{
+	CK_OBJECT_HANDLE cert = p11_find(sess, CKO_CERTIFICATE, label);
+	uint8_t der[8192];
+	CK_ATTRIBUTE a = {CKA_VALUE, der, sizeof(der)};
+	gnutls_datum_t cd, pd = {(void *)pms, 48}, out;
+	gnutls_x509_crt_t crt;
+	gnutls_pubkey_t pub;
+
+	assert_num_eq(p11->C_GetAttributeValue(sess, cert, &a, 1), CKR_OK);
+	cd.data = der;
+	cd.size = (unsigned)a.ulValueLen;
+	assert_true(gnutls_x509_crt_init(&crt) == 0);
+	assert_true(gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_DER) == 0);
+	assert_true(gnutls_pubkey_init(&pub) == 0);
+	assert_true(gnutls_pubkey_import_x509(pub, crt, 0) == 0);
+	assert_true(gnutls_pubkey_encrypt_data(pub, 0, &pd, &out) == 0);
+	memcpy(ct, out.data, out.size);
+	*ct_len = out.size;
+	gnutls_free(out.data);
+	gnutls_pubkey_deinit(pub);
+	gnutls_x509_crt_deinit(crt);
+}
+
+static void
+test_decrypt(void)
+{
+	CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0}, oaep = {CKM_RSA_PKCS_OAEP, NULL, 0};
+	uint8_t pms[48], ct[512], pt[512];
+	size_t ct_len;
+	CK_ULONG n;
+	CK_OBJECT_HANDLE k;
+
+	setup();
+	pms[0] = 3;
+	pms[1] = 3;
+	randombytes_buf(pms + 2, 46);
+	encrypt_pms("rsa2048", pms, ct, &ct_len);
+	k = p11_find(sess, CKO_PRIVATE_KEY, "rsa2048");
+	assert_num_eq(p11->C_DecryptInit(sess, &oaep, k), CKR_MECHANISM_INVALID);
+	assert_num_eq(p11->C_DecryptInit(sess, &m, k), CKR_OK);
+	n = 0;
+	assert_num_eq(p11->C_Decrypt(sess, ct, ct_len, NULL, &n), CKR_OK);
+	assert_num_eq(n, 48);
+	n = sizeof(pt);
+	assert_num_eq(p11->C_Decrypt(sess, ct, ct_len, pt, &n), CKR_OK);
+	assert_num_eq(n, 48);
+	assert_mem_eq(pt, pms, 48);
+	/* rsa3072 has RSA key-exchange decryption off (the default): refused. */
+	encrypt_pms("rsa3072", pms, ct, &ct_len);
+	k = p11_find(sess, CKO_PRIVATE_KEY, "rsa3072");
+	assert_num_eq(p11->C_DecryptInit(sess, &m, k), CKR_OK);
+	n = sizeof(pt);
+	assert_num_eq(p11->C_Decrypt(sess, ct, ct_len, pt, &n), CKR_FUNCTION_REJECTED);
+	p11_fini();
+}
+
+#define THREADS     8
+#define PER_THREAD  40
+#define THREAD_TIME 30000 /* ms, a bound, not a target */
+
+struct worker {
+	pthread_t t;
+	int ok, bad;
+};
+
+static void *
+worker(void *arg)
+{
+	struct worker *w = arg;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE k = 0;
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, "ec256", 5}};
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	CK_ULONG got = 0;
+	int64_t end = now_ms() + THREAD_TIME;
+
+	/* No test asserts here (they jump): count, and the main thread checks. */
+	if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
+		p11->C_FindObjectsInit(s, t, 2) != CKR_OK ||
+		p11->C_FindObjects(s, &k, 1, &got) != CKR_OK ||
+		p11->C_FindObjectsFinal(s) != CKR_OK || got != 1) {
+		w->bad = PER_THREAD;
+		return NULL;
+	}
+	for (int i = 0; i < PER_THREAD && now_ms() < end; i++) {
+		uint8_t h[32], sig[64];
+		CK_ULONG n = sizeof(sig);
+		randombytes_buf(h, sizeof(h));
+		if (p11->C_SignInit(s, &m, k) == CKR_OK &&
+			p11->C_Sign(s, h, 32, sig, &n) == CKR_OK && n == 64)
+			w->ok++;
+		else
+			w->bad++;
+	}
+	p11->C_CloseSession(s);
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	struct worker w[THREADS];
+	int ok = 0, bad = 0;
+	int64_t t0;
+
+	setup();
+	memset(w, 0, sizeof(w));
+	t0 = now_ms();
+	for (int i = 0; i < THREADS; i++)
+		assert_num_eq(pthread_create(&w[i].t, NULL, worker, &w[i]), 0);
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(w[i].t, NULL);
+		ok += w[i].ok;
+		bad += w[i].bad;
+	}
+	lurk_test_diag("%d threads: %d signatures in %lld ms, %d failed", THREADS, ok,
+		(long long)(now_ms() - t0), bad);
+	assert_num_eq(bad, 0);
+	assert_num_eq(ok, THREADS * PER_THREAD);
+	p11_fini();
+}
+
+/* In a child: sign once (after C_Initialize again if reinit); exit 0 if it verified. */
+static int
+child_sign(int reinit)
+{
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE k = 0;
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, "ec256", 5}};
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	uint8_t h[32] = {1}, sig[64];
+	CK_ULONG n = sizeof(sig), got = 0;
+
+	if (reinit && p11->C_Initialize(NULL) != CKR_OK)
+		return 10;
+	if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
+		p11->C_FindObjectsInit(s, t, 2) != CKR_OK ||
+		p11->C_FindObjects(s, &k, 1, &got) != CKR_OK ||
+		p11->C_FindObjectsFinal(s) != CKR_OK || got != 1)
+		return 11;
+	if (p11->C_SignInit(s, &m, k) != CKR_OK || p11->C_Sign(s, h, 32, sig, &n) != CKR_OK)
+		return 12;
+	return n == 64 ? 0 : 13;
+}
+
+static void
+test_fork(void)
+{
+	uint8_t h[32];
+	int status;
+
+	setup();
+	randombytes_buf(h, sizeof(h));
+	/* The parent has a pooled connection; the children must not touch it. */
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	for (int reinit = 0; reinit < 2; reinit++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(child_sign(reinit));
+		assert_num_eq(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_num_eq(WEXITSTATUS(status), 0);
+		/* Had a child sent on the parent's channel, nonces would clash here. */
+		randombytes_buf(h, sizeof(h));
+		sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	}
+	p11_fini();
+}
+
+/* LURK_TEST_MODE=outage: LURK_TEST_STOP and LURK_TEST_START are shell commands. */
+static void
+test_outage(void)
+{
+	CK_OBJECT_HANDLE k;
+	uint8_t h[32], sig[64];
+	size_t n;
+	int64_t t0, took;
+
+	setup();
+	randombytes_buf(h, sizeof(h));
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	k = p11_find(sess, CKO_PRIVATE_KEY, "ec256");
+	assert_num_eq(system(getenv("LURK_TEST_STOP")), 0);
+	t0 = now_ms();
+	n = sizeof(sig);
+	assert_num_eq(p11_sign(sess, k, CKM_ECDSA, NULL, 0, h, 32, sig, &n), CKR_DEVICE_ERROR);
+	took = now_ms() - t0;
+	lurk_test_diag("dead server: CKR_DEVICE_ERROR after %lld ms", (long long)took);
+	assert_num_cmp(took, <, 3000); /* connect-timeout is 1000 ms in this mode */
+	/* Metadata is still answered from the cache. */
+	(void)p11_find(sess, CKO_PRIVATE_KEY, "rsa2048");
+	assert_num_eq(system(getenv("LURK_TEST_START")), 0);
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	/* A restart under an idle pooled connection: the sign is retried on a fresh one. */
+	assert_num_eq(system(getenv("LURK_TEST_STOP")), 0);
+	assert_num_eq(system(getenv("LURK_TEST_START")), 0);
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	p11_fini();
+}
+
+/* LURK_TEST_MODE=failover: the first [server] does not exist. */
+static void
+test_failover(void)
+{
+	uint8_t h[32];
+	int64_t t0 = now_ms(), took;
+
+	setup();
+	for (int i = 0; i < 20; i++) {
+		randombytes_buf(h, sizeof(h));
+		sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	}
+	took = now_ms() - t0;
+	lurk_test_diag("20 signatures with one of two servers dead: %lld ms", (long long)took);
+	assert_num_cmp(took, <, 5000);
+	p11_fini();
+}
+
+/*
+ * LURK_TEST_MODE=hang: a server that takes the TCP connection and never
+ * answers (a listening socket nobody accepts on) costs the connect timeout,
+ * then CKR_DEVICE_ERROR; never a hang.
+ */
+static void
+test_hang(void)
+{
+	const char *dir = getenv("LURK_TEST_DIR");
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	char conf[4096], pub[128];
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t = {CKA_CLASS, &priv, sizeof(priv)};
+	FILE *f;
+	int fd;
+	int64_t t0, took;
+
+	assert_ptr_not_null(dir);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_num_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_num_eq(listen(fd, 8), 0);
+	assert_num_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(conf, sizeof(conf), "%s/server.pub", dir);
+	assert_ptr_not_null(f = fopen(conf, "r"));
+	assert_ptr_not_null(fgets(pub, sizeof(pub), f));
+	fclose(f);
+	snprintf(conf, sizeof(conf), "%s/hang.conf", dir);
+	assert_ptr_not_null(f = fopen(conf, "w"));
+	fprintf(f,
+		"[module]\nclient-key = %s/a.key\nconnect-timeout = 1000\n\n[server mute]\n"
+		"address = tcp:127.0.0.1:%u\npublic-key = %s\n",
+		dir, ntohs(sa.sin_port), pub);
+	fclose(f);
+	setenv("LURK_PKCS11_CONF", conf, 1);
+	setup();
+	t0 = now_ms();
+	assert_num_eq(p11->C_FindObjectsInit(sess, &t, 1), CKR_DEVICE_ERROR);
+	took = now_ms() - t0;
+	lurk_test_diag("mute server: CKR_DEVICE_ERROR after %lld ms", (long long)took);
+	assert_num_cmp(took, >=, 900);
+	assert_num_cmp(took, <, 2500);
+	p11_fini();
+	close(fd);
+}
+
+/* LURK_TEST_MODE=noconf: a broken file leaves a working module with no slot. */
+static void
+test_noconf(void)
+{
+	CK_ULONG n = 99;
+	CK_SESSION_HANDLE s;
+
+	p11_init();
+	assert_num_eq(p11->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_num_eq(n, 0);
+	assert_num_eq(
+		p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_SLOT_ID_INVALID);
+	p11_fini();
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = getenv("LURK_TEST_MODE");
+
+	if (mode == NULL || strcmp(mode, "ops") == 0) {
+		lurk_test(test_sign_each, "/ops/sign-each-key-and-mechanism");
+		lurk_test(test_size_query, "/ops/size-query");
+		lurk_test(test_multipart, "/ops/multi-part");
+		lurk_test(test_refused, "/ops/policy-refusals");
+		lurk_test(test_decrypt, "/ops/decrypt");
+		lurk_test(test_threads, "/ops/threads");
+		lurk_test(test_fork, "/ops/fork");
+	} else if (strcmp(mode, "outage") == 0) {
+		lurk_test(test_outage, "/ops/server-dies-and-returns");
+	} else if (strcmp(mode, "failover") == 0) {
+		lurk_test(test_failover, "/ops/failover");
+	} else if (strcmp(mode, "hang") == 0) {
+		lurk_test(test_hang, "/ops/mute-server");
+	} else if (strcmp(mode, "noconf") == 0) {
+		lurk_test(test_noconf, "/ops/broken-configuration");
+	}
+	return lurk_test_run(argc, argv);
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# lurk-pkcs11.so loaded as consumers load it (dlopen + C_GetFunctionList)
+# against a real lurkd: PKCS#11 conformance (test-module-p11), every key and
+# mechanism signed and verified, decryption, refusals, threads and fork
+# (test-module-ops), then a lurkd that dies and restarts, failover to a
+# second server, and a broken module configuration.
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/lib-lurkd.sh"
+make_tmpdir
+D=$TEST_TMP
+trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
+plan 9
+
+LURK_TEST_MODULE=$(cd "$top_builddir" && pwd)/.libs/lurk-pkcs11.so
+export LURK_TEST_MODULE
+
+# module_conf FILE [extra server sections first]: the module's file for client a.
+module_conf() {
+	{
+		printf '[module]\nclient-key = %s\nconnect-timeout = 1000\ntimeout = 2000\n\n' "$D/a.key"
+		[ -n "$2" ] && printf '%s\n\n' "$2"
+		printf '[server one]\naddress = unix:%s\npublic-key = %s\n' "$D/lurkd.sock" "$(cat "$D/server.pub")"
+	} >"$1"
+}
+
+# run NAME PROGRAM: one TAP line for a whole program; its own lines become comments.
+run() {
+	_name=$1
+	shift
+	if out=$("$@" 2>&1); then ok "$_name"; else not_ok "$_name"; fi
+	echo "$out" | sed 's/^/# /'
+}
+
+check "setup and start lurkd" sh -c ". '$top_srcdir/tests/lib-lurkd.sh'; lurkd_setup '$D' >/dev/null && lurkd_start '$D'"
+module_conf "$D/module.conf"
+export LURK_PKCS11_CONF="$D/module.conf"
+
+run "PKCS#11 conformance" "$top_builddir/tests/test-module-p11"
+run "sign, decrypt, refusals, threads, fork" env LURK_TEST_MODE=ops "$top_builddir/tests/test-module-ops"
+ops_out=$out
+
+# The key server dies and comes back.
+# (lurkd_stop's own status is wait's, meaningless outside the shell that started it.)
+LURK_TEST_STOP=". '$top_srcdir/tests/lib-lurkd.sh'; p=\$(cat '$D/lurkd.bgpid'); lurkd_stop '$D'; ! kill -0 \$p 2>/dev/null"
+LURK_TEST_START=". '$top_srcdir/tests/lib-lurkd.sh'; lurkd_start '$D' >/dev/null"
+export LURK_TEST_STOP LURK_TEST_START
+run "a dead server gives CKR_DEVICE_ERROR in time; a restart costs a reconnect" \
+	env LURK_TEST_MODE=outage "$top_builddir/tests/test-module-ops"
+check "refusals and the outage are in the module's log lines, with the reason" \
+	sh -c "echo \"\$0\" | grep -q 'lurkd refused sign with key ed25519: refused by usage policy (reason 4: ' &&
+		echo \"\$1\" | grep -q 'no key server answered'" "$ops_out" "$out"
+
+# Failover: the first server listed is not there.
+module_conf "$D/failover.conf" "$(printf '[server gone]\naddress = unix:%s\npublic-key = %s' "$D/nothing.sock" "$(cat "$D/server.pub")")"
+LURK_PKCS11_CONF="$D/failover.conf" run "failover to the second server" \
+	env LURK_TEST_MODE=failover "$top_builddir/tests/test-module-ops"
+
+LURK_TEST_DIR=$D run "a server that never answers gives CKR_DEVICE_ERROR after the connect timeout" \
+	env LURK_TEST_MODE=hang "$top_builddir/tests/test-module-ops"
+
+# A broken file: no slot, one clear line, no crash.
+printf '[module]\nclient-key = %s\nbogus = 1\n' "$D/a.key" >"$D/broken.conf"
+LURK_PKCS11_CONF="$D/broken.conf" run "a broken configuration gives no slot" \
+	env LURK_TEST_MODE=noconf "$top_builddir/tests/test-module-ops"
+check "and says which file, line and setting" sh -c "echo \"\$0\" | grep -q 'broken.conf:3: unknown key .bogus.'" "$out"
