@@ -48,3 +48,12 @@ make_tmpdir() {
 finish() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
+
+# Programs we did not build (p11tool, pkcs11-tool, gnutls-serv, ...) that load
+# our module: in a sanitizer build the module needs the sanitizer runtimes
+# loaded first (configure --enable-asan sets LURK_TOOL_PRELOAD). Leak checks
+# stay with our own programs; those tools' leaks are not ours to judge.
+TOOL_ENV=""
+if [ -n "${LURK_TOOL_PRELOAD:-}" ]; then
+	TOOL_ENV="env LD_PRELOAD=$LURK_TOOL_PRELOAD ASAN_OPTIONS=detect_leaks=0"
+fi

@@ -11,9 +11,9 @@ D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
 
 # As root, run the consumers as nobody; otherwise as ourselves.
-as_user() { "$@"; }
+as_user() { $TOOL_ENV "$@"; }
 if [ "$(id -u)" -eq 0 ]; then
-	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups -- $TOOL_ENV "$@"; }
 	plan 7
 else
 	plan 6
@@ -61,7 +61,7 @@ check "p11tool --test-sign RSA-PSS through the registration" \
 
 if [ "$(id -u)" -eq 0 ]; then
 	# The trap a root user meets: the same user config is not read (README troubleshooting).
-	out=$(p11-kit list-modules 2>&1)
+	out=$($TOOL_ENV p11-kit list-modules 2>&1)
 	check "as root, p11-kit ignores that user config" sh -c '! echo "$0" | grep -q "lurk-pkcs11.so"' "$out"
 fi
 finish

@@ -10,12 +10,12 @@ make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
 # --test-fork is counted only where this opensc has it
-if pkcs11-tool --help 2>&1 | grep -q -- --test-fork; then HAS_FORK=1; else HAS_FORK=0; fi
+if $TOOL_ENV pkcs11-tool --help 2>&1 | grep -q -- --test-fork; then HAS_FORK=1; else HAS_FORK=0; fi
 plan $((25 + HAS_FORK))
 
 MODULE=$(cd "${top_builddir:-.}" && pwd)/.libs/lurk-pkcs11.so
 KEYS="rsa2048 rsa3072 ec256 ec384 ec521 ed25519"
-LIMIT="timeout 20" # no tool may hang the test
+LIMIT="timeout 20 $TOOL_ENV" # no tool may hang the test
 
 # pkcs11-spy (OpenSC) logs each call's return value: pkcs11-tool 0.23 names
 # CKR_FUNCTION_REJECTED neither in its messages nor for C_Sign, which it

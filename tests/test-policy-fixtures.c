@@ -289,7 +289,9 @@ has_suffix(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Runs every *.hex in dir; a missing folder is no failure. */
+/* Runs every *.hex in dir; a missing folder is no failure (the counts are checked). */
+static int captured;
+
 static int
 run_dir(const char *dir, int refused, int *files)
 {
@@ -306,6 +308,8 @@ run_dir(const char *dir, int refused, int *files)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		count += run_file(path, refused);
 		(*files)++;
+		if (strncmp(e->d_name, "captured-", 9) == 0)
+			captured++;
 	}
 	closedir(d);
 	return count;
@@ -326,4 +330,7 @@ test_policy_fixtures(void)
 	refused = run_dir(dir, 1, &files);
 	lurk_test_diag("fixtures: %d allowed and %d refused inputs from %d files under %s", allowed,
 		refused, files, top);
+	/* The captured handshakes (tests/capture-fixtures.sh) must be there, all of them. */
+	assert_num_cmp(captured, >=, 12);
+	assert_num_cmp(allowed, >=, 20);
 }
