@@ -1,14 +1,13 @@
 #!/bin/bash
-# lurk's main job, today: a key server holding TLS keys that signs only what
-# a TLS handshake needs. Installs what is missing, builds lurk, makes a demo
-# CA with RSA, ECDSA P-256 and Ed25519 server keys, starts lurkd on loopback
-# holding them, and has a client (which never sees a key) get handshake
-# signatures, each verified with the certificate's public key — and get
-# refused when it asks for anything else. Then it keeps serving until
-# interrupted; --check stops after the checks.
+# lurk's main job in one command: a TLS server whose private keys it never
+# holds. Installs what is missing, builds lurk, makes a demo CA with RSA,
+# ECDSA P-256 and Ed25519 server certificates, starts lurkd (loopback and a
+# unix socket) holding the keys, registers lurk-pkcs11.so with p11-kit,
+# starts a GnuTLS HTTPS server whose keys are pkcs11: URIs served by lurk,
+# makes real TLS handshakes against it and shows what happened — then keeps
+# serving until interrupted (--check stops after the checks).
 #
-# Everything it makes lives in ./demo. (The PKCS#11 module and a real TLS
-# server on these keys come with the next issues.)
+# Everything it makes lives in ./demo; it listens on 127.0.0.1 only.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -21,50 +20,122 @@ mkdir -p _build/demo
 (cd _build/demo && { [ -f Makefile ] || "$top/configure" -q; } &&
 	make -j"$(nproc 2>/dev/null || echo 2)" >/dev/null)
 
-export top_srcdir="$top" top_builddir="$top/_build/demo"
+B="$top/_build/demo"
+export top_srcdir="$top" top_builddir="$B"
 . "$top/tests/lib-lurkd.sh"
 D="$top/demo"
 mkdir -p "$D"
-chmod 700 "$D"
+chmod 711 "$D"
 echo "lurk demo: everything lives in $D"
-if [ ! -f "$D/lurkd.conf" ]; then
-	lurkd_setup "$D" >/dev/null
-fi
+[ -f "$D/lurkd.conf" ] || lurkd_setup "$D" >/dev/null
 lurkd_stop "$D" >/dev/null 2>&1 || true
 lurkd_start "$D"
-trap 'lurkd_stop "$D" >/dev/null 2>&1' EXIT
-echo "lurkd is running (pid $(cat "$D/lurkd.pid")): unix:$D/lurkd.sock and tcp:127.0.0.1:$(cat "$D/port")"
+SERV=
+trap '[ -n "$SERV" ] && kill $SERV 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1' EXIT
+echo "1. lurkd holds the keys (pid $(cat "$D/lurkd.pid")), on unix:$D/lurkd.sock and tcp:127.0.0.1:$(cat "$D/port")"
+
+# The TLS server's side: the module, its file, its client key, and p11-kit's
+# registration (a user config; p11-kit reads none for root, so as root the
+# server runs as nobody).
+U="$D/tls-server"
+mkdir -p "$U/home/.config/pkcs11/modules"
+cp "$B/.libs/lurk-pkcs11.so" "$U/lurk-pkcs11.so"
+cp "$D/a.key" "$U/client.key"
+cat >"$U/lurk-pkcs11.conf" <<EOF
+[module]
+client-key = $U/client.key
+
+[server local]
+address = tcp:127.0.0.1:$(cat "$D/port")
+public-key = $(cat "$D/server.pub")
+
+# OpenSSL's pkcs11 engine (libp11 0.4) cannot share a token with an Ed25519 key.
+[token main]
+label = lurk
+key-types = rsa, ec
+
+[token edwards]
+label = lurk-ed25519
+key-types = ed25519
+EOF
+sed "s|@MODULE@|$U/lurk-pkcs11.so|; s|@SYSCONF@|/etc|" "$top/pkcs11-conf/lurk.module.in" \
+	>"$U/home/.config/pkcs11/modules/lurk.module"
+RUN=
+if [ "$(id -u)" -eq 0 ]; then
+	chown -R 65534:65534 "$U"
+	RUN="setpriv --reuid=65534 --regid=65534 --clear-groups --"
+fi
+chmod 600 "$U/client.key"
+export HOME="$U/home" LURK_PKCS11_CONF="$U/lurk-pkcs11.conf"
+unset XDG_CONFIG_HOME
+echo "2. lurk-pkcs11.so registered with p11-kit: $U/home/.config/pkcs11/modules/lurk.module"
+$RUN p11-kit list-modules 2>/dev/null | grep -A1 "^lurk:" | sed 's/^/     /'
+
+PORT=8443
+while (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+uri() { echo "pkcs11:token=$1;object=$2;type=$3"; }
+$RUN "$B/tests/lurk-tls-serv" --port "$PORT" \
+	--cert "$(uri lurk rsa2048 cert)" --key "$(uri lurk rsa2048 private)" \
+	--cert "$(uri lurk ec256 cert)" --key "$(uri lurk ec256 private)" \
+	--cert "$(uri lurk-ed25519 ed25519 cert)" --key "$(uri lurk-ed25519 ed25519 private)" \
+	>"$D/tls-server.log" 2>&1 &
+SERV=$!
+for _i in $(seq 1 100); do
+	grep -q "^listening" "$D/tls-server.log" 2>/dev/null && break
+	kill -0 "$SERV" 2>/dev/null || { cat "$D/tls-server.log"; exit 1; }
+	sleep 0.1
+done
+echo "3. a GnuTLS HTTPS server on 127.0.0.1:$PORT with keys $(uri lurk ec256 private) etc."
 echo
 
-say() { printf '  %-58s %s\n' "$1" "$2"; }
-try() { # label, then lurk-client arguments
-	label=$1
-	shift
-	if out=$(lc "$D" a "$@" 2>&1 >/dev/null); then
-		say "$label" "signed, signature verified"
-	else
-		say "$label" "refused: ${out##*: }"
+# handshake LABEL PRIORITY: a verified handshake; what it used; lurkd's audit line.
+handshake() {
+	out=$(echo | timeout 20 gnutls-cli --x509cafile "$D/pki/ca.pem" --port "$PORT" \
+		--priority "$2" localhost 2>&1) || true
+	desc=$(echo "$out" | sed -n 's/^- Description: //p')
+	subject=$(echo "$out" | sed -n "s/^ - subject \`\(.*\)', issuer.*/\1/p" | head -1)
+	if [ -z "$desc" ] || ! echo "$out" | grep -q "The certificate is trusted"; then
+		echo "   $1: FAILED"
+		echo "$out" | tail -5 | sed 's/^/     /'
+		return 1
 	fi
+	sleep 0.3 # the audit writer flushes each line
+	echo "   $1"
+	echo "     session:     $desc"
+	echo "     certificate: $subject (chain verified against $D/pki/ca.pem)"
+	echo "     lurkd audit: $(grep '"op":"sign"' "$D/audit.log" | tail -1 |
+		sed 's/.*"client":"\([^"]*\)","key":"\([^"]*\)",.*"mechanism":"\([^"]*\)".*"input_len":\([0-9]*\),"verdict":"\([^"]*\)".*/client \1, key \2, \3 over \4 bytes: \5/')"
 }
-echo "client 'a' asks lurkd for signatures (it holds no private key):"
-try "Ed25519, TLS 1.3 CertificateVerify (whole content)" sign ed25519 eddsa "$(tls13_content 32)"
-try "ECDSA P-256, TLS 1.3 transcript hash" sign ec256 ecdsa "$(rand_hex 32)"
-try "RSA-PSS 2048, SHA-256 hash" sign rsa2048 rsa-pss "$(rand_hex 32)"
-try "RSA PKCS#1 2048, DigestInfo(SHA-384)" sign rsa2048 rsa-pkcs "$(digest_info 384)"
-try "Ed25519 over arbitrary bytes (not a handshake)" sign ed25519 eddsa "$(printf 'transfer 1000 EUR' | od -An -tx1 | tr -d ' \n')"
-try "raw RSA (generic decryption/signing oracle)" sign rsa2048 rsa-x509 "$(rand_hex 256)"
-LURK_CLIENT_PSS_SALT=0 try "RSA-PSS with salt 0 (not what TLS uses)" sign rsa2048 rsa-pss "$(rand_hex 32)"
+T13="NORMAL:-VERS-ALL:+VERS-TLS1.3"
+echo "4. handshakes (gnutls-cli, verifying the chain):"
+failed=0
+handshake "TLS 1.3, ECDSA P-256" "$T13:-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256" || failed=1
+handshake "TLS 1.3, RSA-PSS 2048" "$T13:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256" || failed=1
+handshake "TLS 1.3, Ed25519" "$T13:-SIGN-ALL:+SIGN-EDDSA-ED25519" || failed=1
+handshake "TLS 1.2, ECDHE-RSA (PKCS#1)" "NORMAL:-VERS-ALL:+VERS-TLS1.2:-SIGN-ALL:+SIGN-RSA-SHA256" || failed=1
 echo
-lurkd_stop "$D" >/dev/null 2>&1 || true # flushes the audit log
-echo "the audit log ($D/audit.log), last three records:"
-tail -3 "$D/audit.log" | sed 's/^/  /'
+
+# The same key cannot be used to sign anything else.
+echo "5. the same Ed25519 key asked to sign something that is not a handshake:"
+printf 'transfer 1000 EUR to account 42' >"$D/not-a-handshake.txt"
+if $RUN pkcs11-tool --module "$U/lurk-pkcs11.so" --token-label lurk-ed25519 \
+	--sign -m EDDSA --id "$(pkcs11-tool --module "$B/.libs/lurk-pkcs11.so" --token-label lurk-ed25519 -O --type privkey 2>/dev/null | sed -n 's/^ *ID: *//p' | head -1)" \
+	-i "$D/not-a-handshake.txt" -o "$D/sig.bin" >"$D/refused.out" 2>&1; then
+	echo "   signed (unexpected!)"
+	failed=1
+else
+	echo "   refused; lurkd says: $(grep 'refused sign' "$D/lurkd.log" | tail -1 | sed 's/.*mechanism //')"
+fi
 echo
+if [ $failed -ne 0 ]; then
+	echo "demo: something failed (logs: $D/lurkd.log, $D/tls-server.log)"
+	exit 1
+fi
 if [ $check_only -eq 1 ]; then
 	echo "demo check done."
 	exit 0
 fi
-lurkd_start "$D"
-echo "lurkd keeps serving; from another shell try:"
-echo "  $top/_build/demo/tests/lurk-client -a unix:$D/lurkd.sock -s $(cat "$D/server.pub") -k $D/a.key list"
+echo "lurk keeps serving. Connect with:"
+echo "  curl --cacert $D/pki/ca.pem https://localhost:$PORT/"
 echo "Ctrl-C stops it."
-while kill -0 "$(cat "$D/lurkd.bgpid")" 2>/dev/null; do sleep 1; done
+while kill -0 "$SERV" 2>/dev/null; do sleep 1; done
