@@ -94,8 +94,12 @@ check "lurkd logs that refusal with its reason" \
 
 # require-content on ec256: GnuTLS sends ECDSA hashes only, so its handshakes are refused.
 sed -i 's|^chain = \(.*\)/ec256-chain.pem$|&\nrequire-content = yes|' "$D/lurkd.conf"
+reloads=$(grep -c "configuration reloaded" "$D/lurkd.log")
 kill -HUP "$(cat "$D/lurkd.pid")"
-sleep 0.5
+for _i in $(seq 1 100); do # until lurkd says it has the new file (slow under sanitizers)
+	[ "$(grep -c "configuration reloaded" "$D/lurkd.log")" -gt "$reloads" ] && break
+	sleep 0.1
+done
 serve ec256
 if handshake "$T13"; then not_ok "with require-content, an ECDSA handshake is refused"; else ok "with require-content, an ECDSA handshake is refused"; fi
 check "lurkd logs the reason" \
