@@ -472,6 +472,8 @@ main(int argc, char **argv)
 		lurk_test(test_outage, "/ops/server-dies-and-returns");
 	} else if (strcmp(mode, "failover") == 0) {
 		lurk_test(test_failover, "/ops/failover");
+	} else if (strcmp(mode, "threads") == 0) {
+		lurk_test(test_threads, "/ops/threads");
 	} else if (strcmp(mode, "hang") == 0) {
 		lurk_test(test_hang, "/ops/mute-server");
 	} else if (strcmp(mode, "noconf") == 0) {

@@ -8,8 +8,8 @@
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"
 make_tmpdir
 D=$TEST_TMP
-trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 9
+trap 'lurkd_stop "$D/replica" >/dev/null 2>&1; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
+plan 12
 
 LURK_TEST_MODULE=$(cd "$top_builddir" && pwd)/.libs/lurk-pkcs11.so
 export LURK_TEST_MODULE
@@ -54,6 +54,22 @@ check "refusals and the outage are in the module's log lines, with the reason" \
 module_conf "$D/failover.conf" "$(printf '[server gone]\naddress = unix:%s\npublic-key = %s' "$D/nothing.sock" "$(cat "$D/server.pub")")"
 LURK_PKCS11_CONF="$D/failover.conf" run "failover to the second server" \
 	env LURK_TEST_MODE=failover "$top_builddir/tests/test-module-ops"
+
+# Load spreading: two live replicas; concurrent callers' connections go to both.
+D2=$D/replica
+mkdir -p "$D2"
+cp -r "$D/pki" "$D/server.key" "$D/a.pub" "$D/b.pub" "$D2/"
+lurkd_pick_port 3 >"$D2/port"
+lurkd_write_conf "$D2" ""
+check "a second lurkd with the same keys starts" sh -c ". '$top_srcdir/tests/lib-lurkd.sh'; lurkd_start '$D2' >/dev/null"
+module_conf "$D/spread.conf" "$(printf '[server two]\naddress = unix:%s\npublic-key = %s' "$D2/lurkd.sock" "$(cat "$D/server.pub")")"
+cp "$D/audit.log" "$D/audit.log.before"
+LURK_PKCS11_CONF="$D/spread.conf" run "8 threads signing through two replicas" \
+	env LURK_TEST_MODE=threads "$top_builddir/tests/test-module-ops"
+sh -c ". '$top_srcdir/tests/lib-lurkd.sh'; lurkd_stop '$D2'" >/dev/null 2>&1
+n1=$(($(grep -c '"key":"ec256"' "$D/audit.log") - $(grep -c '"key":"ec256"' "$D/audit.log.before")))
+n2=$(grep -c '"key":"ec256"' "$D2/audit.log")
+check "both replicas signed ($n1 and $n2 of 320)" test "$n1" -gt 0 -a "$n2" -gt 0 -a $((n1 + n2)) -ge 320
 
 LURK_TEST_DIR=$D run "a server that never answers gives CKR_DEVICE_ERROR after the connect timeout" \
 	env LURK_TEST_MODE=hang "$top_builddir/tests/test-module-ops"
