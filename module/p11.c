@@ -288,7 +288,55 @@ static CK_FUNCTION_LIST function_list = {
 	.C_WaitForSlotEvent = C_WaitForSlotEvent,
 };
 
-/* The one exported symbol (module/Makefile.am keeps the rest hidden). */
+/*
+ * PKCS#11 3.0 consumers (pkcs11-provider) ask for an interface by name: the
+ * one we have is "PKCS 11" with the 2.40 function list. p11-kit 0.24's header
+ * predates 3.0, so the structure is spelled out here as the standard has it.
+ */
+struct lp_interface {
+	CK_UTF8CHAR *name;
+	void *functions;
+	CK_FLAGS flags;
+};
+
+static struct lp_interface interface = {(CK_UTF8CHAR *)"PKCS 11", &function_list, 0};
+
+CK_RV C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count);
+CK_RV C_GetInterface(
+	CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out, CK_FLAGS flags);
+
+CK_RV
+C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count)
+{
+	if (count == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (list == NULL) {
+		*count = 1;
+		return CKR_OK;
+	}
+	if (*count < 1) {
+		*count = 1;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	list[0] = interface;
+	*count = 1;
+	return CKR_OK;
+}
+
+CK_RV
+C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out, CK_FLAGS flags)
+{
+	if (out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((name != NULL && strcmp((const char *)name, "PKCS 11") != 0) ||
+		(version != NULL && (version->major != 2 || version->minor != 40)) ||
+		(flags & ~interface.flags) != 0)
+		return CKR_ARGUMENTS_BAD;
+	*out = &interface;
+	return CKR_OK;
+}
+
+/* The exported symbols (module/Makefile.am keeps the rest hidden). */
 CK_RV
 C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 {

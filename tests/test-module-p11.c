@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,10 +354,46 @@ test_mechanisms(void)
 	p11_fini();
 }
 
+/* The PKCS#11 3.0 way in: the same function list, by interface name. */
+struct interface {
+	CK_UTF8CHAR *name;
+	void *functions;
+	CK_FLAGS flags;
+};
+
+static void
+test_interface(void)
+{
+	CK_RV (*list)(struct interface *, CK_ULONG_PTR);
+	CK_RV (*get)(CK_UTF8CHAR *, CK_VERSION *, struct interface **, CK_FLAGS);
+	struct interface ifs[2], *one = NULL;
+	CK_VERSION v30 = {3, 0};
+	CK_ULONG n = 0;
+	void *h;
+
+	p11_load();
+	assert_ptr_not_null(h = dlopen(getenv("LURK_TEST_MODULE"), RTLD_NOW | RTLD_NOLOAD));
+	*(void **)&list = dlsym(h, "C_GetInterfaceList");
+	*(void **)&get = dlsym(h, "C_GetInterface");
+	assert_true(list != NULL && get != NULL);
+	assert_num_eq(list(NULL, &n), CKR_OK);
+	assert_num_eq(n, 1);
+	assert_num_eq(list(ifs, &n), CKR_OK);
+	assert_str_eq((const char *)ifs[0].name, "PKCS 11");
+	assert_true(ifs[0].functions == p11);
+	assert_num_eq(get((CK_UTF8CHAR *)"PKCS 11", NULL, &one, 0), CKR_OK);
+	assert_true(one->functions == p11);
+	assert_num_eq(get(NULL, NULL, &one, 0), CKR_OK);
+	assert_num_eq(get((CK_UTF8CHAR *)"Vendor X", NULL, &one, 0), CKR_ARGUMENTS_BAD);
+	assert_num_eq(get((CK_UTF8CHAR *)"PKCS 11", &v30, &one, 0), CKR_ARGUMENTS_BAD);
+	dlclose(h);
+}
+
 int
 main(int argc, char **argv)
 {
 	lurk_test(test_before_init, "/p11/before-initialize");
+	lurk_test(test_interface, "/p11/interfaces");
 	lurk_test(test_init_args, "/p11/initialize-arguments");
 	lurk_test(test_init_concurrent, "/p11/initialize-concurrent");
 	lurk_test(test_info, "/p11/info-slot-token");
