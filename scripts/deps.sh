@@ -5,8 +5,8 @@ set -e
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev
-gnutls-bin p11-kit softhsm2 clang-format openssl xxd
-opensc opensc-pkcs11"
+gnutls-bin p11-kit softhsm2 clang-format openssl xxd curl
+opensc opensc-pkcs11 libengine-pkcs11-openssl nginx"
 
 missing=""
 for p in $PACKAGES; do
@@ -27,5 +27,15 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Packages with services (nginx) must not start them: the tests run their own
+# servers on loopback, and nothing of ours listens on other addresses.
+guard=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	guard=1
+fi
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO apt-get install -y -qq --no-install-recommends $missing || rc=$?
+[ $guard -eq 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit ${rc:-0}
