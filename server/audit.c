@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
@@ -15,7 +16,10 @@
 #include "err.h"
 #include "log.h"
 
-#define AUDIT_QUEUE 4096
+#define AUDIT_QUEUE     4096
+#define AUDIT_BATCH     64
+#define AUDIT_LINGER_MS 10
+#define AUDIT_LINE_MAX  2048
 
 struct lurkd_audit {
 	pthread_mutex_t lock;
@@ -141,17 +145,45 @@ write_line(struct lurkd_audit *a, const char *line, size_t len)
 	}
 }
 
+/* Waits until a batch is due: AUDIT_BATCH records, AUDIT_LINGER_MS after the first, stop or reopen.
+ */
+static void
+wait_for_batch(struct lurkd_audit *a)
+{
+	struct timespec until;
+
+	while (a->count == 0 && !a->stop && !a->reopen)
+		pthread_cond_wait(&a->not_empty, &a->lock);
+	/* The first record of a batch is here: linger a little for the rest. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += AUDIT_LINGER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (a->count < AUDIT_BATCH && !a->stop && !a->reopen)
+		if (pthread_cond_timedwait(&a->not_empty, &a->lock, &until) == ETIMEDOUT)
+			break;
+}
+
+/*
+ * The writer drains the queue in batches: formatted into one buffer, one
+ * write(2). Producers wake it only when a batch is full (AUDIT_BATCH); a
+ * lone record is written within AUDIT_LINGER_MS. Nothing is ever dropped:
+ * a full queue makes producers wait.
+ */
 static void *
 writer(void *arg)
 {
 	struct lurkd_audit *a = arg;
-	struct lurkd_audit_rec rec;
-	char line[2048];
+	struct lurkd_audit_rec batch[AUDIT_BATCH];
+	char *out = malloc(AUDIT_BATCH * AUDIT_LINE_MAX);
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		while (a->count == 0 && !a->stop && !a->reopen)
-			pthread_cond_wait(&a->not_empty, &a->lock);
+		size_t n = 0, len = 0;
+
+		wait_for_batch(a);
 		if (a->reopen) {
 			int fd = open_file(a->path);
 			a->reopen = 0;
@@ -166,17 +198,29 @@ writer(void *arg)
 		}
 		if (a->count == 0 && a->stop)
 			break;
-		rec = a->queue[a->head];
-		a->head = (a->head + 1) % AUDIT_QUEUE;
-		a->count--;
-		pthread_cond_signal(&a->not_full);
+		while (a->count > 0 && n < AUDIT_BATCH) {
+			batch[n++] = a->queue[a->head];
+			a->head = (a->head + 1) % AUDIT_QUEUE;
+			a->count--;
+		}
+		pthread_cond_broadcast(&a->not_full);
 		pthread_mutex_unlock(&a->lock);
-		size_t n = lurkd_audit_format(&rec, line, sizeof(line));
-		if (n != 0)
-			write_line(a, line, n);
+		for (size_t i = 0; i < n; i++) {
+			if (out == NULL || a->use_syslog) {
+				char line[AUDIT_LINE_MAX];
+				size_t l = lurkd_audit_format(&batch[i], line, sizeof(line));
+				if (l != 0)
+					write_line(a, line, l);
+				continue;
+			}
+			len += lurkd_audit_format(&batch[i], out + len, AUDIT_LINE_MAX);
+		}
+		if (len > 0)
+			write_line(a, out, len);
 		pthread_mutex_lock(&a->lock);
 	}
 	pthread_mutex_unlock(&a->lock);
+	free(out);
 	return NULL;
 }
 
@@ -236,7 +280,9 @@ lurkd_audit_record(struct lurkd_audit *a, const struct lurkd_audit_rec *rec)
 		pthread_cond_wait(&a->not_full, &a->lock);
 	a->queue[(a->head + a->count) % AUDIT_QUEUE] = *rec;
 	a->count++;
-	pthread_cond_signal(&a->not_empty);
+	/* Wake the writer for a batch's first record and when a batch is full. */
+	if (a->count == 1 || a->count >= AUDIT_BATCH)
+		pthread_cond_signal(&a->not_empty);
 	pthread_mutex_unlock(&a->lock);
 }
 
