@@ -62,6 +62,7 @@ struct worker {
 
 static CK_FUNCTION_LIST *p11;
 static double t_end;
+static pthread_barrier_t ready, go; /* workers set up; then the clock starts */
 static volatile int stop_flag;
 
 static double
@@ -148,8 +149,19 @@ sign_gnutls(void *arg)
 	if (gnutls_load_file(o.key, &pem) < 0 || gnutls_privkey_init(&k) < 0 ||
 		gnutls_privkey_import_x509_raw(k, &pem, GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
 		w->errors++;
+		pthread_barrier_wait(&ready);
+		pthread_barrier_wait(&go);
 		return NULL;
 	}
+	/* Warm up (GnuTLS sets up per-thread state on first use), then wait for the start. */
+	data.data = buf;
+	data.size = (unsigned)input(buf);
+	if ((strcmp(o.alg, "ed25519") == 0
+			    ? gnutls_privkey_sign_data2(k, alg, 0, &data, &sig)
+			    : gnutls_privkey_sign_hash2(k, alg, 0, &data, &sig)) == 0)
+		gnutls_free(sig.data);
+	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&go);
 	while (now() < t_end && w->n < MAX_SAMPLES) {
 		double t0 = now();
 		int r;
@@ -225,8 +237,18 @@ sign_pkcs11(void *arg)
 
 	if (p11_key(&s, &k) != 0) {
 		w->errors++;
+		pthread_barrier_wait(&ready);
+		pthread_barrier_wait(&go);
 		return NULL;
 	}
+	/* One signature before the clock starts: connections and per-thread state exist. */
+	{
+		CK_ULONG sl = sizeof(sig), len = input(buf);
+		if (p11->C_SignInit(s, &m, k) == CKR_OK)
+			(void)p11->C_Sign(s, buf, len, sig, &sl);
+	}
+	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&go);
 	while (now() < t_end && w->n < MAX_SAMPLES) {
 		double t0 = now();
 		CK_ULONG sl = sizeof(sig), len = input(buf);
@@ -269,24 +291,32 @@ static int
 run_workers(void *(*fn)(void *), int n, const char *kind, const char *extra_if_none)
 {
 	struct worker w[MAX_THREADS];
-	long long c0 = o.cpu_pid ? cpu_ticks(o.cpu_pid) : -1, c1;
+	long long c0 = -1, c1;
 	char extra[64] = "";
 	double t0;
 	size_t ops = 0;
 
 	memset(w, 0, sizeof(w));
-	t0 = now();
-	t_end = t0 + o.seconds;
+	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
+	pthread_barrier_init(&go, NULL, (unsigned)n + 1);
 	for (int i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].lat = malloc(MAX_SAMPLES * sizeof(uint32_t));
 		pthread_create(&w[i].t, NULL, fn, &w[i]);
 	}
+	/* Every worker has its key (and has warmed up); the clock starts now. */
+	pthread_barrier_wait(&ready);
+	c0 = o.cpu_pid ? cpu_ticks(o.cpu_pid) : -1;
+	t0 = now();
+	t_end = t0 + o.seconds;
+	pthread_barrier_wait(&go);
 	for (int i = 0; i < n; i++) {
 		pthread_join(w[i].t, NULL);
 		ops += w[i].n;
 	}
 	c1 = o.cpu_pid ? cpu_ticks(o.cpu_pid) : -1;
+	pthread_barrier_destroy(&ready);
+	pthread_barrier_destroy(&go);
 	if (c0 >= 0 && c1 >= 0 && ops > 0)
 		snprintf(extra, sizeof(extra), "%.1f",
 			(double)(c1 - c0) * 1e6 / (double)sysconf(_SC_CLK_TCK) / (double)ops);
@@ -369,6 +399,8 @@ tls_client(void *arg)
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	gnutls_certificate_allocate_credentials(&cred);
+	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&go);
 	while (now() < t_end && w->n < MAX_SAMPLES) {
 		double t0 = now();
 		gnutls_session_t s;
