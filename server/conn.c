@@ -40,6 +40,7 @@ enum conn_state {
 struct lurkd_conn {
 	struct lurkd_conn *prev, *next;
 	int fd;
+	int out_armed; /* EPOLLOUT is in the worker's interest set */
 	enum conn_state state;
 	time_t born;
 	char peer[80];
@@ -119,6 +120,15 @@ int
 lurkd_conn_want_write(const struct lurkd_conn *c)
 {
 	return lurk_buf_len(&c->out) != 0;
+}
+
+int
+lurkd_conn_swap_armed(struct lurkd_conn *c, int armed)
+{
+	int was = c->out_armed;
+
+	c->out_armed = armed;
+	return was;
 }
 
 /* Allow-list hook: runs right after the client's static key is decrypted. */

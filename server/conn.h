@@ -42,6 +42,8 @@ int lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env) LURK_M
 int lurkd_conn_writable(struct lurkd_conn *c) LURK_MUST_CHECK;
 /* Whether output is waiting for the socket. */
 int lurkd_conn_want_write(const struct lurkd_conn *c);
+/* Records whether EPOLLOUT is armed for c; returns what it was. */
+int lurkd_conn_swap_armed(struct lurkd_conn *c, int armed);
 /*
  * After a reload: keeps the connection only if its client is still configured
  * (and its keys are looked up again). 0 to keep, negative to close.

@@ -1,7 +1,10 @@
 /*
  * The event-loop workers of lurkd. Each worker owns an epoll set with every
  * listening socket (EPOLLEXCLUSIVE, so one worker wakes per new connection)
- * and the connections it accepted, and serves their requests inline.
+ * and its connections, and serves their requests inline. A worker that
+ * accepts a connection while another has fewer hands it over (once, at
+ * accept; requests are never handed between threads), so a few busy clients
+ * are not left on one core.
  */
 #include "config.h"
 
@@ -22,6 +25,7 @@
 
 #define MAX_EVENTS       256
 #define DRAIN_DEADLINE_S 10
+#define HANDOFF_MAX      256
 
 struct lurkd_worker {
 	struct lurkd *server;
@@ -35,6 +39,10 @@ struct lurkd_worker {
 	uint64_t gen;
 	uint8_t *scratch;
 	struct lurk_buf *resp;
+	atomic_size_t load; /* connections owned or on their way here */
+	pthread_mutex_t hlock;
+	struct lurkd_conn *handoff[HANDOFF_MAX];
+	size_t nhandoff;
 };
 
 /* epoll data: listening sockets and the wake fd are tagged by small integers. */
@@ -54,15 +62,96 @@ close_conn(struct lurkd_worker *w, struct lurkd_conn *c)
 	lurkd_conn_unlink(&w->conns, c);
 	lurkd_conn_free(c);
 	w->nconns--;
+	atomic_fetch_sub(&w->load, 1);
 	atomic_fetch_sub(&w->server->connections, 1);
 }
 
+/* Takes a connection into this worker's epoll set and list. */
+static void
+adopt(struct lurkd_worker *w, struct lurkd_conn *c)
+{
+	struct epoll_event ev = {0};
+
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u64 = (uint64_t)(uintptr_t)c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lurkd_conn_fd(c), &ev) != 0) {
+		lurkd_conn_free(c);
+		atomic_fetch_sub(&w->load, 1);
+		atomic_fetch_sub(&w->server->connections, 1);
+		return;
+	}
+	lurkd_conn_link(&w->conns, c);
+	w->nconns++;
+}
+
+/* The worker with the fewest connections (this one on a tie). */
+static struct lurkd_worker *
+least_loaded(struct lurkd_worker *w)
+{
+	struct lurkd *s = w->server;
+	unsigned n = __atomic_load_n(&s->nworkers, __ATOMIC_ACQUIRE);
+	struct lurkd_worker *best = w;
+	size_t best_load = atomic_load(&w->load);
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = atomic_load(&s->workers[i]->load);
+		if (l < best_load) {
+			best = s->workers[i];
+			best_load = l;
+		}
+	}
+	return best;
+}
+
+/* Gives c to worker t, which adopts it when woken; -1 if its queue is full. */
+static int
+hand_over(struct lurkd_worker *t, struct lurkd_conn *c)
+{
+	uint64_t one = 1;
+	ssize_t wr;
+
+	pthread_mutex_lock(&t->hlock);
+	if (t->nhandoff == HANDOFF_MAX) {
+		pthread_mutex_unlock(&t->hlock);
+		return -1;
+	}
+	t->handoff[t->nhandoff++] = c;
+	atomic_fetch_add(&t->load, 1);
+	pthread_mutex_unlock(&t->hlock);
+	wr = write(t->wakefd, &one, sizeof(one));
+	(void)wr;
+	return 0;
+}
+
+static void
+adopt_handed(struct lurkd_worker *w)
+{
+	struct lurkd_conn *got[HANDOFF_MAX];
+	size_t n;
+
+	pthread_mutex_lock(&w->hlock);
+	n = w->nhandoff;
+	memcpy(got, w->handoff, n * sizeof(got[0]));
+	w->nhandoff = 0;
+	pthread_mutex_unlock(&w->hlock);
+	for (size_t i = 0; i < n; i++)
+		adopt(w, got[i]);
+}
+
+/*
+ * EPOLLOUT only while a response waits for the socket; the interest set is
+ * changed only when that changes (most responses are written at once, so a
+ * request costs epoll_wait, recv and send, and no epoll_ctl).
+ */
 static void
 update_interest(struct lurkd_worker *w, struct lurkd_conn *c)
 {
 	struct epoll_event ev = {0};
+	int want = lurkd_conn_want_write(c);
 
-	ev.events = EPOLLIN | EPOLLRDHUP | (lurkd_conn_want_write(c) ? EPOLLOUT : 0);
+	if (lurkd_conn_swap_armed(c, want) == want)
+		return;
+	ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
 	ev.data.u64 = (uint64_t)(uintptr_t)c;
 	(void)epoll_ctl(w->epfd, EPOLL_CTL_MOD, lurkd_conn_fd(c), &ev);
 }
@@ -73,7 +162,7 @@ accept_all(struct lurkd_worker *w, int lfd)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
-		struct epoll_event ev = {0};
+		struct lurkd_worker *target;
 		struct lurkd_conn *c;
 		int fd, one = 1;
 
@@ -96,15 +185,12 @@ accept_all(struct lurkd_worker *w, int lfd)
 			close(fd);
 			continue;
 		}
-		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.u64 = (uint64_t)(uintptr_t)c;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			lurkd_conn_free(c);
-			continue;
-		}
-		lurkd_conn_link(&w->conns, c);
-		w->nconns++;
 		atomic_fetch_add(&w->server->connections, 1);
+		target = least_loaded(w);
+		if (target != w && hand_over(target, c) == 0)
+			continue;
+		atomic_fetch_add(&w->load, 1);
+		adopt(w, c);
 	}
 }
 
@@ -176,6 +262,7 @@ worker_main(void *arg)
 				uint64_t v;
 				ssize_t rd = read(w->wakefd, &v, sizeof(v));
 				(void)rd;
+				adopt_handed(w);
 				continue;
 			}
 			if (!tag_is_conn(tag)) {
@@ -229,6 +316,9 @@ worker_free(struct lurkd_worker *w)
 {
 	if (w == NULL)
 		return;
+	for (size_t i = 0; i < w->nhandoff; i++)
+		lurkd_conn_free(w->handoff[i]);
+	pthread_mutex_destroy(&w->hlock);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)
@@ -249,6 +339,7 @@ worker_new(struct lurkd *s, unsigned index, struct lurkd_worker **out)
 		return LURK_ERR_ALLOC;
 	w->server = s;
 	w->index = index;
+	pthread_mutex_init(&w->hlock, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->scratch = malloc(LURKD_SCRATCH_LEN);
@@ -287,7 +378,7 @@ lurkd_workers_start(struct lurkd *s, unsigned n)
 			s->workers[i] = NULL;
 			return LURK_ERR_SYSTEM;
 		}
-		s->nworkers++;
+		__atomic_store_n(&s->nworkers, s->nworkers + 1, __ATOMIC_RELEASE);
 	}
 	return 0;
 }
