@@ -11,9 +11,9 @@
  *
  *   lurk-bench tls --name NAME --cert CERT --key KEY [--provider SO] --conns N --seconds S
  *     tls,NAME,-,CONNS,HANDSHAKES,SECONDS,PER_S,P50_US,P99_US,ERRORS,
- *     TLS 1.3 full handshakes against a GnuTLS server in this process (two
- *     worker threads, each with its own credentials so a PKCS#11 key is not
- *     serialised through one session), N client threads.
+ *     TLS 1.3 full handshakes against a GnuTLS server in this process
+ *     (--server-threads, default 4, each with its own credentials so a
+ *     PKCS#11 key is not serialised through one session), N client threads.
  *
  *   lurk-bench connect --address ADDR --server-pk B64 --client-key FILE --count N
  *     connect,lurk,-,1,N,SECONDS,PER_S,P50_US,P99_US,ERRORS,
@@ -49,9 +49,9 @@
 static struct {
 	const char *cmd, *name, *alg, *key, *cert, *module, *token, *label, *pin, *provider;
 	const char *address, *server_pk, *client_key;
-	int threads, count, cpu_pid;
+	int threads, count, cpu_pid, server_threads;
 	double seconds;
-} o = {.name = "?", .alg = "ecdsa", .threads = 1, .count = 100, .seconds = 3};
+} o = {.name = "?", .alg = "ecdsa", .threads = 1, .count = 100, .seconds = 3, .server_threads = 4};
 
 struct worker {
 	pthread_t t;
@@ -432,7 +432,7 @@ cmd_tls(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
-	pthread_t srv[2];
+	pthread_t srv[16];
 
 	if (o.provider != NULL && (gnutls_pkcs11_init(GNUTLS_PKCS11_FLAG_MANUAL, NULL) < 0 ||
 					  gnutls_pkcs11_add_provider(o.provider, NULL) < 0)) {
@@ -446,7 +446,7 @@ cmd_tls(void)
 		getsockname(listen_fd, (struct sockaddr *)&sa, &sl) != 0)
 		return 1;
 	tls_port = ntohs(sa.sin_port);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < o.server_threads; i++)
 		pthread_create(&srv[i], NULL, tls_server, NULL);
 	usleep(300000); /* the workers load their keys */
 	run_workers(tls_client, o.threads, "tls", NULL);
@@ -531,13 +531,16 @@ main(int argc, char **argv)
 			o.count = atoi(v);
 		else if (strcmp(k, "--seconds") == 0)
 			o.seconds = atof(v);
+		else if (strcmp(k, "--server-threads") == 0)
+			o.server_threads = atoi(v);
 		else if (strcmp(k, "--cpu-pid") == 0)
 			o.cpu_pid = atoi(v);
 		else
 			goto usage;
 	}
-	if (o.threads < 1 || o.threads > MAX_THREADS || o.seconds <= 0 || o.seconds > 600 ||
-		o.count < 1 || o.count > 100000)
+	if (o.server_threads < 1 || o.server_threads > 16 || o.threads < 1 ||
+		o.threads > MAX_THREADS || o.seconds <= 0 || o.seconds > 600 || o.count < 1 ||
+		o.count > 100000)
 		goto usage;
 	if (strcmp(o.cmd, "sign") == 0)
 		return cmd_sign();
