@@ -95,14 +95,14 @@ if command -v gnuplot >/dev/null 2>&1; then
 		done
 	done
 	gnuplot <<EOF
-set terminal pngcairo size 1500,480 font ",10"
+set terminal pngcairo size 1500,520 font ",10"
 set output "$OUT/throughput.png"
 set multiplot layout 1,3 title "Signatures per second against calling threads (same machine, $(nproc) cores)"
 set logscale x 2
 set xtics (1, 2, 8, 32)
 set xlabel "threads"
 set ylabel "signatures/s"
-set key top left
+set key below horizontal
 set yrange [0:*]
 do for [alg in "ecdsa ed25519 rsa"] {
 	set title (alg eq "ecdsa" ? "ECDSA P-256" : alg eq "ed25519" ? "Ed25519" : "RSA-2048")
