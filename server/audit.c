@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
+#include <sodium.h>
 
 #include "audit.h"
 #include "err.h"
@@ -100,8 +101,7 @@ lurkd_audit_format(const struct lurkd_audit_rec *rec, char *out, size_t out_len)
 		snprintf(mech, sizeof(mech), "%s", mn);
 	else
 		snprintf(mech, sizeof(mech), "0x%08x", rec->mechanism);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rec->input_sha256[i]);
+	sodium_bin2hex(hex, sizeof(hex), rec->input_sha256, 32);
 	n = snprintf(out, out_len,
 		"{\"time\":\"%s.%06ldZ\",\"session\":\"%s\",\"client\":\"%s\",\"key\":\"%s\","
 		"\"op\":\"%s\",\"mechanism\":\"%s\",\"input_sha256\":\"%s\",\"input_len\":%u,"
