@@ -87,11 +87,10 @@ lurk_key_generate(uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN])
 	return 0;
 }
 
-int
-lurk_keyfile_write(
-	const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite, const char **why)
+/* Writes one line (a key, plain or sealed) to a new 0600 file. */
+static int
+write_key_line(const char *path, char *line, size_t len, int overwrite, const char **why)
 {
-	char line[LURK_KEY_B64_LEN + 2];
 	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
 	int fd = -1, r = LURK_ERR_KEY_FILE;
 	size_t off = 0;
@@ -111,11 +110,8 @@ lurk_keyfile_write(
 		set_why(why, "cannot set file mode 0600");
 		goto out;
 	}
-	lurk_key_b64_encode(sk, line);
-	line[LURK_KEY_B64_LEN] = '\n';
-	line[LURK_KEY_B64_LEN + 1] = '\0';
-	while (off < LURK_KEY_B64_LEN + 1) {
-		ssize_t w = write(fd, line + off, LURK_KEY_B64_LEN + 1 - off);
+	while (off < len) {
+		ssize_t w = write(fd, line + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -130,7 +126,7 @@ lurk_keyfile_write(
 	}
 	r = 0;
 out:
-	sodium_memzero(line, sizeof(line));
+	sodium_memzero(line, len);
 	if (fd >= 0 && close(fd) != 0 && r == 0) {
 		set_why(why, "close failed");
 		r = LURK_ERR_KEY_FILE;
@@ -138,6 +134,34 @@ out:
 	if (r != 0 && fd >= 0)
 		(void)unlink(path);
 	return r;
+}
+
+int
+lurk_keyfile_write(
+	const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite, const char **why)
+{
+	char line[LURK_KEY_B64_LEN + 2];
+
+	lurk_key_b64_encode(sk, line);
+	line[LURK_KEY_B64_LEN] = '\n';
+	line[LURK_KEY_B64_LEN + 1] = '\0';
+	return write_key_line(path, line, LURK_KEY_B64_LEN + 1, overwrite, why);
+}
+
+int
+lurk_keyfile_write_locked(
+	const char *path, const uint8_t locked[LURK_LOCKED_LEN], int overwrite, const char **why)
+{
+	char line[sizeof(LURK_LOCKED_TAG) +
+		  sodium_base64_ENCODED_LEN(LURK_LOCKED_LEN, sodium_base64_VARIANT_ORIGINAL) + 1];
+	size_t n = sizeof(LURK_LOCKED_TAG);
+
+	memcpy(line, LURK_LOCKED_TAG " ", n);
+	sodium_bin2base64(line + n, sizeof(line) - n, locked, LURK_LOCKED_LEN,
+		sodium_base64_VARIANT_ORIGINAL);
+	n += strlen(line + n);
+	line[n++] = '\n';
+	return write_key_line(path, line, n, overwrite, why);
 }
 
 int
@@ -166,6 +190,11 @@ lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const
 			set_why(why, "more than one key line");
 			goto out;
 		}
+		if (b - a > sizeof(LURK_LOCKED_TAG) &&
+			memcmp(text + a, LURK_LOCKED_TAG " ", sizeof(LURK_LOCKED_TAG)) == 0) {
+			set_why(why, "key is PIN-protected");
+			goto out;
+		}
 		if (b - a != LURK_KEY_B64_LEN || memchr(text + a, '\0', b - a) != NULL) {
 			set_why(why, "key line is not 44 base64 characters");
 			goto out;
@@ -190,15 +219,15 @@ out:
 	return r;
 }
 
-int
-lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
+/* Reads a private key file (regular, owner-only, bounded) into text (NUL-terminated). */
+static int
+read_private_file(
+	const char *path, char text[LURK_KEYFILE_MAX + 1], size_t *out_len, const char **why)
 {
-	char text[LURK_KEYFILE_MAX + 1];
 	struct stat st;
 	size_t len = 0;
 	int fd, r = LURK_ERR_KEY_FILE;
 
-	memset(sk, 0, LURK_KEY_LEN);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		set_why(why, errno == ENOENT ? "no such file" : "cannot open file");
@@ -217,7 +246,7 @@ lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, text + len, sizeof(text) - 1 - len);
+		ssize_t n = read(fd, text + len, LURK_KEYFILE_MAX - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -227,15 +256,123 @@ lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (len >= sizeof(text) - 1) {
+		if (len >= LURK_KEYFILE_MAX) {
 			set_why(why, "file too large for a key file");
 			goto out;
 		}
 	}
-	r = lurk_keyfile_parse(text, len, sk, why);
+	text[len] = '\0';
+	*out_len = len;
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+int
+lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
+{
+	char text[LURK_KEYFILE_MAX + 1];
+	size_t len = 0;
+	int r;
+
+	memset(sk, 0, LURK_KEY_LEN);
+	if ((r = read_private_file(path, text, &len, why)) == 0)
+		r = lurk_keyfile_parse(text, len, sk, why);
+	sodium_memzero(text, sizeof(text));
+	return r;
+}
+
+/* The text after "pin-protected" on the file's key line, or NULL. */
+static const char *
+locked_line(const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (strncmp(p, LURK_LOCKED_TAG " ", sizeof(LURK_LOCKED_TAG)) == 0)
+			return p + sizeof(LURK_LOCKED_TAG);
+		if (*p != '#')
+			return NULL;
+		while (*p != '\0' && *p != '\n')
+			p++;
+	}
+	return NULL;
+}
+
+int
+lurk_keyfile_load(const char *path, uint8_t sk[LURK_KEY_LEN], uint8_t locked[LURK_LOCKED_LEN],
+	int *is_locked, const char **why)
+{
+	char text[LURK_KEYFILE_MAX + 1];
+	const char *l;
+	size_t len = 0, got = 0;
+	int r;
+
+	memset(sk, 0, LURK_KEY_LEN);
+	*is_locked = 0;
+	if ((r = read_private_file(path, text, &len, why)) != 0)
+		goto out;
+	if ((l = locked_line(text)) == NULL) {
+		r = lurk_keyfile_parse(text, len, sk, why);
+		goto out;
+	}
+	if (sodium_base642bin(locked, LURK_LOCKED_LEN, l, strcspn(l, "\r\n"), " \t", &got, NULL,
+		    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		got != LURK_LOCKED_LEN) {
+		set_why(why, "PIN-protected key line is malformed");
+		r = LURK_ERR_KEY_FILE;
+		goto out;
+	}
+	*is_locked = 1;
 out:
 	sodium_memzero(text, sizeof(text));
-	close(fd);
+	return r;
+}
+
+/* Key for the sealed box from the PIN (Argon2id, libsodium's interactive limits). */
+static int
+pin_key(uint8_t key[crypto_secretbox_KEYBYTES], const uint8_t salt[crypto_pwhash_SALTBYTES],
+	const char *pin, size_t pin_len)
+{
+	return crypto_pwhash(key, crypto_secretbox_KEYBYTES, pin, pin_len, salt,
+		       crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+		       crypto_pwhash_ALG_ARGON2ID13) == 0
+		       ? 0
+		       : LURK_ERR_ALLOC;
+}
+
+int
+lurk_key_lock(const uint8_t sk[LURK_KEY_LEN], const char *pin, size_t pin_len,
+	uint8_t locked[LURK_LOCKED_LEN])
+{
+	uint8_t key[crypto_secretbox_KEYBYTES];
+	uint8_t *salt = locked, *nonce = locked + crypto_pwhash_SALTBYTES;
+	int r;
+
+	randombytes_buf(locked, crypto_pwhash_SALTBYTES + crypto_secretbox_NONCEBYTES);
+	if ((r = pin_key(key, salt, pin, pin_len)) == 0)
+		crypto_secretbox_easy(
+			nonce + crypto_secretbox_NONCEBYTES, sk, LURK_KEY_LEN, nonce, key);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+int
+lurk_key_unlock(const uint8_t locked[LURK_LOCKED_LEN], const char *pin, size_t pin_len,
+	uint8_t sk[LURK_KEY_LEN])
+{
+	uint8_t key[crypto_secretbox_KEYBYTES];
+	const uint8_t *salt = locked, *nonce = locked + crypto_pwhash_SALTBYTES;
+	int r;
+
+	if ((r = pin_key(key, salt, pin, pin_len)) == 0 &&
+		crypto_secretbox_open_easy(sk, nonce + crypto_secretbox_NONCEBYTES,
+			LURK_KEY_LEN + crypto_secretbox_MACBYTES, nonce, key) != 0)
+		r = LURK_ERR_DECRYPT;
+	sodium_memzero(key, sizeof(key));
 	if (r != 0)
 		sodium_memzero(sk, LURK_KEY_LEN);
 	return r;

@@ -3,7 +3,8 @@
  * not pass on; research/gnutls_pkcs11.md §2.1):
  *
  *   [module]
- *   client-key = /etc/lurk/client.key    our Noise private key (mode 0600)
+ *   client-key = /etc/lurk/client.key    our Noise private key (mode 0600); if
+ *                                        PIN-protected, the token requires login
  *   connect-timeout = 3000               ms, connect and handshake
  *   timeout = 5000                       ms, each request
  *   idle-connections = 64                kept open per server
@@ -109,7 +110,7 @@ module_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t er
 	unsigned long long n;
 
 	if (strcmp(k, "client-key") == 0) {
-		if (lurk_keyfile_read(v, c->client_sk, &why) != 0)
+		if (lurk_keyfile_load(v, c->client_sk, c->locked, &c->pin_protected, &why) != 0)
 			return fail(err, err_len, "client-key %s: %s", v, why ? why : "unreadable");
 		return 0;
 	}
@@ -246,7 +247,7 @@ lp_conf_load(struct lp_conf *c, const char *path, char *err, size_t err_len)
 			goto fail;
 		}
 	}
-	if (sodium_memcmp(c->client_sk, zero, sizeof(zero)) == 0) {
+	if (!c->pin_protected && sodium_memcmp(c->client_sk, zero, sizeof(zero)) == 0) {
 		snprintf(err, err_len, "%s: [module] has no client-key", path);
 		goto fail;
 	}

@@ -155,7 +155,7 @@ op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key, enum lp_o
 		rv = CKR_OPERATION_ACTIVE;
 		goto out;
 	}
-	if ((rv = lp_load_list()) != CKR_OK)
+	if ((rv = lp_key_ready()) != CKR_OK || (rv = lp_load_list()) != CKR_OK)
 		goto out;
 	o = lp_object_from_handle(s->tok, key);
 	if (o == NULL || o->klass != CKO_PRIVATE_KEY) {

@@ -20,6 +20,7 @@
 #include "ckm.h"
 #include "compiler.h"
 #include "limits.h"
+#include "keyfile.h"
 #include "wire.h"
 
 #define LP_MAX_SERVERS 16
@@ -49,7 +50,9 @@ struct lp_token_conf {
 
 struct lp_conf {
 	char path[4096];
-	uint8_t client_sk[LURK_KEY_LEN]; /* secret */
+	uint8_t client_sk[LURK_KEY_LEN]; /* secret; zero while a PIN-protected key is locked */
+	uint8_t locked[LURK_LOCKED_LEN]; /* the sealed key, when the file is PIN-protected */
+	int pin_protected;
 	int connect_timeout_ms;
 	int io_timeout_ms;
 	unsigned idle_per_server;
@@ -133,6 +136,7 @@ struct lp_state {
 	int64_t list_next_try_ms;
 	struct lp_token tokens[LP_MAX_TOKENS];
 	int logged_in[LP_MAX_TOKENS];
+	int unlocked; /* a PIN-protected client key has been opened by C_Login */
 };
 
 extern struct lp_state lp;
@@ -142,6 +146,8 @@ int64_t lp_now_ms(void);
 CK_RV lp_check(void);
 /* Loads the key list if not yet loaded (network, no lock held). */
 CK_RV lp_load_list(void);
+/* CKR_OK when the client key is usable (no PIN, or C_Login gave it). */
+CK_RV lp_key_ready(void);
 /* Slot number to token index; CKR_SLOT_ID_INVALID when none. */
 CK_RV lp_slot_token(CK_SLOT_ID slot, size_t *tok);
 

@@ -376,7 +376,7 @@ lp_token_build(
 				0)
 				t->nobjs++;
 		if (r >= 0 && (r = build_private(&t->objs[t->nobjs], k,
-				       subject.data ? &subject : NULL, 0)) == 0)
+				       subject.data ? &subject : NULL, lp.conf.pin_protected)) == 0)
 			t->nobjs++;
 		if (r >= 0 && (r = build_public(
 				       &t->objs[t->nobjs], k, subject.data ? &subject : NULL)) == 0)

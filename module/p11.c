@@ -124,6 +124,7 @@ C_Initialize(CK_VOID_PTR args)
 		goto out;
 	}
 	memset(lp.logged_in, 0, sizeof(lp.logged_in));
+	lp.unlocked = 0;
 	lp.list_loaded = 0;
 	lp.list_next_try_ms = 0;
 	lp.conf_ok = 0;

@@ -252,7 +252,16 @@ C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 		rv = CKR_OPERATION_ACTIVE;
 		goto out;
 	}
-	if ((rv = lp_load_list()) != CKR_OK)
+	if ((rv = lp_load_list()) == CKR_USER_NOT_LOGGED_IN) {
+		/* PIN-protected and not logged in: no object is known yet. */
+		free(s->found);
+		s->found = NULL;
+		s->nfound = s->pos = 0;
+		s->finding = 1;
+		rv = CKR_OK;
+		goto out;
+	}
+	if (rv != CKR_OK)
 		goto out;
 	t = &lp.tokens[s->tok];
 	free(s->found);

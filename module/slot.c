@@ -20,6 +20,20 @@
 #define RETRY_LIST_MS 1000
 
 CK_RV
+lp_key_ready(void)
+{
+	CK_RV rv = CKR_OK;
+
+	if (!lp.conf.pin_protected)
+		return CKR_OK;
+	pthread_mutex_lock(&lp.lock);
+	if (!lp.unlocked)
+		rv = CKR_USER_NOT_LOGGED_IN;
+	pthread_mutex_unlock(&lp.lock);
+	return rv;
+}
+
+CK_RV
 lp_slot_token(CK_SLOT_ID slot, size_t *tok)
 {
 	if (!lp.conf_ok || slot >= lp.conf.ntokens)
@@ -72,6 +86,11 @@ lp_load_list(void)
 	if (lp.list_loaded) {
 		pthread_mutex_unlock(&lp.lock);
 		return CKR_OK;
+	}
+	/* Nothing can be fetched before C_Login opens a PIN-protected client key. */
+	if (lp.conf.pin_protected && !lp.unlocked) {
+		pthread_mutex_unlock(&lp.lock);
+		return CKR_USER_NOT_LOGGED_IN;
 	}
 	if (lp_now_ms() < lp.list_next_try_ms) {
 		pthread_mutex_unlock(&lp.lock);
@@ -190,6 +209,8 @@ C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	lp_pad(info->model, sizeof(info->model), "remote key");
 	lp_pad(info->serialNumber, sizeof(info->serialNumber), serial);
 	info->flags = CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED | CKF_WRITE_PROTECTED;
+	if (lp.conf.pin_protected)
+		info->flags |= CKF_LOGIN_REQUIRED;
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulSessionCount = CK_UNAVAILABLE_INFORMATION;
 	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
@@ -283,24 +304,53 @@ C_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR 
 }
 
 /*
- * The token needs no login (CKF_LOGIN_REQUIRED is not set): the client's
- * Noise key is what the key server authenticates. A user login is accepted
- * so tools that always log in (p11tool --login) work; a security officer has
- * nothing to do on a write-protected token.
+ * Login. With a plain client key the token needs none (the Noise key is what
+ * lurkd authenticates) and a user login is accepted so tools that always log
+ * in work. With a PIN-protected key (lurk-admin genkey --pin-file) the token
+ * sets CKF_LOGIN_REQUIRED and C_Login opens the key; nothing reaches lurkd
+ * before that. A security officer has nothing to do on a write-protected token.
  */
+static CK_RV
+unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	uint8_t sk[LURK_KEY_LEN];
+	CK_RV rv = CKR_OK;
+
+	if (pin == NULL || len == 0 || len > 255)
+		return CKR_PIN_INCORRECT;
+	/* Argon2id takes a while: not under the lock. */
+	if (lurk_key_unlock(lp.conf.locked, (const char *)pin, len, sk) != 0) {
+		lurk_warn("C_Login: wrong PIN for the client key");
+		return CKR_PIN_INCORRECT;
+	}
+	pthread_mutex_lock(&lp.lock);
+	if (lp.unlocked) {
+		rv = CKR_USER_ALREADY_LOGGED_IN;
+	} else {
+		memcpy(lp.conf.client_sk, sk, sizeof(sk));
+		lp.unlocked = 1;
+		for (size_t i = 0; i < LP_MAX_TOKENS; i++)
+			lp.logged_in[i] = 1;
+	}
+	pthread_mutex_unlock(&lp.lock);
+	sodium_memzero(sk, sizeof(sk));
+	return rv;
+}
+
 CK_RV
 C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	struct lp_session *s;
 	CK_RV rv;
 
-	(void)pin, (void)len;
 	if ((rv = lp_session_get(h, &s)) != CKR_OK)
 		return rv;
 	if (type == CKU_SO) {
 		rv = CKR_PIN_INCORRECT;
 	} else if (type != CKU_USER && type != CKU_CONTEXT_SPECIFIC) {
 		rv = CKR_USER_TYPE_INVALID;
+	} else if (lp.conf.pin_protected && type == CKU_USER && lp_key_ready() != CKR_OK) {
+		rv = unlock(pin, len);
 	} else {
 		pthread_mutex_lock(&lp.lock);
 		if (type == CKU_USER && lp.logged_in[s->tok])
@@ -325,6 +375,12 @@ C_Logout(CK_SESSION_HANDLE h)
 	if (!lp.logged_in[s->tok])
 		rv = CKR_USER_NOT_LOGGED_IN;
 	lp.logged_in[s->tok] = 0;
+	if (lp.conf.pin_protected && lp.unlocked) {
+		/* The key is closed again: every token is logged out. */
+		sodium_memzero(lp.conf.client_sk, sizeof(lp.conf.client_sk));
+		lp.unlocked = 0;
+		memset(lp.logged_in, 0, sizeof(lp.logged_in));
+	}
 	pthread_mutex_unlock(&lp.lock);
 	lp_session_put(s);
 	return rv;

@@ -19,6 +19,10 @@ usage(FILE *f)
 	fputs("usage: lurk-admin genkey [-f] FILE   write a new Noise private key to FILE (mode "
 	      "0600)\n"
 	      "                                     and print its public key in base64\n"
+	      "       lurk-admin genkey [-f] --pin-file PINFILE FILE\n"
+	      "                                     the same, sealed under the PIN in PINFILE\n"
+	      "                                     (first line); the module asks for it at "
+	      "C_Login\n"
 	      "       lurk-admin pubkey FILE        print the public key of a private key file\n"
 	      "       lurk-admin fingerprint KEY    print the log fingerprint of a base64 public "
 	      "key\n"
@@ -33,12 +37,16 @@ cmd_genkey(int argc, char **argv)
 {
 	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN];
 	char b64[LURK_KEY_B64_LEN + 1];
-	const char *why = NULL, *path = NULL;
+	const char *why = NULL, *path = NULL, *pin_file = NULL;
+	uint8_t locked[LURK_LOCKED_LEN];
+	char pin[256] = "";
 	int overwrite = 0, ret = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-f") == 0)
 			overwrite = 1;
+		else if (strcmp(argv[i], "--pin-file") == 0 && i + 1 < argc)
+			pin_file = argv[++i];
 		else if (path == NULL && argv[i][0] != '-')
 			path = argv[i];
 		else {
@@ -54,7 +62,23 @@ cmd_genkey(int argc, char **argv)
 		fprintf(stderr, "lurk-admin: key generation failed\n");
 		goto out;
 	}
-	if (lurk_keyfile_write(path, sk, overwrite, &why) != 0) {
+	if (pin_file != NULL) {
+		FILE *f = fopen(pin_file, "r");
+		if (f == NULL || fgets(pin, sizeof(pin), f) == NULL) {
+			fprintf(stderr, "lurk-admin: %s: cannot read the PIN\n", pin_file);
+			if (f != NULL)
+				fclose(f);
+			goto out;
+		}
+		fclose(f);
+		pin[strcspn(pin, "\r\n")] = '\0';
+		if (pin[0] == '\0' || lurk_key_lock(sk, pin, strlen(pin), locked) != 0 ||
+			lurk_keyfile_write_locked(path, locked, overwrite, &why) != 0) {
+			fprintf(stderr, "lurk-admin: %s: %s\n", path,
+				why != NULL ? why : "empty PIN or sealing failed");
+			goto out;
+		}
+	} else if (lurk_keyfile_write(path, sk, overwrite, &why) != 0) {
 		fprintf(stderr, "lurk-admin: %s: %s\n", path, why != NULL ? why : "write failed");
 		goto out;
 	}

@@ -148,6 +148,48 @@ test_fingerprint(void)
 	assert_true(strcmp(a, b) != 0);
 }
 
+/* PIN-protected key files: sealed under Argon2id, opened only by the right PIN. */
+static void
+test_locked(void)
+{
+	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN], sk2[LURK_KEY_LEN], zero[LURK_KEY_LEN] = {0};
+	uint8_t locked[LURK_LOCKED_LEN], locked2[LURK_LOCKED_LEN];
+	char path[512], plain[512];
+	const char *why = NULL;
+	struct stat st;
+	int is_locked = -1;
+
+	path_of(path, sizeof(path), "locked");
+	path_of(plain, sizeof(plain), "plain");
+	assert_ok(lurk_key_generate(sk, pk));
+	assert_ok(lurk_key_lock(sk, "1234", 4, locked));
+	assert_ok(lurk_keyfile_write_locked(path, locked, 0, &why));
+	assert_num_eq(stat(path, &st), 0);
+	assert_num_eq(st.st_mode & 0777, 0600);
+	/* The plain reader names the problem instead of failing vaguely. */
+	assert_err(lurk_keyfile_read(path, sk2, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "PIN-protected");
+	assert_ok(lurk_keyfile_load(path, sk2, locked2, &is_locked, &why));
+	assert_num_eq(is_locked, 1);
+	assert_mem_eq(locked, locked2, LURK_LOCKED_LEN);
+	assert_mem_eq(sk2, zero, LURK_KEY_LEN);
+	assert_err(lurk_key_unlock(locked2, "1235", 4, sk2), LURK_ERR_DECRYPT);
+	assert_mem_eq(sk2, zero, LURK_KEY_LEN);
+	assert_err(lurk_key_unlock(locked2, "123", 3, sk2), LURK_ERR_DECRYPT);
+	assert_ok(lurk_key_unlock(locked2, "1234", 4, sk2));
+	assert_mem_eq(sk, sk2, LURK_KEY_LEN);
+	/* A flipped byte of the sealed key is refused, never a wrong key. */
+	locked2[LURK_LOCKED_LEN - 1] ^= 1;
+	assert_err(lurk_key_unlock(locked2, "1234", 4, sk2), LURK_ERR_DECRYPT);
+	/* The loader reads plain files too. */
+	assert_ok(lurk_keyfile_write(plain, sk, 0, &why));
+	assert_ok(lurk_keyfile_load(plain, sk2, locked2, &is_locked, &why));
+	assert_num_eq(is_locked, 0);
+	assert_mem_eq(sk, sk2, LURK_KEY_LEN);
+	lurk_wipe(sk, sizeof(sk));
+	lurk_wipe(sk2, sizeof(sk2));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -159,6 +201,7 @@ main(int argc, char **argv)
 	lurk_test(test_write_read, "/keyfile/write-read");
 	lurk_test(test_read_refusals, "/keyfile/read-refusals");
 	lurk_test(test_fingerprint, "/keyfile/fingerprint");
+	lurk_test(test_locked, "/keyfile/pin-protected");
 	r = lurk_test_run(argc, argv);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -440,6 +440,46 @@ test_hang(void)
 	close(fd);
 }
 
+/* LURK_TEST_MODE=pin: the client key is PIN-protected (LURK_TEST_PIN). */
+static void
+test_pin(void)
+{
+	const char *pin = getenv("LURK_TEST_PIN");
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t = {CKA_CLASS, &priv, sizeof(priv)};
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	CK_BBOOL is_private = 0;
+	CK_ATTRIBUTE a = {CKA_PRIVATE, &is_private, 1};
+	CK_TOKEN_INFO ti;
+	CK_OBJECT_HANDLE k;
+	uint8_t h[32];
+
+	assert_ptr_not_null(pin);
+	setup();
+	assert_num_eq(p11->C_GetTokenInfo(0, &ti), CKR_OK);
+	assert_true(ti.flags & CKF_LOGIN_REQUIRED);
+	/* Before login nothing is known (nothing can reach lurkd without the key). */
+	assert_num_eq(p11_count(sess, &t, 1), 0);
+	assert_num_eq(p11_count(sess, NULL, 0), 0);
+	assert_num_eq(
+		p11->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR) "wrong", 5), CKR_PIN_INCORRECT);
+	assert_num_eq(p11->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), CKR_OK);
+	assert_num_eq(p11->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)),
+		CKR_USER_ALREADY_LOGGED_IN);
+	assert_num_eq(p11_count(sess, &t, 1), 1); /* this client may use ec256 only */
+	k = p11_find(sess, CKO_PRIVATE_KEY, "ec256");
+	assert_num_eq(p11->C_GetAttributeValue(sess, k, &a, 1), CKR_OK);
+	assert_true(is_private);
+	randombytes_buf(h, sizeof(h));
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	/* Logged out, the key is closed: no signing until the next login. */
+	assert_num_eq(p11->C_Logout(sess), CKR_OK);
+	assert_num_eq(p11->C_SignInit(sess, &m, k), CKR_USER_NOT_LOGGED_IN);
+	assert_num_eq(p11->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), CKR_OK);
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	p11_fini();
+}
+
 /* LURK_TEST_MODE=noconf: a broken file leaves a working module with no slot. */
 static void
 test_noconf(void)
@@ -476,6 +516,8 @@ main(int argc, char **argv)
 		lurk_test(test_threads, "/ops/threads");
 	} else if (strcmp(mode, "hang") == 0) {
 		lurk_test(test_hang, "/ops/mute-server");
+	} else if (strcmp(mode, "pin") == 0) {
+		lurk_test(test_pin, "/ops/pin-protected-client-key");
 	} else if (strcmp(mode, "noconf") == 0) {
 		lurk_test(test_noconf, "/ops/broken-configuration");
 	}

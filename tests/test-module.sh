@@ -9,7 +9,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D/replica" >/dev/null 2>&1; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 12
+plan 15
 
 LURK_TEST_MODULE=$(cd "$top_builddir" && pwd)/.libs/lurk-pkcs11.so
 export LURK_TEST_MODULE
@@ -73,6 +73,26 @@ check "both replicas signed ($n1 and $n2 of 320)" test "$n1" -gt 0 -a "$n2" -gt 
 
 LURK_TEST_DIR=$D run "a server that never answers gives CKR_DEVICE_ERROR after the connect timeout" \
 	env LURK_TEST_MODE=hang "$top_builddir/tests/test-module-ops"
+
+# A PIN-protected client key: client p, allowed ec256 only.
+echo 2468 >"$D/pin"
+"$ADMIN" genkey --pin-file "$D/pin" "$D/p.key" >"$D/p.pub"
+printf '\n[client p]\npublic-key = %s\nkeys = ec256\n' "$(cat "$D/p.pub")" >>"$D/lurkd.conf"
+reloads=$(grep -c "configuration reloaded" "$D/lurkd.log")
+kill -HUP "$(cat "$D/lurkd.pid")"
+for _i in $(seq 1 100); do
+	[ "$(grep -c "configuration reloaded" "$D/lurkd.log")" -gt "$reloads" ] && break
+	sleep 0.1
+done
+sed "s|client-key = .*|client-key = $D/p.key|" "$D/module.conf" >"$D/pin.conf"
+LURK_PKCS11_CONF="$D/pin.conf" LURK_TEST_PIN=2468 run "a PIN-protected client key: login required, wrong PIN refused, logout closes it" \
+	env LURK_TEST_MODE=pin "$top_builddir/tests/test-module-ops"
+out=$(LURK_PKCS11_CONF="$D/pin.conf" GNUTLS_PIN=2468 $TOOL_ENV p11tool --provider "$LURK_TEST_MODULE" \
+	--list-privkeys --login "pkcs11:token=lurk" 2>&1)
+check "p11tool --list-privkeys --login with the PIN lists the key" sh -c 'echo "$0" | grep -q "object=ec256;type=private"' "$out"
+out=$(LURK_PKCS11_CONF="$D/pin.conf" $TOOL_ENV p11tool --provider "$LURK_TEST_MODULE" \
+	--list-privkeys "pkcs11:token=lurk" 2>&1)
+check "and without a login nothing" sh -c '! echo "$0" | grep -q "type=private"' "$out"
 
 # A broken file: no slot, one clear line, no crash.
 printf '[module]\nclient-key = %s\nbogus = 1\n' "$D/a.key" >"$D/broken.conf"
