@@ -3,7 +3,8 @@
 # holds. Installs what is missing, builds lurk, makes a demo CA with RSA,
 # ECDSA P-256 and Ed25519 server certificates, starts lurkd (loopback and a
 # unix socket) holding the keys, registers lurk-pkcs11.so with p11-kit,
-# starts a GnuTLS HTTPS server whose keys are pkcs11: URIs served by lurk,
+# starts a GnuTLS HTTPS server whose keys are pkcs11: URIs served by lurk
+# (and nginx through OpenSSL's pkcs11 engine where that is installed),
 # makes real TLS handshakes against it and shows what happened — then keeps
 # serving until interrupted (--check stops after the checks).
 #
@@ -31,7 +32,8 @@ echo "lurk demo: everything lives in $D"
 lurkd_stop "$D" >/dev/null 2>&1 || true
 lurkd_start "$D"
 SERV=
-trap '[ -n "$SERV" ] && kill $SERV 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1' EXIT
+NGINX_PID=
+trap '[ -n "$SERV" ] && kill $SERV 2>/dev/null; [ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1' EXIT
 echo "1. lurkd holds the keys (pid $(cat "$D/lurkd.pid")), on unix:$D/lurkd.sock and tcp:127.0.0.1:$(cat "$D/port")"
 
 # The TLS server's side: the module, its file, its client key, and p11-kit's
@@ -113,6 +115,46 @@ handshake "TLS 1.3, ECDSA P-256" "$T13:-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256" |
 handshake "TLS 1.3, RSA-PSS 2048" "$T13:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256" || failed=1
 handshake "TLS 1.3, Ed25519" "$T13:-SIGN-ALL:+SIGN-EDDSA-ED25519" || failed=1
 handshake "TLS 1.2, ECDHE-RSA (PKCS#1)" "NORMAL:-VERS-ALL:+VERS-TLS1.2:-SIGN-ALL:+SIGN-RSA-SHA256" || failed=1
+
+# nginx through OpenSSL's pkcs11 engine, where it is installed. The master
+# loads the key (reading the module's file); the workers sign after fork.
+ENGINE=$(ls /usr/lib/*/engines-3/pkcs11.so 2>/dev/null | head -1)
+NGINX_PORT=
+if [ -n "$ENGINE" ] && command -v nginx >/dev/null 2>&1; then
+	N="$D/nginx"
+	mkdir -p "$N/logs"
+	NGINX_PORT=$((PORT + 1))
+	while (echo >"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null; do NGINX_PORT=$((NGINX_PORT + 1)); done
+	printf '%s\n' "openssl_conf = openssl_init" "[openssl_init]" "engines = engine_section" \
+		"[engine_section]" "pkcs11 = pkcs11_section" "[pkcs11_section]" "engine_id = pkcs11" \
+		"dynamic_path = $ENGINE" "MODULE_PATH = $U/lurk-pkcs11.so" "init = 1" >"$N/openssl.cnf"
+	{
+		[ "$(id -u)" -eq 0 ] && echo "user nobody nogroup;"
+		echo "worker_processes 1; error_log $N/logs/error.log warn; pid $N/nginx.pid;"
+		echo "events { worker_connections 64; }"
+		echo "http { access_log off;"
+		echo "  client_body_temp_path $N/t1; proxy_temp_path $N/t2; fastcgi_temp_path $N/t3;"
+		echo "  uwsgi_temp_path $N/t4; scgi_temp_path $N/t5;"
+		echo "  server { listen 127.0.0.1:$NGINX_PORT ssl;"
+		echo "    ssl_certificate $D/pki/ec256-chain.pem;"
+		echo "    ssl_certificate_key \"engine:pkcs11:pkcs11:token=lurk;object=ec256;type=private\";"
+		echo "    location / { return 200 \"nginx, key held by lurk\\n\"; } } }"
+	} >"$N/nginx.conf"
+	if OPENSSL_CONF=$N/openssl.cnf nginx -p "$N" -c "$N/nginx.conf" -g "daemon on;" >"$N/start.log" 2>&1; then
+		NGINX_PID=$(cat "$N/nginx.pid")
+		body=$(curl -s --cacert "$D/pki/ca.pem" "https://localhost:$NGINX_PORT/" 2>&1)
+		sleep 0.3
+		echo "   nginx (OpenSSL pkcs11 engine), key ec256 from lurk, 127.0.0.1:$NGINX_PORT"
+		echo "     curl:        $body"
+		echo "     lurkd audit: $(grep '"op":"sign"' "$D/audit.log" | tail -1 |
+			sed 's/.*"client":"\([^"]*\)","key":"\([^"]*\)",.*"mechanism":"\([^"]*\)".*"verdict":"\([^"]*\)".*/client \1, key \2, \3: \4/')"
+		[ "$body" = "nginx, key held by lurk" ] || failed=1
+	else
+		echo "   nginx did not start:"
+		cat "$N/start.log" "$N/logs/error.log" 2>/dev/null | tail -5 | sed 's/^/     /'
+		failed=1
+	fi
+fi
 echo
 
 # The same key cannot be used to sign anything else.
@@ -137,5 +179,6 @@ if [ $check_only -eq 1 ]; then
 fi
 echo "lurk keeps serving. Connect with:"
 echo "  curl --cacert $D/pki/ca.pem https://localhost:$PORT/"
+[ -n "$NGINX_PID" ] && echo "  curl --cacert $D/pki/ca.pem https://localhost:$NGINX_PORT/    (nginx)"
 echo "Ctrl-C stops it."
 while kill -0 "$SERV" 2>/dev/null; do sleep 1; done
