@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,17 @@ lurk_ini_bool(const char *v, int *out)
 		}
 	}
 	*out = 0;
+	return LURK_ERR_CONFIG;
+}
+
+int
+lurk_ini_fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
 	return LURK_ERR_CONFIG;
 }
 

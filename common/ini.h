@@ -45,6 +45,8 @@ int lurk_ini_parse(const char *text, size_t len, lurk_ini_fn fn, void *ctx, char
 int lurk_ini_parse_file(
 	const char *path, lurk_ini_fn fn, void *ctx, char *err, size_t err_len) LURK_MUST_CHECK;
 
+/* Writes a reason into err for a callback's refusal; returns LURK_ERR_CONFIG. */
+int lurk_ini_fail(char *err, size_t err_len, const char *fmt, ...) LURK_PRINTF(3, 4);
 /* Helpers for values: strict booleans and bounded unsigned integers. */
 int lurk_ini_bool(const char *value, int *out) LURK_MUST_CHECK;
 int lurk_ini_uint(

@@ -20,7 +20,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,23 +39,13 @@ struct ctx {
 	int have_key;
 };
 
-static int LURK_PRINTF(3, 4) fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return LURK_ERR_CONFIG;
-}
-
 static int
 get_ms(const char *v, int *out, char *err, size_t err_len)
 {
 	unsigned long long n;
 
 	if (lurk_ini_uint(v, 600000, &n) != 0 || n == 0)
-		return fail(
+		return lurk_ini_fail(
 			err, err_len, "expected milliseconds between 1 and 600000, got '%s'", v);
 	*out = (int)n;
 	return 0;
@@ -66,7 +55,7 @@ static int
 copy_name(char *dst, size_t len, const char *name, const char *what, char *err, size_t err_len)
 {
 	if (strlen(name) >= len)
-		return fail(err, err_len, "%s name too long", what);
+		return lurk_ini_fail(err, err_len, "%s name too long", what);
 	strcpy(dst, name);
 	return 0;
 }
@@ -83,7 +72,8 @@ section(struct ctx *x, const struct lurk_ini_item *it, char *err, size_t err_len
 	if (strcmp(it->section, "server") == 0) {
 		struct lp_server *s;
 		if (c->nservers == LP_MAX_SERVERS)
-			return fail(err, err_len, "more than %d [server] sections", LP_MAX_SERVERS);
+			return lurk_ini_fail(
+				err, err_len, "more than %d [server] sections", LP_MAX_SERVERS);
 		s = &c->servers[c->nservers++];
 		x->section = S_SERVER;
 		x->have_key = 0;
@@ -92,7 +82,8 @@ section(struct ctx *x, const struct lurk_ini_item *it, char *err, size_t err_len
 	if (strcmp(it->section, "token") == 0) {
 		struct lp_token_conf *t;
 		if (c->ntokens == LP_MAX_TOKENS)
-			return fail(err, err_len, "more than %d [token] sections", LP_MAX_TOKENS);
+			return lurk_ini_fail(
+				err, err_len, "more than %d [token] sections", LP_MAX_TOKENS);
 		t = &c->tokens[c->ntokens++];
 		x->section = S_TOKEN;
 		if (copy_name(t->name, sizeof(t->name), it->name, "token", err, err_len) != 0)
@@ -100,7 +91,7 @@ section(struct ctx *x, const struct lurk_ini_item *it, char *err, size_t err_len
 		snprintf(t->label, sizeof(t->label), "%s", *it->name ? it->name : "lurk");
 		return 0;
 	}
-	return fail(err, err_len, "unknown section [%s]", it->section);
+	return lurk_ini_fail(err, err_len, "unknown section [%s]", it->section);
 }
 
 static int
@@ -111,7 +102,8 @@ module_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t er
 
 	if (strcmp(k, "client-key") == 0) {
 		if (lurk_keyfile_load(v, c->client_sk, c->locked, &c->pin_protected, &why) != 0)
-			return fail(err, err_len, "client-key %s: %s", v, why ? why : "unreadable");
+			return lurk_ini_fail(
+				err, err_len, "client-key %s: %s", v, why ? why : "unreadable");
 		return 0;
 	}
 	if (strcmp(k, "connect-timeout") == 0)
@@ -120,12 +112,12 @@ module_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t er
 		return get_ms(v, &c->io_timeout_ms, err, err_len);
 	if (strcmp(k, "idle-connections") == 0) {
 		if (lurk_ini_uint(v, 4096, &n) != 0)
-			return fail(
+			return lurk_ini_fail(
 				err, err_len, "idle-connections: expected 0..4096, got '%s'", v);
 		c->idle_per_server = (unsigned)n;
 		return 0;
 	}
-	return fail(err, err_len, "unknown key '%s' in [module]", k);
+	return lurk_ini_fail(err, err_len, "unknown key '%s' in [module]", k);
 }
 
 static int
@@ -137,10 +129,10 @@ server_key(struct ctx *x, const char *k, const char *v, char *err, size_t err_le
 
 	if (strcmp(k, "address") == 0) {
 		if (s->address != NULL)
-			return fail(err, err_len, "'address' given twice");
+			return lurk_ini_fail(err, err_len, "'address' given twice");
 		if (lurk_client_parse_address(
 			    v, &is_unix, host, sizeof(host), port, sizeof(port)) != 0)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"address must be unix:/PATH, tcp:HOST:PORT or tcp:[V6]:PORT, not "
 				"'%s'",
 				v);
@@ -148,11 +140,12 @@ server_key(struct ctx *x, const char *k, const char *v, char *err, size_t err_le
 	}
 	if (strcmp(k, "public-key") == 0) {
 		if (lurk_key_b64_decode(v, s->pk) != 0)
-			return fail(err, err_len, "public-key must be 44 base64 characters");
+			return lurk_ini_fail(
+				err, err_len, "public-key must be 44 base64 characters");
 		x->have_key = 1;
 		return 0;
 	}
-	return fail(err, err_len, "unknown key '%s' in [server]", k);
+	return lurk_ini_fail(err, err_len, "unknown key '%s' in [server]", k);
 }
 
 static int
@@ -163,18 +156,18 @@ token_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t err
 
 	if (strcmp(k, "label") == 0) {
 		if (*v == '\0' || strlen(v) > 32)
-			return fail(err, err_len, "label must be 1 to 32 bytes");
+			return lurk_ini_fail(err, err_len, "label must be 1 to 32 bytes");
 		snprintf(t->label, sizeof(t->label), "%s", v);
 		return 0;
 	}
 	if (strcmp(k, "keys") != 0 && strcmp(k, "key-types") != 0)
-		return fail(err, err_len, "unknown key '%s' in [token]", k);
+		return lurk_ini_fail(err, err_len, "unknown key '%s' in [token]", k);
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (item = strtok_r(buf, ", \t", &save); item != NULL;
 		item = strtok_r(NULL, ", \t", &save)) {
 		if (strcmp(k, "keys") == 0) {
 			if (t->nkeys == LP_MAX_FILTER)
-				return fail(err, err_len, "more than %d keys in one token",
+				return lurk_ini_fail(err, err_len, "more than %d keys in one token",
 					LP_MAX_FILTER);
 			if ((t->keys[t->nkeys] = strdup(item)) == NULL)
 				return LURK_ERR_ALLOC;
@@ -188,8 +181,8 @@ token_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t err
 		} else if (strcmp(item, "ed448") == 0) {
 			t->types |= 1u << LURK_KEY_ED448;
 		} else {
-			return fail(err, err_len, "unknown key type '%s' (rsa, ec, ed25519, ed448)",
-				item);
+			return lurk_ini_fail(err, err_len,
+				"unknown key type '%s' (rsa, ec, ed25519, ed448)", item);
 		}
 	}
 	return 0;
@@ -202,7 +195,8 @@ on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 
 	if (it->key == NULL) {
 		if (x->section == S_SERVER && !x->have_key)
-			return fail(err, err_len, "the [server] before this one has no public-key");
+			return lurk_ini_fail(
+				err, err_len, "the [server] before this one has no public-key");
 		return section(x, it, err, err_len);
 	}
 	switch (x->section) {
@@ -213,7 +207,7 @@ on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 	case S_TOKEN:
 		return token_key(x->c, it->key, it->value, err, err_len);
 	default:
-		return fail(err, err_len, "'%s' outside a section", it->key);
+		return lurk_ini_fail(err, err_len, "'%s' outside a section", it->key);
 	}
 }
 

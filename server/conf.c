@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +24,13 @@ struct parse_ctx {
 	int in_server;
 };
 
-static int LURK_PRINTF(3, 4) fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return LURK_ERR_CONFIG;
-}
-
 static int
 set_str(char **dst, const char *value, const char *key, char *err, size_t err_len)
 {
 	if (*dst != NULL)
-		return fail(err, err_len, "'%s' given twice", key);
+		return lurk_ini_fail(err, err_len, "'%s' given twice", key);
 	if (*value == '\0')
-		return fail(err, err_len, "'%s' needs a value", key);
+		return lurk_ini_fail(err, err_len, "'%s' needs a value", key);
 	if ((*dst = strdup(value)) == NULL)
 		return LURK_ERR_ALLOC;
 	return 0;
@@ -54,14 +43,14 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 	unsigned char addr[16];
 
 	if (c->nlisten >= LURKD_MAX_LISTEN)
-		return fail(err, err_len, "more than %s listen addresses", "16");
+		return lurk_ini_fail(err, err_len, "more than %s listen addresses", "16");
 	l = &c->listen[c->nlisten];
 	memset(l, 0, sizeof(*l));
 	l->line = line;
 	if (strncmp(v, "unix:", 5) == 0) {
 		v += 5;
 		if (*v != '/' || strlen(v) >= 108)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"unix socket path must be absolute and under 108 bytes: '%s'", v);
 		l->kind = LURKD_LISTEN_UNIX;
 		if ((l->path = strdup(v)) == NULL)
@@ -71,12 +60,13 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 		if (*host == '[') {
 			host++;
 			if ((host_end = strchr(host, ']')) == NULL || host_end[1] != ':')
-				return fail(
+				return lurk_ini_fail(
 					err, err_len, "expected tcp:[ADDRESS]:PORT, got '%s'", v);
 			port = host_end + 2;
 		} else {
 			if ((host_end = strrchr(host, ':')) == NULL)
-				return fail(err, err_len, "expected tcp:ADDRESS:PORT, got '%s'", v);
+				return lurk_ini_fail(
+					err, err_len, "expected tcp:ADDRESS:PORT, got '%s'", v);
 			port = host_end + 1;
 		}
 		l->kind = LURKD_LISTEN_TCP;
@@ -85,13 +75,13 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 			return LURK_ERR_ALLOC;
 		if (inet_pton(AF_INET, l->host, addr) != 1 &&
 			inet_pton(AF_INET6, l->host, addr) != 1)
-			return fail(err, err_len, "'%s' is not a numeric IPv4 or IPv6 address",
-				l->host);
+			return lurk_ini_fail(err, err_len,
+				"'%s' is not a numeric IPv4 or IPv6 address", l->host);
 		unsigned long long p;
 		if (lurk_ini_uint(l->port, 65535, &p) != 0)
-			return fail(err, err_len, "'%s' is not a port number", l->port);
+			return lurk_ini_fail(err, err_len, "'%s' is not a port number", l->port);
 	} else {
-		return fail(
+		return lurk_ini_fail(
 			err, err_len, "listen must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'", v);
 	}
 	c->nlisten++;
@@ -119,51 +109,52 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 		return set_str(&c->user, v, k, err, err_len);
 	if (strcmp(k, "workers") == 0) {
 		if (lurk_ini_uint(v, 256, &n) != 0 || n == 0)
-			return fail(err, err_len, "workers must be 1 to 256, got '%s'", v);
+			return lurk_ini_fail(err, err_len, "workers must be 1 to 256, got '%s'", v);
 		c->workers = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "socket-mode") == 0) {
 		unsigned mode = 0;
 		if (strlen(v) < 1 || strlen(v) > 4 || strspn(v, "01234567") != strlen(v))
-			return fail(
+			return lurk_ini_fail(
 				err, err_len, "socket-mode must be octal, e.g. 0660, got '%s'", v);
 		for (const char *p = v; *p; p++)
 			mode = mode * 8 + (unsigned)(*p - '0');
 		if (mode & 0007)
-			return fail(err, err_len, "socket-mode %s gives access to others", v);
+			return lurk_ini_fail(
+				err, err_len, "socket-mode %s gives access to others", v);
 		c->socket_mode = mode;
 		return 0;
 	}
 	if (strcmp(k, "replay-window") == 0) {
 		if (lurk_ini_uint(v, 3600, &n) != 0 || n < 5)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"replay-window must be 5 to 3600 seconds, got '%s'", v);
 		c->replay_window_s = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "replay-cache") == 0) {
 		if (lurk_ini_uint(v, 1u << 24, &n) != 0 || n < 16)
-			return fail(
+			return lurk_ini_fail(
 				err, err_len, "replay-cache must be 16 to 16777216, got '%s'", v);
 		c->replay_cache = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "session-max-age") == 0) {
 		if (lurk_ini_uint(v, 86400, &n) != 0 || n < 10)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"session-max-age must be 10 to 86400 seconds, got '%s'", v);
 		c->session_max_age_s = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(k, "max-connections") == 0) {
 		if (lurk_ini_uint(v, 1000000, &n) != 0 || n < 1)
-			return fail(
+			return lurk_ini_fail(
 				err, err_len, "max-connections must be 1 to 1000000, got '%s'", v);
 		c->max_connections = (unsigned)n;
 		return 0;
 	}
-	return fail(err, err_len, "unknown setting '%s' in [server]", k);
+	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [server]", k);
 }
 
 static int
@@ -218,7 +209,7 @@ parse_rate(const char *k, const char *v, uint32_t *rate, uint32_t *burst, char *
 	unsigned long long n;
 
 	if (lurk_ini_uint(v, LURK_RATELIMIT_MAX_RATE, &n) != 0)
-		return fail(err, err_len, "%s must be 0 to %u operations, got '%s'", k,
+		return lurk_ini_fail(err, err_len, "%s must be 0 to %u operations, got '%s'", k,
 			LURK_RATELIMIT_MAX_RATE, v);
 	if (k[5] == 'l')
 		*rate = (uint32_t)n;
@@ -240,29 +231,31 @@ key_item(struct lurkd_key *key, const struct lurk_ini_item *it, char *err, size_
 		return set_str(&key->chain, v, k, err, err_len);
 	if (strcmp(k, "use") == 0) {
 		if (parse_use(v, &key->policy.use) != 0)
-			return fail(
+			return lurk_ini_fail(
 				err, err_len, "use must be server, client or both, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(k, "tls-versions") == 0) {
 		if (parse_versions(v, &key->policy.tls_versions) != 0)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"tls-versions is a list of 1.0 1.1 1.2 1.3, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(k, "require-content") == 0) {
 		if (lurk_ini_bool(v, &key->policy.require_content) != 0)
-			return fail(err, err_len, "require-content must be yes or no, got '%s'", v);
+			return lurk_ini_fail(
+				err, err_len, "require-content must be yes or no, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(k, "rsa-decrypt") == 0) {
 		if (lurk_ini_bool(v, &key->policy.rsa_decrypt) != 0)
-			return fail(err, err_len, "rsa-decrypt must be yes or no, got '%s'", v);
+			return lurk_ini_fail(
+				err, err_len, "rsa-decrypt must be yes or no, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(k, "rate-limit") == 0 || strcmp(k, "rate-burst") == 0)
 		return parse_rate(k, v, &key->rate, &key->burst, err, err_len);
-	return fail(err, err_len, "unknown setting '%s' in [key]", k);
+	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [key]", k);
 }
 
 static int
@@ -272,9 +265,9 @@ client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, 
 
 	if (strcmp(k, "public-key") == 0) {
 		if (cl->fingerprint[0] != '\0')
-			return fail(err, err_len, "'%s' given twice", k);
+			return lurk_ini_fail(err, err_len, "'%s' given twice", k);
 		if (lurk_key_b64_decode(v, cl->pk) != 0)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"public-key must be 44 base64 characters (lurk-admin genkey), got "
 				"'%s'",
 				v);
@@ -290,7 +283,7 @@ client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, 
 	if (strcmp(k, "not-before") == 0 || strcmp(k, "not-after") == 0) {
 		int64_t t;
 		if (lurk_acl_parse_time(v, &t) != 0)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"%s must be like 2026-11-22T10:00:00Z (UTC), got '%s'", k, v);
 		if (k[4] == 'b')
 			cl->acl.not_before = t;
@@ -300,11 +293,11 @@ client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, 
 	}
 	if (strcmp(k, "sources") == 0) {
 		if (lurk_acl_parse_sources(&cl->acl, v) != 0)
-			return fail(err, err_len,
+			return lurk_ini_fail(err, err_len,
 				"sources is a list of ADDRESS[/BITS] (at most 64), got '%s'", v);
 		return 0;
 	}
-	return fail(err, err_len, "unknown setting '%s' in [client]", k);
+	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [client]", k);
 }
 
 static int
@@ -317,18 +310,20 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 	p->in_server = 0;
 	if (strcmp(it->section, "server") == 0) {
 		if (it->name[0] != '\0')
-			return fail(err, err_len, "[server] takes no name, got '%s'", it->name);
+			return lurk_ini_fail(
+				err, err_len, "[server] takes no name, got '%s'", it->name);
 		p->in_server = 1;
 		return 0;
 	}
 	if (strcmp(it->section, "key") == 0) {
 		if (it->name[0] == '\0')
-			return fail(err, err_len, "[key NAME] needs a name%s", "");
+			return lurk_ini_fail(err, err_len, "[key NAME] needs a name%s", "");
 		for (size_t i = 0; i < c->nkeys; i++)
 			if (strcmp(c->keys[i].name, it->name) == 0)
-				return fail(err, err_len, "key '%s' defined twice", it->name);
+				return lurk_ini_fail(
+					err, err_len, "key '%s' defined twice", it->name);
 		if (c->nkeys >= LURKD_MAX_KEYS)
-			return fail(err, err_len, "more than %s keys", "1024");
+			return lurk_ini_fail(err, err_len, "more than %s keys", "1024");
 		struct lurkd_key *nk = realloc(c->keys, (c->nkeys + 1) * sizeof(*nk));
 		if (nk == NULL)
 			return LURK_ERR_ALLOC;
@@ -341,12 +336,13 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 	}
 	if (strcmp(it->section, "client") == 0) {
 		if (it->name[0] == '\0')
-			return fail(err, err_len, "[client NAME] needs a name%s", "");
+			return lurk_ini_fail(err, err_len, "[client NAME] needs a name%s", "");
 		for (size_t i = 0; i < c->nclients; i++)
 			if (strcmp(c->clients[i].name, it->name) == 0)
-				return fail(err, err_len, "client '%s' defined twice", it->name);
+				return lurk_ini_fail(
+					err, err_len, "client '%s' defined twice", it->name);
 		if (c->nclients >= LURKD_MAX_CLIENTS)
-			return fail(err, err_len, "more than %s clients", "65536");
+			return lurk_ini_fail(err, err_len, "more than %s clients", "65536");
 		struct lurkd_client *ncl = realloc(c->clients, (c->nclients + 1) * sizeof(*ncl));
 		if (ncl == NULL)
 			return LURK_ERR_ALLOC;
@@ -357,7 +353,7 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 		p->client->line = it->line;
 		return (p->client->name = strdup(it->name)) != NULL ? 0 : LURK_ERR_ALLOC;
 	}
-	return fail(
+	return lurk_ini_fail(
 		err, err_len, "unknown section [%s] (expected server, key or client)", it->section);
 }
 
