@@ -288,14 +288,8 @@ finish(struct lp_session *s, const uint8_t *data, size_t len, CK_BYTE_PTR out, C
 		lp_op_end(&s->op);
 		return CKR_ARGUMENTS_BAD;
 	}
-	if (out == NULL) {
-		*out_len = need;
-		return CKR_OK;
-	}
-	if (*out_len < need) {
-		*out_len = need;
-		return CKR_BUFFER_TOO_SMALL;
-	}
+	if (!lp_out_room(out, out_len, need, &rv))
+		return rv; /* a size query, or too small: the operation stays */
 	if (data == NULL && len > 0)
 		rv = CKR_ARGUMENTS_BAD;
 	else if (len > LURK_WIRE_MAX_DATA)
@@ -375,8 +369,7 @@ C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
 	} else {
 		const uint8_t *d = s->op.data ? lurk_buf_ptr(s->op.data) : NULL;
 		size_t n = s->op.data ? lurk_buf_len(s->op.data) : 0;
-		rv = finish(s, d ? d : (const uint8_t *)"", n, sig, sig_len,
-			lp_key_sig_len(s->op.key->key));
+		rv = finish(s, d, n, sig, sig_len, lp_key_sig_len(s->op.key->key));
 	}
 	lp_session_put(s);
 	return rv;

@@ -189,6 +189,12 @@ void lp_sessions_after_fork(void);
 const struct lp_object *lp_object_from_handle(size_t tok, CK_OBJECT_HANDLE h);
 void lp_op_end(struct lp_op *op);
 
+/*
+ * PKCS#11's rule for outputs of n items or bytes: a NULL buffer asks for n, a
+ * short one gets CKR_BUFFER_TOO_SMALL; *count becomes n either way. Returns 1
+ * when the caller is to fill the buffer (*rv is then CKR_OK).
+ */
+int lp_out_room(const void *buf, CK_ULONG_PTR count, CK_ULONG n, CK_RV *rv);
 /* Copies s into a blank-padded fixed field. */
 void lp_pad(CK_UTF8CHAR *dst, size_t len, const char *s);
 

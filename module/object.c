@@ -68,15 +68,18 @@ add_datum(struct builder *b, CK_ATTRIBUTE_TYPE type, const gnutls_datum_t *d)
 	add(b, type, d->data, d->size);
 }
 
-/* Marks an attribute that exists but is never revealed. */
+/* An attribute that exists but is never revealed (value NULL). */
 static void
 add_sensitive(struct builder *b, CK_ATTRIBUTE_TYPE type)
 {
-	add(b, type, NULL, 0);
-	if (!b->failed) {
-		free(b->a[b->n - 1].value);
-		b->a[b->n - 1].value = NULL;
+	if (b->failed || b->n == MAX_ATTRS) {
+		b->failed = 1;
+		return;
 	}
+	b->a[b->n].type = type;
+	b->a[b->n].value = NULL;
+	b->a[b->n].len = 0;
+	b->n++;
 }
 
 static int
@@ -112,17 +115,20 @@ ck_key_type(const struct lurk_wire_key *k)
 	}
 }
 
-/* DER OCTET STRING around raw bytes (CKA_EC_POINT of an EdDSA key). */
+/*
+ * A short DER TLV around raw bytes: the OCTET STRING of an EdDSA CKA_EC_POINT,
+ * the INTEGER of a CKA_SERIAL_NUMBER (both well under 128 bytes).
+ */
 static void
-add_octet_string(struct builder *b, CK_ATTRIBUTE_TYPE type, const uint8_t *p, size_t len)
+add_der(struct builder *b, CK_ATTRIBUTE_TYPE type, uint8_t tag, const uint8_t *p, size_t len)
 {
-	uint8_t der[2 + 255];
+	uint8_t der[2 + 127];
 
-	if (len > 127) {
+	if (len == 0 || len > 127) {
 		b->failed = 1;
 		return;
 	}
-	der[0] = 0x04;
+	der[0] = tag;
 	der[1] = (uint8_t)len;
 	memcpy(der + 2, p, len);
 	add(b, type, der, len + 2);
@@ -172,7 +178,7 @@ add_public(struct builder *b, const struct lurk_wire_key *k, int on_private)
 			add(b, CKA_EC_PARAMS, oid_ed448, sizeof(oid_ed448));
 		else
 			add(b, CKA_EC_PARAMS, oid_ed25519, sizeof(oid_ed25519));
-		add_octet_string(b, CKA_EC_POINT, x.data, x.size);
+		add_der(b, CKA_EC_POINT, 0x04, x.data, x.size);
 		break;
 	}
 	if (!on_private)
@@ -257,22 +263,6 @@ build_public(struct lp_object *o, const struct lurk_wire_key *k, const gnutls_da
 	return finish(&b, o, CKO_PUBLIC_KEY, k);
 }
 
-/* DER INTEGER of a serial number as the certificate holds it. */
-static void
-add_serial(struct builder *b, const uint8_t *s, size_t len)
-{
-	uint8_t der[2 + 64];
-
-	if (len == 0 || len > 62) {
-		b->failed = 1;
-		return;
-	}
-	der[0] = 0x02;
-	der[1] = (uint8_t)len;
-	memcpy(der + 2, s, len);
-	add(b, CKA_SERIAL_NUMBER, der, len + 2);
-}
-
 /* A certificate; chain > 0 for the chain's certificates after the leaf. */
 static int
 build_cert(struct lp_object *o, const struct lurk_wire_key *k, size_t chain,
@@ -314,7 +304,7 @@ build_cert(struct lp_object *o, const struct lurk_wire_key *k, size_t chain,
 	add_ulong(&b, CKA_CERTIFICATE_CATEGORY, chain > 0 ? 2 : 1); /* authority : token user */
 	add_datum(&b, CKA_SUBJECT, &subj);
 	add_datum(&b, CKA_ISSUER, &iss);
-	add_serial(&b, serial, serial_len);
+	add_der(&b, CKA_SERIAL_NUMBER, 0x02, serial, serial_len);
 	add_datum(&b, CKA_VALUE, &der);
 	r = finish(&b, o, CKO_CERTIFICATE, k);
 	if (chain == 0 && r == 0 && leaf_subject != NULL) {

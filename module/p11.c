@@ -45,6 +45,22 @@ lp_pad(CK_UTF8CHAR *dst, size_t len, const char *s)
 	memcpy(dst, s, n < len ? n : len);
 }
 
+int
+lp_out_room(const void *buf, CK_ULONG_PTR count, CK_ULONG n, CK_RV *rv)
+{
+	CK_ULONG have = *count;
+
+	*count = n;
+	*rv = CKR_OK;
+	if (buf == NULL)
+		return 0;
+	if (have < n) {
+		*rv = CKR_BUFFER_TOO_SMALL;
+		return 0;
+	}
+	return 1;
+}
+
 CK_RV
 lp_check(void)
 {
@@ -309,19 +325,13 @@ CK_RV C_GetInterface(
 CK_RV
 C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count)
 {
+	CK_RV rv;
+
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if (list == NULL) {
-		*count = 1;
-		return CKR_OK;
-	}
-	if (*count < 1) {
-		*count = 1;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	list[0] = interface;
-	*count = 1;
-	return CKR_OK;
+	if (lp_out_room(list, count, 1, &rv))
+		list[0] = interface;
+	return rv;
 }
 
 CK_RV

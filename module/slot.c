@@ -146,18 +146,10 @@ C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
 	n = lp.conf_ok ? lp.conf.ntokens : 0;
-	if (list == NULL) {
-		*count = n;
-		return CKR_OK;
-	}
-	if (*count < n) {
-		*count = n;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	for (size_t i = 0; i < n; i++)
-		list[i] = i;
-	*count = n;
-	return CKR_OK;
+	if (lp_out_room(list, count, n, &rv))
+		for (size_t i = 0; i < n; i++)
+			list[i] = i;
+	return rv;
 }
 
 CK_RV
@@ -240,24 +232,15 @@ C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR cou
 	if ((rv = lp_load_list()) != CKR_OK)
 		return rv;
 	t = &lp.tokens[tok];
-	if (list == NULL) {
-		*count = t->nmechs;
-		return CKR_OK;
-	}
-	if (*count < t->nmechs) {
-		*count = t->nmechs;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	for (size_t i = 0; i < t->nmechs; i++)
-		list[i] = t->mechs[i];
-	*count = t->nmechs;
-	return CKR_OK;
+	if (lp_out_room(list, count, t->nmechs, &rv))
+		for (size_t i = 0; i < t->nmechs; i++)
+			list[i] = t->mechs[i];
+	return rv;
 }
 
 CK_RV
 C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
-	const struct lurk_wire_list_resp *l;
 	int found = 0;
 	size_t tok;
 	CK_RV rv;
@@ -269,7 +252,6 @@ C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PT
 	if ((rv = lp_load_list()) != CKR_OK)
 		return rv;
 	memset(info, 0, sizeof(*info));
-	l = &lp.list;
 	for (size_t i = 0; i < lp.tokens[tok].nobjs; i++) {
 		const struct lp_object *o = &lp.tokens[tok].objs[i];
 		const struct lurk_wire_key *k = o->key;
@@ -287,7 +269,6 @@ C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PT
 		if (k->type == LURK_KEY_EC)
 			info->flags |= CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
 	}
-	(void)l;
 	return found ? CKR_OK : CKR_MECHANISM_INVALID;
 }
 
