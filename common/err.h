@@ -44,8 +44,10 @@ enum lurk_err {
 	LURK_ERR_PEER = -34,       /* the peer sent an error response */
 	LURK_ERR_CLOSED = -35,     /* connection closed by us (shutdown, revocation) */
 	LURK_ERR_SYSTEM = -36,     /* other system call failure (see errno) */
+	LURK_ERR_SERVER_KEY = -37, /* the server could not read our msg1: wrong server key */
+	LURK_ERR_AUDIT = -38,      /* the audit log cannot be written */
 	/* Keep LURK_ERR_LAST the most negative code. */
-	LURK_ERR_LAST = -37,
+	LURK_ERR_LAST = -39,
 };
 
 const char *lurk_err_str(int r);
