@@ -476,7 +476,7 @@ cmd_connect(void)
 		double t1 = now();
 		struct lurk_client *c = NULL;
 		struct lurk_buf *req = lurk_buf_new(256), *resp = lurk_buf_new(4096);
-		if (lurk_client_connect(&cfg, &c) == 0 &&
+		if (lurk_client_connect(&cfg, &c, NULL) == 0 &&
 			lurk_wire_ping_req_build(req, lurk_client_next_id(c)) == 0 &&
 			lurk_client_call(c, lurk_buf_ptr(req), lurk_buf_len(req), resp) == 0)
 			w.lat[w.n++] = (uint32_t)((now() - t1) * 1e6);

@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "log.h"
 #include "mem.h"
+#include "refusal.h"
 #include "wire.h"
 
 struct lurk_client {
@@ -27,6 +28,7 @@ struct lurk_client {
 	pid_t pid;
 	int dead;
 	int io_timeout_ms;
+	int sys_errno; /* errno of the last failed socket call */
 	uint32_t next_id;
 	struct lurk_chan *chan;
 	struct lurk_frame_reader frames;
@@ -85,9 +87,9 @@ lurk_client_parse_address(
 	return 0;
 }
 
-/* Waits for fd to be ready for `events` until the deadline. */
+/* Waits for fd to be ready for `events` until the deadline; *err gets a failing poll's errno. */
 static int
-wait_fd(int fd, short events, int64_t deadline)
+wait_fd(int fd, short events, int64_t deadline, int *err)
 {
 	for (;;) {
 		int64_t left = deadline - now_ms();
@@ -99,15 +101,18 @@ wait_fd(int fd, short events, int64_t deadline)
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0) {
+			*err = errno;
 			return LURK_ERR_IO;
+		}
 		if (n > 0)
 			return 0;
 	}
 }
 
+/* *err gets the errno of the call that failed (for TCP, of the last address tried). */
 static int
-open_socket(const char *address, int64_t deadline, int *out)
+open_socket(const char *address, int64_t deadline, int *out, int *err)
 {
 	char host[256], port[16];
 	struct addrinfo hints, *ai = NULL, *p;
@@ -121,10 +126,13 @@ open_socket(const char *address, int64_t deadline, int *out)
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		memcpy(sa.sun_path, host, strlen(host) + 1);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
+		if (fd < 0) {
+			*err = errno;
 			return LURK_ERR_IO;
+		}
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS &&
 			errno != EAGAIN) {
+			*err = errno;
 			close(fd);
 			return LURK_ERR_IO;
 		}
@@ -139,16 +147,23 @@ open_socket(const char *address, int64_t deadline, int *out)
 		return LURK_ERR_CONFIG;
 	r = LURK_ERR_IO;
 	for (p = ai; p != NULL; p = p->ai_next) {
-		int err = 0;
-		socklen_t elen = sizeof(err);
+		int so_err = 0;
+		socklen_t elen = sizeof(so_err);
 
 		fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
+		if (fd < 0) {
+			*err = errno;
 			continue;
+		}
 		if (connect(fd, p->ai_addr, p->ai_addrlen) != 0) {
-			if (errno != EINPROGRESS || (r = wait_fd(fd, POLLOUT, deadline)) != 0 ||
-				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
-				err != 0) {
+			if (errno != EINPROGRESS)
+				*err = errno;
+			if (errno != EINPROGRESS ||
+				(r = wait_fd(fd, POLLOUT, deadline, err)) != 0 ||
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_err, &elen) != 0 ||
+				so_err != 0) {
+				if (so_err != 0)
+					*err = so_err;
 				if (r == 0)
 					r = LURK_ERR_IO;
 				close(fd);
@@ -179,12 +194,14 @@ send_all(struct lurk_client *c, const uint8_t *p, size_t len, int64_t deadline)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN)) {
-			if ((r = wait_fd(c->fd, POLLOUT, deadline)) != 0)
+			if ((r = wait_fd(c->fd, POLLOUT, deadline, &c->sys_errno)) != 0)
 				return r;
 			continue;
 		}
-		if (w <= 0)
+		if (w <= 0) {
+			c->sys_errno = w < 0 ? errno : 0;
 			return LURK_ERR_IO;
+		}
 		off += (size_t)w;
 	}
 	return 0;
@@ -211,12 +228,14 @@ read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t de
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((r = wait_fd(c->fd, POLLIN, deadline)) != 0)
+			if ((r = wait_fd(c->fd, POLLIN, deadline, &c->sys_errno)) != 0)
 				return r;
 			continue;
 		}
-		if (n < 0)
+		if (n < 0) {
+			c->sys_errno = errno;
 			return LURK_ERR_IO;
+		}
 		if (n == 0)
 			return LURK_ERR_EOF;
 		c->in_off = 0;
@@ -224,8 +243,26 @@ read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t de
 	}
 }
 
+/* The error for a refusal code (refusal.h); an unknown code reads as a refused handshake. */
 static int
-handshake(struct lurk_client *c, int64_t deadline)
+refusal_err(uint8_t code)
+{
+	switch (code) {
+	case LURK_REFUSAL_UNKNOWN_CLIENT:
+		return LURK_ERR_UNKNOWN_PEER;
+	case LURK_REFUSAL_DENIED:
+		return LURK_ERR_DENIED;
+	case LURK_REFUSAL_STALE:
+		return LURK_ERR_STALE;
+	case LURK_REFUSAL_BUSY:
+		return LURK_ERR_BUSY;
+	default:
+		return LURK_ERR_SERVER_KEY;
+	}
+}
+
+static int
+handshake(struct lurk_client *c, int64_t deadline, int *refusal)
 {
 	uint8_t msg1[LURK_MSG1_LEN], sid[LURK_HASH_LEN];
 	const uint8_t *frame;
@@ -233,7 +270,7 @@ handshake(struct lurk_client *c, int64_t deadline)
 	int r;
 
 	/* A unix connect may still be completing: wait until writable. */
-	if ((r = wait_fd(c->fd, POLLOUT, deadline)) != 0)
+	if ((r = wait_fd(c->fd, POLLOUT, deadline, &c->sys_errno)) != 0)
 		return r;
 	if ((r = lurk_chan_write_msg1(c->chan, msg1)) != 0 ||
 		(r = lurk_frame_put(&c->out, msg1, sizeof(msg1))) != 0 ||
@@ -242,6 +279,11 @@ handshake(struct lurk_client *c, int64_t deadline)
 	lurk_buf_reset(&c->out);
 	if ((r = read_frame(c, &frame, &len, deadline)) != 0)
 		return r;
+	/* Not msg2 but lurkd saying why it will not go on (it closes next). */
+	if (len == LURK_REFUSAL_LEN && frame[0] == LURK_REFUSAL_MARK) {
+		*refusal = frame[1];
+		return refusal_err(frame[1]);
+	}
 	if ((r = lurk_chan_read_msg2(c->chan, frame, len)) != 0)
 		return r;
 	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
@@ -252,14 +294,19 @@ handshake(struct lurk_client *c, int64_t deadline)
 }
 
 int
-lurk_client_connect(const struct lurk_client_cfg *cfg, struct lurk_client **out)
+lurk_client_connect(
+	const struct lurk_client_cfg *cfg, struct lurk_client **out, struct lurk_client_why *why)
 {
+	struct lurk_client_why ignored;
 	struct lurk_client *c;
 	int64_t deadline =
 		now_ms() + (cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000);
 	int r;
 
 	*out = NULL;
+	if (why == NULL)
+		why = &ignored;
+	memset(why, 0, sizeof(*why));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return LURK_ERR_ALLOC;
 	c->fd = -1;
@@ -274,10 +321,14 @@ lurk_client_connect(const struct lurk_client_cfg *cfg, struct lurk_client **out)
 		(r = lurk_chan_set_limits(
 			 c->chan, LURK_CLIENT_MAX_AGE_S, LURK_SESSION_MAX_MESSAGES)) != 0)
 		goto out;
-	if ((r = open_socket(cfg->address, deadline, &c->fd)) != 0)
+	if ((r = open_socket(cfg->address, deadline, &c->fd, &why->sys_errno)) != 0)
 		goto out;
-	if ((r = handshake(c, deadline)) != 0)
+	why->in_handshake = 1;
+	if ((r = handshake(c, deadline, &why->refusal)) != 0) {
+		why->sys_errno = c->sys_errno;
 		goto out;
+	}
+	memset(why, 0, sizeof(*why));
 	*out = c;
 	c = NULL;
 out:

@@ -32,8 +32,25 @@ struct lurk_client_cfg {
 /* Session age the client keeps to, a little under the server's default. */
 #define LURK_CLIENT_MAX_AGE_S (LURK_SESSION_MAX_AGE_S - 60u)
 
-int lurk_client_connect(
-	const struct lurk_client_cfg *cfg, struct lurk_client **out) LURK_MUST_CHECK;
+/*
+ * What an operator needs to know about a failed connect, beyond the error
+ * code: the errno of the socket call that failed (ECONNREFUSED, ENOENT,
+ * EACCES, ...) and whether the handshake had started. A handshake refusal
+ * from lurkd (refusal.h) comes back as its own error code:
+ * LURK_ERR_SERVER_KEY (msg1 did not decrypt: a wrong server public key),
+ * LURK_ERR_UNKNOWN_PEER, LURK_ERR_DENIED, LURK_ERR_STALE or LURK_ERR_BUSY,
+ * with `refusal` set to the code received. A server that closes without a
+ * refusal (an older lurkd) gives LURK_ERR_EOF as before.
+ */
+struct lurk_client_why {
+	int sys_errno;    /* errno of the failing connect/poll/send/recv, 0 if none */
+	int in_handshake; /* 1 once the socket was connected and msg1 was being sent */
+	int refusal;      /* enum lurk_refusal received, 0 if none */
+};
+
+/* why may be NULL; it is always filled (zeroed on success). */
+int lurk_client_connect(const struct lurk_client_cfg *cfg, struct lurk_client **out,
+	struct lurk_client_why *why) LURK_MUST_CHECK;
 /*
  * Sends one whole request message and waits for the response with the same
  * id, which replaces the contents of resp. LURK_ERR_IO, LURK_ERR_EOF,

@@ -14,13 +14,18 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "client.h"
 #include "err.h"
+#include "keyfile.h"
 #include "log.h"
 #include "module.h"
 
@@ -185,10 +190,102 @@ checkin(struct lp_pool *p, size_t i, struct lurk_client *c)
 	lurk_client_free(c);
 }
 
+/* A short reason for a failed connect: the errno's text when there is one. */
+static const char *
+short_reason(int r, const struct lurk_client_why *why, char *buf, size_t len)
+{
+	if (r != LURK_ERR_IO || why->sys_errno == 0)
+		return lurk_err_str(r);
+	switch (why->sys_errno) {
+	case ECONNREFUSED:
+		return "connection refused";
+	case ENOENT:
+		return "no such socket";
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	case ECONNRESET:
+	case EPIPE:
+		return "connection reset";
+	default:
+		/* GNU strerror_r (config.h defines _GNU_SOURCE): thread-safe. */
+		return strerror_r(why->sys_errno, buf, len);
+	}
+}
+
+/*
+ * One warning for a server that gave no connection, saying what to fix: the
+ * errno of the connect, or the refusal lurkd sent instead of msg2 (its own
+ * log says the same from its side, with the same client key fingerprint).
+ */
+static void
+log_connect_failure(const struct lp_conf *conf, const struct lp_server *sv, int r,
+	const struct lurk_client_why *why)
+{
+	uint8_t pk[LURK_KEY_LEN];
+	char fp[LURK_KEY_FINGERPRINT_LEN + 1] = "unknown", b64[LURK_KEY_B64_LEN + 1] = "";
+	char buf[128];
+	int closed = r == LURK_ERR_EOF ||
+		     (r == LURK_ERR_IO && why->in_handshake &&
+			     (why->sys_errno == ECONNRESET || why->sys_errno == EPIPE));
+
+	if (lurk_key_public(conf->client_sk, pk) == 0) {
+		lurk_key_fingerprint(pk, fp);
+		lurk_key_b64_encode(pk, b64);
+	}
+	if (r == LURK_ERR_IO && !why->in_handshake && why->sys_errno == ECONNREFUSED)
+		lurk_warn("key server %s (%s): connection refused: is lurkd running?", sv->name,
+			sv->address);
+	else if (r == LURK_ERR_IO && !why->in_handshake && why->sys_errno == ENOENT)
+		lurk_warn("key server %s (%s): no such socket: is lurkd running?", sv->name,
+			sv->address);
+	else if (r == LURK_ERR_IO && !why->in_handshake &&
+		 (why->sys_errno == EACCES || why->sys_errno == EPERM))
+		lurk_warn("key server %s (%s): permission denied: this user may not use lurkd's "
+			  "socket (see socket-mode in lurkd.conf)",
+			sv->name, sv->address);
+	else if (r == LURK_ERR_SERVER_KEY)
+		lurk_warn("the key server at %s did not accept our handshake: check public-key "
+			  "for server %s in %s",
+			sv->address, sv->name, conf->path);
+	else if (r == LURK_ERR_UNKNOWN_PEER)
+		lurk_warn("the key server at %s refused this client key (fingerprint %s): add it "
+			  "to lurkd.conf as a [client] with public-key = %s",
+			sv->address, fp, b64);
+	else if (r == LURK_ERR_DENIED)
+		lurk_warn("the key server at %s refused this client now (source address or "
+			  "validity window): see lurkd's log",
+			sv->address);
+	else if (r == LURK_ERR_STALE)
+		lurk_warn("the key server at %s refused our handshake as replayed or out of its "
+			  "time window: check both machines' clocks",
+			sv->address);
+	else if (r == LURK_ERR_BUSY)
+		lurk_warn("the key server at %s is at max-connections: try again later or raise "
+			  "max-connections in lurkd.conf",
+			sv->address);
+	else if (closed)
+		/* A lurkd without refusal frames closes without saying why. */
+		lurk_warn("the key server at %s closed the connection during the handshake: check "
+			  "public-key for server %s in %s, and that lurkd.conf has this client "
+			  "key (fingerprint %s)",
+			sv->address, sv->name, conf->path, fp);
+	else if (r == LURK_ERR_TIMEOUT)
+		lurk_warn("key server %s (%s): no answer within connect-timeout (%d ms)", sv->name,
+			sv->address, conf->connect_timeout_ms);
+	else if (r == LURK_ERR_CONFIG)
+		lurk_warn("key server %s (%s): the host name does not resolve", sv->name,
+			sv->address);
+	else
+		lurk_warn("key server %s (%s): %s", sv->name, sv->address,
+			short_reason(r, why, buf, sizeof(buf)));
+	sodium_memzero(pk, sizeof(pk));
+}
+
 /* A new connection to the first server in order that takes one within the budget. */
 static int
-connect_one(
-	struct lp_pool *p, const size_t *order, size_t n, struct lurk_client **out, size_t *server)
+connect_one(struct lp_pool *p, const size_t *order, size_t n, struct lurk_client **out,
+	size_t *server, struct lurk_client_why *why)
 {
 	int64_t deadline = lp_now_ms() + p->conf->connect_timeout_ms;
 	int r = LURK_ERR_IO;
@@ -205,11 +302,11 @@ connect_one(
 		};
 		if (left <= 0)
 			break;
-		if ((r = lurk_client_connect(&cfg, out)) == 0) {
+		if ((r = lurk_client_connect(&cfg, out, why)) == 0) {
 			*server = order[k];
 			return 0;
 		}
-		lurk_warn("key server %s (%s): %s", sv->name, sv->address, lurk_err_str(r));
+		log_connect_failure(p->conf, sv, r, why);
 		mark_down(p, order[k]);
 	}
 	return r;
@@ -220,7 +317,9 @@ lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *r
 {
 	struct lurk_buf *req = lurk_buf_new(LURK_WIRE_MAX_MSG);
 	size_t order[LP_MAX_SERVERS], n, server = 0, failed = (size_t)-1;
+	struct lurk_client_why why = {0};
 	struct lurk_client *c;
+	char buf[128];
 	CK_RV rv = CKR_DEVICE_ERROR;
 	int r = LURK_ERR_IO;
 
@@ -229,7 +328,7 @@ lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *r
 	/* Two tries: a dropped connection costs one retry on a fresh one. */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		n = plan(p, attempt > 0, failed, order, &c, &server);
-		if (c == NULL && (r = connect_one(p, order, n, &c, &server)) != 0)
+		if (c == NULL && (r = connect_one(p, order, n, &c, &server, &why)) != 0)
 			break;
 		lurk_buf_reset(req);
 		lurk_buf_reset(resp);
@@ -249,7 +348,7 @@ lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *r
 		mark_down(p, server);
 		failed = server;
 	}
-	lurk_error("no key server answered: %s", lurk_err_str(r));
+	lurk_error("no key server answered: %s", short_reason(r, &why, buf, sizeof(buf)));
 out:
 	lurk_buf_free(req);
 	return rv;

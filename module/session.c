@@ -235,6 +235,53 @@ C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
 	return CKR_OK;
 }
 
+/*
+ * A search by CKA_LABEL that names nothing in a token that has keys is most
+ * likely a wrong object= in a pkcs11: URI: say which labels there are. Only
+ * the label is compared, so a search that names an existing label with other
+ * attributes that do not match says nothing.
+ */
+static void
+warn_unknown_label(size_t tok, const struct lp_token *t, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	const CK_ATTRIBUTE *label = NULL;
+	char want[LURK_WIRE_MAX_LABEL + 1], have[512];
+	size_t len = 0, i, j;
+
+	for (CK_ULONG k = 0; k < n; k++)
+		if (tmpl[k].type == CKA_LABEL)
+			label = &tmpl[k];
+	if (label == NULL || t->nobjs == 0 || (label->pValue == NULL && label->ulValueLen > 0))
+		return;
+	for (i = 0; i < t->nobjs; i++)
+		if (lp_object_match(&t->objs[i], label, 1))
+			return;
+	/* Copied for the log line, anything not printable replaced. */
+	for (i = 0; i < label->ulValueLen && i + 1 < sizeof(want); i++) {
+		char ch = ((const char *)label->pValue)[i];
+		want[i] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	want[i] = '\0';
+	/* Each key once (its objects share the key), as far as the line has room. */
+	have[0] = '\0';
+	for (i = 0; i < t->nobjs; i++) {
+		const struct lurk_wire_key *k = t->objs[i].key;
+		size_t need = (len ? 2 : 0) + strlen(k->label);
+		for (j = 0; j < i && t->objs[j].key != k; j++)
+			;
+		if (j < i)
+			continue;
+		if (len + need + 5 >= sizeof(have)) {
+			snprintf(have + len, sizeof(have) - len, "%s...", len ? ", " : "");
+			break;
+		}
+		len += (size_t)snprintf(
+			have + len, sizeof(have) - len, "%s%s", len ? ", " : "", k->label);
+	}
+	lurk_warn("no key labelled '%s' in token '%s' (this client has: %s)", want,
+		lp.conf.tokens[tok].label, have);
+}
+
 CK_RV
 C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 {
@@ -273,6 +320,8 @@ C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 	for (size_t i = 0; i < t->nobjs; i++)
 		if (lp_object_match(&t->objs[i], tmpl, n))
 			s->found[s->nfound++] = handle_of(s->tok, i);
+	if (s->nfound == 0)
+		warn_unknown_label(s->tok, t, tmpl, n);
 	s->finding = 1;
 out:
 	lp_session_put(s);

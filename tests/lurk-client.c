@@ -39,8 +39,10 @@
 #include "ckm.h"
 #include "client.h"
 #include "err.h"
+#include "frame.h"
 #include "keyfile.h"
 #include "mem.h"
+#include "refusal.h"
 #include "wire.h"
 
 static struct lurk_client_cfg cfg;
@@ -467,9 +469,11 @@ cmd_connections(int argc, char **argv)
 	if ((cs = calloc((size_t)n, sizeof(*cs))) == NULL)
 		return 1;
 	for (int i = 0; i < n; i++) {
-		int r = lurk_client_connect(&cfg, &cs[i]);
+		struct lurk_client_why w;
+		int r = lurk_client_connect(&cfg, &cs[i], &w);
 		if (r != 0) {
-			fprintf(stderr, "lurk-client: connection %d: %s\n", i, lurk_err_str(r));
+			fprintf(stderr, "lurk-client: connection %d: %s%s%s\n", i, lurk_err_str(r),
+				w.sys_errno ? ": " : "", w.sys_errno ? strerror(w.sys_errno) : "");
 			failed++;
 		}
 	}
@@ -523,16 +527,25 @@ cmd_burst(struct lurk_client *c, const char *count, const char *label)
 	return allowed + refused == n ? 0 : 1;
 }
 
-/* Pings, sleeps, pings again: shows whether a live connection survives (e.g. a reload). */
+/*
+ * Pings, waits, pings again: shows whether a live connection survives (e.g. a
+ * reload). ARG is seconds to wait, or a file: then it waits (at most 120 s)
+ * until the file exists, so a test can wait for state instead of time.
+ */
 static int
-cmd_hold(struct lurk_client *c, const char *secs)
+cmd_hold(struct lurk_client *c, const char *arg)
 {
 	int r = cmd_ping(c);
 
 	if (r != 0)
 		return r;
 	fflush(stdout);
-	sleep((unsigned)atoi(secs));
+	if (strspn(arg, "0123456789") == strlen(arg)) {
+		sleep((unsigned)atoi(arg));
+	} else {
+		for (int i = 0; i < 12000 && access(arg, F_OK) != 0; i++)
+			usleep(10000);
+	}
 	r = cmd_ping(c);
 	printf("second ping: %s\n", r == 0 ? "ok" : "failed");
 	return r;
@@ -587,8 +600,16 @@ cmd_junk(const char *kind)
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* The server must close without answering (a giant frame may just wait: time out). */
+	/*
+	 * The server must close, answering at most a handshake refusal frame
+	 * (refusal.h); a giant frame may just wait: time out.
+	 */
 	ssize_t got = read(fd, rd, sizeof(rd));
+	if (got == LURK_FRAME_HDR_LEN + LURK_REFUSAL_LEN &&
+		rd[LURK_FRAME_HDR_LEN] == LURK_REFUSAL_MARK) {
+		printf("refused (code %u), ", rd[LURK_FRAME_HDR_LEN + 1]);
+		got = read(fd, rd, sizeof(rd));
+	}
 	close(fd);
 	if (got == 0) {
 		printf("closed by server\n");
@@ -610,6 +631,7 @@ int
 main(int argc, char **argv)
 {
 	struct lurk_client *c = NULL;
+	struct lurk_client_why cw;
 	const char *why = NULL, *keyfile = NULL, *spub = NULL;
 	int i, r, ret;
 
@@ -646,8 +668,9 @@ main(int argc, char **argv)
 		return cmd_connections(argc, argv);
 	if (strcmp(argv[0], "junk") == 0 && argc == 2)
 		return cmd_junk(argv[1]);
-	if ((r = lurk_client_connect(&cfg, &c)) != 0) {
-		fprintf(stderr, "lurk-client: connect %s: %s\n", cfg.address, lurk_err_str(r));
+	if ((r = lurk_client_connect(&cfg, &c, &cw)) != 0) {
+		fprintf(stderr, "lurk-client: connect %s: %s%s%s\n", cfg.address, lurk_err_str(r),
+			cw.sys_errno ? ": " : "", cw.sys_errno ? strerror(cw.sys_errno) : "");
 		return 1;
 	}
 	if (strcmp(argv[0], "ping") == 0)
