@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,17 @@
 #include "err.h"
 #include "log.h"
 
-#define AUDIT_QUEUE     4096
-#define AUDIT_BATCH     64
-#define AUDIT_LINGER_MS 10
 #define AUDIT_LINE_MAX  2048
+#define AUDIT_BATCH_MAX (16u << 20) /* far more than one event-loop pass can make */
+#define FAIL_LOG_EVERY  10          /* seconds between "still failing" lines */
 
 struct lurkd_audit {
-	pthread_mutex_t lock;
-	pthread_cond_t not_empty, not_full;
-	pthread_t thread;
-	struct lurkd_audit_rec *queue;
-	size_t head, count;
-	int stop, reopen, use_syslog, fd;
+	pthread_rwlock_t lock; /* writers share it; a file swap takes it alone */
+	int fd;
+	int use_syslog;
+	atomic_int sync;
+	atomic_int failing;
+	atomic_llong fail_logged; /* time of the last failure line */
 	char *path;
 };
 
@@ -121,180 +121,111 @@ lurkd_audit_format(const struct lurkd_audit_rec *rec, char *out, size_t out_len)
 static int
 open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 }
 
-static void
-write_line(struct lurkd_audit *a, const char *line, size_t len)
+static struct lurkd_audit *
+audit_new(void)
 {
-	size_t off = 0;
+	struct lurkd_audit *a = calloc(1, sizeof(*a));
 
-	if (a->use_syslog) {
-		syslog(LOG_INFO | LOG_AUTHPRIV, "audit: %.*s", (int)(len - 1), line);
-		return;
-	}
-	while (off < len && a->fd >= 0) {
-		ssize_t w = write(a->fd, line + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			lurk_error("audit log %s: write failed: %s", a->path, strerror(errno));
-			return;
-		}
-		off += (size_t)w;
-	}
-}
-
-/* Waits until a batch is due: AUDIT_BATCH records, AUDIT_LINGER_MS after the first, stop or reopen.
- */
-static void
-wait_for_batch(struct lurkd_audit *a)
-{
-	struct timespec until;
-
-	while (a->count == 0 && !a->stop && !a->reopen)
-		pthread_cond_wait(&a->not_empty, &a->lock);
-	/* The first record of a batch is here: linger a little for the rest. */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += AUDIT_LINGER_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	while (a->count < AUDIT_BATCH && !a->stop && !a->reopen)
-		if (pthread_cond_timedwait(&a->not_empty, &a->lock, &until) == ETIMEDOUT)
-			break;
-}
-
-/*
- * The writer drains the queue in batches: formatted into one buffer, one
- * write(2). Producers wake it only when a batch is full (AUDIT_BATCH); a
- * lone record is written within AUDIT_LINGER_MS. Nothing is ever dropped:
- * a full queue makes producers wait.
- */
-static void *
-writer(void *arg)
-{
-	struct lurkd_audit *a = arg;
-	struct lurkd_audit_rec batch[AUDIT_BATCH];
-	char *out = malloc(AUDIT_BATCH * AUDIT_LINE_MAX);
-
-	pthread_mutex_lock(&a->lock);
-	for (;;) {
-		size_t n = 0, len = 0;
-
-		wait_for_batch(a);
-		if (a->reopen) {
-			int fd = open_file(a->path);
-			a->reopen = 0;
-			if (fd >= 0) {
-				close(a->fd);
-				a->fd = fd;
-			} else {
-				lurk_error("audit log %s: reopen failed: %s", a->path,
-					strerror(errno));
-			}
-			continue;
-		}
-		if (a->count == 0 && a->stop)
-			break;
-		while (a->count > 0 && n < AUDIT_BATCH) {
-			batch[n++] = a->queue[a->head];
-			a->head = (a->head + 1) % AUDIT_QUEUE;
-			a->count--;
-		}
-		pthread_cond_broadcast(&a->not_full);
-		pthread_mutex_unlock(&a->lock);
-		for (size_t i = 0; i < n; i++) {
-			if (out == NULL || a->use_syslog) {
-				char line[AUDIT_LINE_MAX];
-				size_t l = lurkd_audit_format(&batch[i], line, sizeof(line));
-				if (l != 0)
-					write_line(a, line, l);
-				continue;
-			}
-			len += lurkd_audit_format(&batch[i], out + len, AUDIT_LINE_MAX);
-		}
-		if (len > 0)
-			write_line(a, out, len);
-		pthread_mutex_lock(&a->lock);
-	}
-	pthread_mutex_unlock(&a->lock);
-	free(out);
-	return NULL;
+	if (a == NULL)
+		return NULL;
+	a->fd = -1;
+	pthread_rwlock_init(&a->lock, NULL);
+	atomic_init(&a->sync, 0);
+	atomic_init(&a->failing, 0);
+	atomic_init(&a->fail_logged, 0);
+	return a;
 }
 
 int
-lurkd_audit_open(const char *target, struct lurkd_audit **out, char *err, size_t err_len)
+lurkd_audit_open(const char *target, int sync, struct lurkd_audit **out, char *err, size_t err_len)
 {
 	struct lurkd_audit *a;
 
 	*out = NULL;
 	if (target == NULL)
 		return 0;
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-		(a->queue = calloc(AUDIT_QUEUE, sizeof(*a->queue))) == NULL) {
-		free(a);
+	if ((a = audit_new()) == NULL)
 		return LURK_ERR_ALLOC;
-	}
-	a->fd = -1;
+	atomic_store(&a->sync, sync);
 	if (strcmp(target, "syslog") == 0) {
 		a->use_syslog = 1;
-	} else {
-		if ((a->path = strdup(target)) == NULL) {
-			free(a->queue);
-			free(a);
-			return LURK_ERR_ALLOC;
-		}
-		if ((a->fd = open_file(target)) < 0) {
-			snprintf(err, err_len, "audit-log %s: %s", target, strerror(errno));
-			free(a->path);
-			free(a->queue);
-			free(a);
-			return LURK_ERR_CONFIG;
-		}
-	}
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->not_empty, NULL);
-	pthread_cond_init(&a->not_full, NULL);
-	if (pthread_create(&a->thread, NULL, writer, a) != 0) {
-		snprintf(err, err_len, "cannot start the audit thread");
-		if (a->fd >= 0)
-			close(a->fd);
-		free(a->path);
-		free(a->queue);
-		free(a);
-		return LURK_ERR_SYSTEM;
+	} else if ((a->path = strdup(target)) == NULL) {
+		lurkd_audit_close(a);
+		return LURK_ERR_ALLOC;
+	} else if ((a->fd = open_file(target)) < 0) {
+		snprintf(err, err_len, "audit-log %s: %s", target, strerror(errno));
+		lurkd_audit_close(a);
+		return LURK_ERR_CONFIG;
 	}
 	*out = a;
 	return 0;
 }
 
-void
-lurkd_audit_record(struct lurkd_audit *a, const struct lurkd_audit_rec *rec)
+int
+lurkd_audit_open_fd(const char *path, int fd, int sync, struct lurkd_audit **out)
 {
-	if (a == NULL)
+	struct lurkd_audit *a;
+
+	*out = NULL;
+	if ((a = audit_new()) == NULL || (a->path = strdup(path)) == NULL) {
+		lurkd_audit_close(a);
+		close(fd);
+		return LURK_ERR_ALLOC;
+	}
+	a->fd = fd;
+	atomic_store(&a->sync, sync);
+	*out = a;
+	return 0;
+}
+
+void
+lurkd_audit_replace_fd(struct lurkd_audit *a, int fd)
+{
+	int old;
+
+	if (a == NULL || a->use_syslog) {
+		if (fd >= 0)
+			close(fd);
 		return;
-	pthread_mutex_lock(&a->lock);
-	while (a->count == AUDIT_QUEUE && !a->stop)
-		pthread_cond_wait(&a->not_full, &a->lock);
-	a->queue[(a->head + a->count) % AUDIT_QUEUE] = *rec;
-	a->count++;
-	/* Wake the writer for a batch's first record and when a batch is full. */
-	if (a->count == 1 || a->count >= AUDIT_BATCH)
-		pthread_cond_signal(&a->not_empty);
-	pthread_mutex_unlock(&a->lock);
+	}
+	pthread_rwlock_wrlock(&a->lock);
+	old = a->fd;
+	a->fd = fd;
+	pthread_rwlock_unlock(&a->lock);
+	if (old >= 0)
+		close(old);
+	/* A new file: let the next batch show whether it can be written. */
 }
 
 void
 lurkd_audit_reopen(struct lurkd_audit *a)
 {
+	int fd;
+
 	if (a == NULL || a->use_syslog)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->reopen = 1;
-	pthread_cond_signal(&a->not_empty);
-	pthread_mutex_unlock(&a->lock);
+	if ((fd = open_file(a->path)) < 0) {
+		lurk_error("audit log %s: reopen failed, writing on to the old file: %s", a->path,
+			strerror(errno));
+		return;
+	}
+	lurkd_audit_replace_fd(a, fd);
+}
+
+void
+lurkd_audit_set_sync(struct lurkd_audit *a, int sync)
+{
+	if (a != NULL)
+		atomic_store(&a->sync, sync);
+}
+
+int
+lurkd_audit_ok(struct lurkd_audit *a)
+{
+	return a != NULL && atomic_load(&a->failing) ? LURK_ERR_AUDIT : 0;
 }
 
 void
@@ -302,19 +233,125 @@ lurkd_audit_close(struct lurkd_audit *a)
 {
 	if (a == NULL)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->stop = 1;
-	pthread_cond_broadcast(&a->not_empty);
-	pthread_mutex_unlock(&a->lock);
-	pthread_join(a->thread, NULL);
 	if (a->fd >= 0) {
-		fsync(a->fd);
+		if (atomic_load(&a->sync))
+			(void)fdatasync(a->fd);
 		close(a->fd);
 	}
-	pthread_cond_destroy(&a->not_empty);
-	pthread_cond_destroy(&a->not_full);
-	pthread_mutex_destroy(&a->lock);
+	pthread_rwlock_destroy(&a->lock);
 	free(a->path);
-	free(a->queue);
 	free(a);
+}
+
+void
+lurkd_audit_batch_free(struct lurkd_audit_batch *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+lurkd_audit_add(struct lurkd_audit_batch *b, const struct lurkd_audit_rec *rec)
+{
+	size_t n;
+
+	if (b->cap - b->len < AUDIT_LINE_MAX) {
+		size_t cap = b->cap ? 2 * b->cap : 16 * AUDIT_LINE_MAX;
+		char *p;
+		if (cap > AUDIT_BATCH_MAX)
+			return LURK_ERR_TOO_LARGE;
+		if ((p = realloc(b->buf, cap)) == NULL)
+			return LURK_ERR_ALLOC;
+		b->buf = p;
+		b->cap = cap;
+	}
+	if ((n = lurkd_audit_format(rec, b->buf + b->len, AUDIT_LINE_MAX)) == 0)
+		return LURK_ERR_TOO_LARGE;
+	b->len += n;
+	b->records++;
+	if (strcmp(rec->verdict, "allowed") == 0)
+		b->allowed++;
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static void
+batch_reset(struct lurkd_audit_batch *b)
+{
+	b->len = 0;
+	b->records = 0;
+	b->allowed = 0;
+	/* Give a large batch's memory back; keep the usual size. */
+	if (b->cap > 64 * AUDIT_LINE_MAX) {
+		free(b->buf);
+		b->buf = NULL;
+		b->cap = 0;
+	}
+}
+
+/* Logs a failure at once, then at most every FAIL_LOG_EVERY seconds while it lasts. */
+static void
+note_failure(struct lurkd_audit *a, int e)
+{
+	long long now = (long long)time(NULL), last = atomic_load(&a->fail_logged);
+	int was = atomic_exchange(&a->failing, 1);
+
+	if (was && now - last < FAIL_LOG_EVERY)
+		return;
+	if (!atomic_compare_exchange_strong(&a->fail_logged, &last, now))
+		return;
+	lurk_error("audit log %s cannot be written (%s): refusing every request until it can",
+		a->path != NULL ? a->path : "syslog", strerror(e));
+}
+
+int
+lurkd_audit_commit(struct lurkd_audit *a, struct lurkd_audit_batch *b)
+{
+	int e = 0;
+
+	if (a == NULL || b->records == 0) {
+		batch_reset(b);
+		return 0;
+	}
+	if (a->use_syslog) {
+		/* One call per line; syslog(3) returns once the line is handed over. */
+		for (size_t off = 0; off < b->len;) {
+			const char *nl = memchr(b->buf + off, '\n', b->len - off);
+			size_t l = nl != NULL ? (size_t)(nl - (b->buf + off)) : b->len - off;
+			syslog(LOG_INFO | LOG_AUTHPRIV, "audit: %.*s", (int)l, b->buf + off);
+			off += l + 1;
+		}
+	} else {
+		pthread_rwlock_rdlock(&a->lock);
+		if (a->fd < 0)
+			e = EBADF;
+		else if ((e = write_all(a->fd, b->buf, b->len)) == 0 && atomic_load(&a->sync) &&
+			 fdatasync(a->fd) != 0)
+			e = errno;
+		pthread_rwlock_unlock(&a->lock);
+	}
+	batch_reset(b);
+	if (e != 0) {
+		note_failure(a, e);
+		return LURK_ERR_AUDIT;
+	}
+	if (atomic_exchange(&a->failing, 0))
+		lurk_info(
+			"audit log %s can be written again", a->path != NULL ? a->path : "syslog");
+	return 0;
 }

@@ -24,6 +24,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "mem.h"
+#include "refusal.h"
 #include "wire.h"
 
 #define HANDSHAKE_TIMEOUT_S 10
@@ -158,6 +159,43 @@ allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
 	return 0;
 }
 
+/* The refusal code a client is told for a msg1 we will not complete. */
+static uint8_t
+refusal_code(int r)
+{
+	switch (r) {
+	case LURK_ERR_UNKNOWN_PEER:
+		return LURK_REFUSAL_UNKNOWN_CLIENT;
+	case LURK_ERR_DENIED:
+		return LURK_REFUSAL_DENIED;
+	case LURK_ERR_REPLAY:
+	case LURK_ERR_STALE:
+		return LURK_REFUSAL_STALE;
+	case LURK_ERR_BUSY:
+		return LURK_REFUSAL_BUSY;
+	default:
+		return LURK_REFUSAL_HANDSHAKE;
+	}
+}
+
+/*
+ * Tells the peer why, in one plaintext frame (refusal.h), best effort: the
+ * socket is fresh, so four bytes go out at once or not at all.
+ */
+void
+lurkd_send_refusal(int fd, uint8_t code)
+{
+	uint8_t msg[LURK_REFUSAL_LEN] = {LURK_REFUSAL_MARK, code};
+	uint8_t frame[LURK_FRAME_HDR_LEN + LURK_REFUSAL_LEN];
+	ssize_t w;
+
+	if (lurk_frame_header(frame, sizeof(msg)) != 0)
+		return;
+	memcpy(frame + LURK_FRAME_HDR_LEN, msg, sizeof(msg));
+	w = send(fd, frame, sizeof(frame), MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+}
+
 /* Frames and queues one Noise message for the socket. */
 static int
 do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
@@ -173,8 +211,13 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 		     c->chan, env->cfg->session_max_age_s, LURK_SESSION_MAX_MESSAGES)) != 0)
 		return r;
 	if ((r = lurk_chan_read_msg1(c->chan, msg, len)) != 0) {
-		if (r != LURK_ERR_UNKNOWN_PEER && r != LURK_ERR_DENIED)
-			lurk_info("handshake from %s refused: %s", c->peer, lurk_err_str(r));
+		if (r == LURK_ERR_DECRYPT)
+			lurk_warn("handshake from %s refused: msg1 does not decrypt with this "
+				  "server's key (the client has a wrong public key for it?)",
+				c->peer);
+		else if (r != LURK_ERR_UNKNOWN_PEER && r != LURK_ERR_DENIED)
+			lurk_warn("handshake from %s refused: %s", c->peer, lurk_err_str(r));
+		lurkd_send_refusal(c->fd, refusal_code(r));
 		return r;
 	}
 	if ((r = lurk_chan_write_msg2(c->chan, msg2)) != 0 ||
@@ -239,6 +282,7 @@ do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	ctx.client = c->client;
 	ctx.session = c->session;
 	ctx.peer = c->peer;
+	ctx.batch = env->batch;
 	r = lurkd_handle_request(
 		&ctx, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm), env->resp);
 	lurk_wire_reasm_reset(&c->reasm);
@@ -324,7 +368,33 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 		if ((size_t)n < in_cap)
 			break;
 	}
-	return lurkd_conn_writable(c);
+	return 0;
+}
+
+/* Whether c's client may keep this connection under cfg; NULL and a log line if not. */
+static const struct lurkd_client *
+still_allowed(struct lurkd_conn *c, struct lurkd_config *cfg)
+{
+	const struct lurkd_client *cl = lurkd_config_client(cfg, c->client_pk);
+
+	if (cl == NULL) {
+		lurk_info("session %s: client removed from the configuration: connection closed",
+			c->session);
+		return NULL;
+	}
+	if (!lurk_acl_source_ok(&cl->acl, (const struct sockaddr *)&c->peer_addr)) {
+		lurk_info("session %s: client %s from %s: source no longer allowed: connection "
+			  "closed",
+			c->session, cl->name, c->peer);
+		return NULL;
+	}
+	if (!lurk_acl_time_ok(&cl->acl, (int64_t)time(NULL))) {
+		lurk_info("session %s: client %s outside its new validity window: connection "
+			  "closed",
+			c->session, cl->name);
+		return NULL;
+	}
+	return cl;
 }
 
 int
@@ -334,14 +404,18 @@ lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg)
 		/* Handshakes in progress finish against the configuration they began with. */
 		return 0;
 	}
-	c->client = lurkd_config_client(cfg, c->client_pk);
-	if (c->client == NULL) {
-		lurk_info("session %s: client removed from the configuration: connection closed",
-			c->session);
+	if ((c->client = still_allowed(c, cfg)) == NULL) {
+		c->state = CONN_DEAD;
 		return LURK_ERR_CLOSED;
 	}
 	c->cfg = cfg;
 	return 0;
+}
+
+int
+lurkd_conn_dead(const struct lurkd_conn *c)
+{
+	return c->state == CONN_DEAD;
 }
 
 int

@@ -28,7 +28,8 @@ struct lurkd_conn_env {
 	struct lurkd_config *cfg; /* the worker's current configuration */
 	uint8_t *scratch;         /* LURKD_SCRATCH_LEN bytes */
 	size_t scratch_len;
-	struct lurk_buf *resp; /* the worker's response buffer */
+	struct lurk_buf *resp;           /* the worker's response buffer */
+	struct lurkd_audit_batch *batch; /* the worker's audit records of this pass */
 };
 
 struct lurkd_conn *lurkd_conn_new(
@@ -36,7 +37,11 @@ struct lurkd_conn *lurkd_conn_new(
 void lurkd_conn_free(struct lurkd_conn *c);
 int lurkd_conn_fd(const struct lurkd_conn *c);
 
-/* Reads what is there and serves it. A negative return means: close it. */
+/*
+ * Reads what is there and serves it; responses wait in the connection until
+ * lurkd_conn_writable() (after the pass's audit batch is written). A
+ * negative return means: close it.
+ */
 int lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env) LURK_MUST_CHECK;
 /* Flushes pending output. A negative return means: close it. */
 int lurkd_conn_writable(struct lurkd_conn *c) LURK_MUST_CHECK;
@@ -46,12 +51,18 @@ int lurkd_conn_want_write(const struct lurkd_conn *c);
 int lurkd_conn_swap_armed(struct lurkd_conn *c, int armed);
 /*
  * After a reload: keeps the connection only if its client is still configured
- * (and its keys are looked up again). 0 to keep, negative to close.
+ * and still allowed (source address, validity window), looking its keys up
+ * again. Otherwise marks it dead (lurkd_conn_dead) and returns negative.
  */
 int lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg) LURK_MUST_CHECK;
+/* 1 once the connection is to be closed. */
+int lurkd_conn_dead(const struct lurkd_conn *c);
 /* 0 while within its deadlines (handshake time, session age), else negative. */
 int lurkd_conn_check_time(
 	struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg) LURK_MUST_CHECK;
+
+/* Sends a handshake refusal frame (refusal.h) on fd, best effort. */
+void lurkd_send_refusal(int fd, uint8_t code);
 
 /* Intrusive list links, owned by the worker. */
 struct lurkd_conn *lurkd_conn_next(const struct lurkd_conn *c);

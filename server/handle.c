@@ -65,14 +65,21 @@ audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const cha
 		crypto_hash_sha256(a->input_sha256, input, input_len);
 }
 
-static void
+/* Completes the record and adds it to the batch; the result may go out once it is written. */
+static int
 audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const char *verdict,
 	const char *reason, const struct timespec *t0)
 {
+	int r;
+
 	snprintf(a->verdict, sizeof(a->verdict), "%s", verdict);
 	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
 	a->usec = usec_since(t0);
-	lurkd_audit_record(ctx->server->audit, a);
+	if (ctx->server->audit == NULL)
+		return 0;
+	if ((r = lurkd_audit_add(ctx->batch, a)) != 0)
+		lurk_error_r(r, "audit record for session %s", ctx->session);
+	return r;
 }
 
 static int
@@ -196,7 +203,7 @@ refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct 
 	const char *why, struct lurk_buf *resp)
 {
 	log_refusal(ctx, a->op, key, a->mechanism, why);
-	audit_done(ctx, a, "refused", why, t0);
+	(void)audit_done(ctx, a, "refused", why, t0);
 	return reply_error(resp, id, st, reason, why);
 }
 
@@ -220,6 +227,12 @@ admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
 		return NULL;
 	}
 	snprintf(a->key, sizeof(a->key), "%s", key->name);
+	if (lurkd_audit_ok(ctx->server->audit) != 0) {
+		/* Nothing is served that cannot be audited. */
+		*r = refuse(ctx, a, t0, key, id, LURK_WIRE_ST_INTERNAL, 0,
+			"the audit log cannot be written", resp);
+		return NULL;
+	}
 	if ((denied = controls(ctx, key, &st)) != NULL) {
 		*r = refuse(ctx, a, t0, key, id, st, 0, denied, resp);
 		return NULL;
@@ -278,16 +291,21 @@ handle_sign(
 	sreq.len = m.data_len;
 	if ((r = lurk_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
-		audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
+		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		return reply_error(resp, id,
 			r == LURK_ERR_MECHANISM ? LURK_WIRE_ST_MECHANISM : LURK_WIRE_ST_CRYPTO, 0,
 			lurk_err_str(r));
+	}
+	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
+		lurk_wipe(sig, sizeof(sig));
+		return reply_error(
+			resp, id, LURK_WIRE_ST_INTERNAL, 0, "the audit log cannot be written");
 	}
 	out.sig = sig;
 	out.sig_len = sig_len;
 	lurk_buf_reset(resp);
 	r = lurk_wire_sign_resp_build(resp, id, &out);
-	audit_done(ctx, &a, "allowed", NULL, &t0);
+	lurk_wipe(sig, sizeof(sig));
 	return r;
 }
 
@@ -320,15 +338,19 @@ handle_decrypt(
 	memset(&out, 0, sizeof(out));
 	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, m.ct, m.ct_len, out.pt)) !=
 		0) {
-		audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
+		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		lurk_wipe(&out, sizeof(out));
 		return reply_error(resp, id, LURK_WIRE_ST_CRYPTO, 0, lurk_err_str(r));
+	}
+	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
+		lurk_wipe(&out, sizeof(out));
+		return reply_error(
+			resp, id, LURK_WIRE_ST_INTERNAL, 0, "the audit log cannot be written");
 	}
 	out.pt_len = LURKD_PMS_LEN;
 	lurk_buf_reset(resp);
 	r = lurk_wire_decrypt_resp_build(resp, id, &out);
 	lurk_wipe(&out, sizeof(out));
-	audit_done(ctx, &a, "allowed", NULL, &t0);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "compiler.h"
+#include "audit.h"
 #include "conf.h"
 #include "server.h"
 
@@ -19,8 +20,9 @@ struct lurkd_req_ctx {
 	struct lurkd *server;
 	const struct lurkd_config *cfg;
 	const struct lurkd_client *client;
-	const char *session; /* hex prefix of the handshake hash */
-	const char *peer;    /* peer address for logs */
+	const char *session;             /* hex prefix of the handshake hash */
+	const char *peer;                /* peer address for logs */
+	struct lurkd_audit_batch *batch; /* the worker's: records of this pass */
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "refusal.h"
 #include "server.h"
 
 #define MAX_EVENTS       256
@@ -39,6 +40,10 @@ struct lurkd_worker {
 	uint64_t gen;
 	uint8_t *scratch;
 	struct lurk_buf *resp;
+	struct lurkd_audit_batch batch;         /* audit records of this pass */
+	struct lurkd_conn *touched[MAX_EVENTS]; /* connections with responses of this pass */
+	uint8_t holds_result[MAX_EVENTS];       /* ... one of them a key operation's result */
+	size_t ntouched;
 	atomic_size_t load; /* connections owned or on their way here */
 	pthread_mutex_t hlock;
 	struct lurkd_conn *handoff[HANDOFF_MAX];
@@ -176,6 +181,7 @@ accept_all(struct lurkd_worker *w, int lfd)
 		if (atomic_load(&w->server->connections) >= w->cfg->max_connections) {
 			lurk_warn("connection refused: max-connections (%u) reached",
 				w->cfg->max_connections);
+			lurkd_send_refusal(fd, LURK_REFUSAL_BUSY);
 			close(fd);
 			continue;
 		}
@@ -194,11 +200,16 @@ accept_all(struct lurkd_worker *w, int lfd)
 	}
 }
 
-/* A new configuration: drop connections of clients that are gone. */
+/*
+ * A new configuration: each connection is checked against its client's new
+ * entry (still there, source, validity window). This runs before the pass's
+ * events are served, so a revoked client's next request is not answered; a
+ * refused connection is only marked here (the pass's events may name it)
+ * and closed by sweep_dead().
+ */
 static void
 refresh_config(struct lurkd_worker *w)
 {
-	struct lurkd_conn *c, *next;
 	uint64_t gen = atomic_load(&w->server->generation);
 
 	if (gen == w->gen)
@@ -206,9 +217,19 @@ refresh_config(struct lurkd_worker *w)
 	lurkd_config_unref(w->cfg);
 	w->cfg = lurkd_config_current(w->server);
 	w->gen = w->cfg->generation;
+	for (struct lurkd_conn *c = w->conns; c != NULL; c = lurkd_conn_next(c))
+		if (lurkd_conn_revalidate(c, w->cfg) != 0)
+			lurk_debug(LURK_DBG_SERVER, "worker %u: a connection is closed", w->index);
+}
+
+static void
+sweep_dead(struct lurkd_worker *w)
+{
+	struct lurkd_conn *c, *next;
+
 	for (c = w->conns; c != NULL; c = next) {
 		next = lurkd_conn_next(c);
-		if (lurkd_conn_revalidate(c, w->cfg) != 0)
+		if (lurkd_conn_dead(c))
 			close_conn(w, c);
 	}
 }
@@ -223,6 +244,27 @@ check_times(struct lurkd_worker *w, time_t now)
 		if (lurkd_conn_check_time(c, now, w->cfg) != 0)
 			close_conn(w, c);
 	}
+}
+
+/*
+ * Group commit: the pass's audit records are written, then its responses go
+ * out. If the records cannot be written, no result of a key operation goes
+ * out: those connections are closed (the clients retry and are then refused
+ * with the reason, see handle.c).
+ */
+static void
+commit_and_flush(struct lurkd_worker *w)
+{
+	int failed = lurkd_audit_commit(w->server->audit, &w->batch) != 0;
+
+	for (size_t i = 0; i < w->ntouched; i++) {
+		struct lurkd_conn *c = w->touched[i];
+		if ((failed && w->holds_result[i]) || lurkd_conn_writable(c) != 0)
+			close_conn(w, c);
+		else
+			update_interest(w, c);
+	}
+	w->ntouched = 0;
 }
 
 static void
@@ -251,11 +293,13 @@ worker_main(void *arg)
 			lurk_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		refresh_config(w);
 		env.server = w->server;
 		env.cfg = w->cfg;
 		env.scratch = w->scratch;
 		env.scratch_len = LURKD_SCRATCH_LEN;
 		env.resp = w->resp;
+		env.batch = &w->batch;
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
 			if (tag == TAG_WAKE) {
@@ -272,17 +316,20 @@ worker_main(void *arg)
 			}
 			struct lurkd_conn *c = (struct lurkd_conn *)(uintptr_t)tag;
 			uint32_t e = events[i].events;
+			unsigned allowed = w->batch.allowed;
 			int r = 0;
 			if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				r = lurkd_conn_readable(c, &env);
-			if (r == 0 && (e & EPOLLOUT))
-				r = lurkd_conn_writable(c);
-			if (r != 0)
+			if (r != 0) {
 				close_conn(w, c);
-			else
-				update_interest(w, c);
+				continue;
+			}
+			/* Each connection comes once per pass: flushed after the commit. */
+			w->holds_result[w->ntouched] = w->batch.allowed != allowed;
+			w->touched[w->ntouched++] = c;
 		}
-		refresh_config(w);
+		commit_and_flush(w);
+		sweep_dead(w);
 		if (now != last_tick) {
 			check_times(w, now);
 			last_tick = now;
@@ -325,6 +372,7 @@ worker_free(struct lurkd_worker *w)
 		close(w->wakefd);
 	lurk_freezero(w->scratch, LURKD_SCRATCH_LEN);
 	lurk_buf_free(w->resp);
+	lurkd_audit_batch_free(&w->batch);
 	free(w);
 }
 
