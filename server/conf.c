@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +12,92 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "files.h"
 #include "implicit.h"
 #include "ini.h"
 #include "keyfile.h"
 #include "keystore.h"
+#include "listen.h"
 #include "mem.h"
 #include "conf.h"
+
+#define MAX_ERRORS 200
+
+/* Every problem found in one run, each with its line (0: the file as a whole). */
+struct errors {
+	struct {
+		unsigned line;
+		char *text;
+	} e[MAX_ERRORS];
+	size_t n;
+	size_t more; /* past MAX_ERRORS */
+};
 
 struct parse_ctx {
 	struct lurkd_config *c;
 	struct lurkd_key *key;       /* current [key] section */
 	struct lurkd_client *client; /* current [client] section */
 	int in_server;
+	int skip; /* the current section header was refused: skip its items */
+	struct errors *errs;
 };
+
+static void LURK_PRINTF(3, 4) add_error(struct errors *es, unsigned line, const char *fmt, ...)
+{
+	char buf[600];
+	va_list ap;
+
+	if (es->n == MAX_ERRORS) {
+		es->more++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	es->e[es->n].line = line;
+	if ((es->e[es->n].text = strdup(buf)) != NULL)
+		es->n++;
+}
+
+static void
+errors_clear(struct errors *es)
+{
+	for (size_t i = 0; i < es->n; i++)
+		free(es->e[i].text);
+	es->n = 0;
+	es->more = 0;
+}
+
+/* "FILE:LINE: reason" lines in line order, joined with newlines. */
+static void
+errors_format(struct errors *es, const char *path, char *out, size_t out_len)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 1; i < es->n; i++) /* few entries: insertion sort, stable */
+		for (size_t j = i; j > 0 && es->e[j - 1].line > es->e[j].line; j--) {
+			unsigned l = es->e[j].line;
+			char *t = es->e[j].text;
+			es->e[j] = es->e[j - 1];
+			es->e[j - 1].line = l;
+			es->e[j - 1].text = t;
+		}
+	for (size_t i = 0; i < es->n && off + 1 < out_len; i++) {
+		int n;
+		if (es->e[i].line != 0)
+			n = snprintf(out + off, out_len - off, "%s%s:%u: %s", i ? "\n" : "", path,
+				es->e[i].line, es->e[i].text);
+		else
+			n = snprintf(out + off, out_len - off, "%s%s: %s", i ? "\n" : "", path,
+				es->e[i].text);
+		if (n < 0 || (size_t)n >= out_len - off)
+			return;
+		off += (size_t)n;
+	}
+	if (es->more != 0 && off + 1 < out_len)
+		snprintf(out + off, out_len - off, "\n%s: and %zu more errors", path, es->more);
+}
 
 static int
 set_str(char **dst, const char *value, const char *key, char *err, size_t err_len)
@@ -94,8 +169,17 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 	unsigned long long n;
 	const char *k = it->key, *v = it->value;
 
-	if (strcmp(k, "listen") == 0)
-		return parse_listen(c, v, it->line, err, err_len);
+	if (strcmp(k, "listen") == 0) {
+		int r = parse_listen(c, v, it->line, err, err_len);
+		if (r != 0 && c->nlisten < LURKD_MAX_LISTEN) {
+			struct lurkd_listen *l = &c->listen[c->nlisten];
+			free(l->host);
+			free(l->port);
+			free(l->path);
+			memset(l, 0, sizeof(*l));
+		}
+		return r;
+	}
 	if (strcmp(k, "static-key") == 0) {
 		c->static_key_line = it->line;
 		return set_str(&c->static_key_path, v, k, err, err_len);
@@ -105,8 +189,16 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 			return 0;
 		return set_str(&c->audit_log, v, k, err, err_len);
 	}
-	if (strcmp(k, "user") == 0)
+	if (strcmp(k, "user") == 0) {
+		c->user_line = it->line;
 		return set_str(&c->user, v, k, err, err_len);
+	}
+	if (strcmp(k, "audit-sync") == 0) {
+		if (lurk_ini_bool(v, &c->audit_sync) != 0)
+			return lurk_ini_fail(
+				err, err_len, "audit-sync must be yes or no, got '%s'", v);
+		return 0;
+	}
 	if (strcmp(k, "workers") == 0) {
 		if (lurk_ini_uint(v, 256, &n) != 0 || n == 0)
 			return lurk_ini_fail(err, err_len, "workers must be 1 to 256, got '%s'", v);
@@ -361,56 +453,105 @@ static int
 on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 {
 	struct parse_ctx *p = ctx;
+	char why[512] = "";
+	int r;
 
-	if (it->key == NULL)
-		return open_section(p, it, err, err_len);
-	if (p->in_server)
-		return server_item(p->c, it, err, err_len);
-	if (p->key != NULL)
-		return key_item(p->key, it, err, err_len);
-	if (p->client != NULL)
-		return client_item(p->client, it, err, err_len);
-	return LURK_ERR_INTERNAL;
+	if (it->key == NULL) {
+		r = open_section(p, it, why, sizeof(why));
+		p->skip = r != 0;
+	} else if (p->skip) {
+		return 0;
+	} else if (p->in_server) {
+		r = server_item(p->c, it, why, sizeof(why));
+	} else if (p->key != NULL) {
+		r = key_item(p->key, it, why, sizeof(why));
+	} else if (p->client != NULL) {
+		r = client_item(p->client, it, why, sizeof(why));
+	} else {
+		r = lurk_ini_fail(why, sizeof(why), "a setting before any section%s", "");
+	}
+	if (r == LURK_ERR_CONFIG) {
+		/* Note it and go on: one run reports every problem. */
+		add_error(p->errs, it->line, "%s", why[0] ? why : lurk_err_str(r));
+		return 0;
+	}
+	if (r != 0)
+		snprintf(err, err_len, "%s", lurk_err_str(r));
+	return r;
 }
 
+/* The first line of a password file (at most 1023 bytes), malloc'd. */
 static int
-read_password(const char *path, char **out, char *why, size_t why_len)
+read_password(struct lurkd_files *fs, const char *path, char **out, char *why, size_t why_len)
 {
-	char buf[1024];
-	FILE *f;
-	size_t n;
+	uint8_t *d = NULL;
+	size_t len = 0, n;
+	char fwhy[256];
 
 	*out = NULL;
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(why, why_len, "cannot open password-file %s", path);
+	if (lurkd_files_read(fs, path, LURKD_FILE_SECRET, &d, &len, fwhy, sizeof(fwhy)) != 0) {
+		snprintf(why, why_len, "cannot read password-file %s: %s", path, fwhy);
 		return LURK_ERR_CONFIG;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	*out = strdup(buf);
-	lurk_wipe(buf, sizeof(buf));
+	n = strcspn((const char *)d, "\r\n");
+	if (n > 1023) {
+		lurkd_files_release(d, len);
+		snprintf(why, why_len, "password-file %s: first line too long", path);
+		return LURK_ERR_CONFIG;
+	}
+	if ((*out = malloc(n + 1)) != NULL) {
+		memcpy(*out, d, n);
+		(*out)[n] = '\0';
+	}
+	lurkd_files_release(d, len);
 	return *out != NULL ? 0 : LURK_ERR_ALLOC;
 }
 
-/* Loads one key through the key store and derives its stable id from its public key. */
+/*
+ * Reads one key's files (source, chain, password) and, with parse, loads the
+ * key through the key store and derives its stable id from its public key.
+ */
 static int
-load_key(struct lurkd_key *k, char *why, size_t why_len)
+load_key(struct lurkd_files *fs, struct lurkd_key *k, int parse, char *why, size_t why_len)
 {
-	char *password = NULL;
-	uint8_t digest[32];
+	struct lurk_key_source src = {.source = k->source, .chain = k->chain};
+	uint8_t *pem = NULL, *chain = NULL, digest[32];
+	size_t pem_len = 0, chain_len = 0;
+	char *password = NULL, fwhy[256];
 	const uint8_t *spki;
 	size_t spki_len;
 	int r;
 
 	if (k->password_file != NULL &&
-		(r = read_password(k->password_file, &password, why, why_len)) != 0)
+		(r = read_password(fs, k->password_file, &password, why, why_len)) != 0)
 		return r;
-	r = lurk_key_load(k->source, password, k->chain, &k->key, why, why_len);
+	if (strncmp(k->source, "pkcs11:", 7) != 0 &&
+		lurkd_files_read(fs, k->source, LURKD_FILE_SECRET, &pem, &pem_len, fwhy,
+			sizeof(fwhy)) != 0) {
+		snprintf(why, why_len, "cannot read %s: %s", k->source, fwhy);
+		r = LURK_ERR_KEY_FILE;
+		goto out;
+	}
+	if (lurkd_files_read(fs, k->chain, 0, &chain, &chain_len, fwhy, sizeof(fwhy)) != 0) {
+		snprintf(why, why_len, "cannot read certificate file %s: %s", k->chain, fwhy);
+		r = LURK_ERR_KEY_FILE;
+		goto out;
+	}
+	r = 0;
+	if (!parse)
+		goto out;
+	src.pem = pem;
+	src.pem_len = pem_len;
+	src.password = password;
+	src.chain_pem = chain;
+	src.chain_len = chain_len;
+	r = lurk_key_load(&src, &k->key, why, why_len);
+out:
 	if (password != NULL)
 		lurk_freezero(password, strlen(password));
-	if (r != 0)
+	lurkd_files_release(pem, pem_len);
+	lurkd_files_release(chain, chain_len);
+	if (r != 0 || !parse)
 		return r;
 	/* CKA_ID: the first 20 bytes of SHA-256 over the SubjectPublicKeyInfo. */
 	spki = lurk_key_spki(k->key, &spki_len);
@@ -466,90 +607,88 @@ resolve_client_keys(struct lurkd_config *c, struct lurkd_client *cl, char *why, 
 	return r;
 }
 
-static int
-validate(struct lurkd_config *c, int load_keys, unsigned *line, char *why, size_t why_len)
+static void
+validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct errors *es)
 {
-	const char *kwhy = NULL;
+	char why[512];
+	uint8_t *text = NULL;
+	size_t len = 0;
 	int r;
 
-	*line = 0;
-	if (c->nlisten == 0) {
-		snprintf(why, why_len, "[server] needs at least one 'listen'");
-		return LURK_ERR_CONFIG;
+	if (c->nlisten == 0)
+		add_error(es, 0, "[server] needs at least one 'listen'");
+	for (size_t i = 0; i < c->nlisten; i++)
+		if (c->listen[i].kind == LURKD_LISTEN_UNIX &&
+			lurkd_listen_dir_check(c->listen[i].path, why, sizeof(why)) != 0)
+			add_error(es, c->listen[i].line, "listen unix:%s: %s", c->listen[i].path,
+				why);
+	if (c->user != NULL && getpwnam(c->user) == NULL)
+		add_error(es, c->user_line, "user '%s' does not exist", c->user);
+	if ((c->sk = lurk_secret_alloc(LURK_KEY_LEN)) == NULL) {
+		add_error(es, 0, "out of memory");
+		return;
 	}
 	if (c->static_key_path == NULL) {
-		snprintf(why, why_len,
-			"[server] needs 'static-key' (make one with lurk-admin genkey)");
-		return LURK_ERR_CONFIG;
-	}
-	*line = c->static_key_line;
-	if ((c->sk = lurk_secret_alloc(LURK_KEY_LEN)) == NULL)
-		return LURK_ERR_ALLOC;
-	if (lurk_keyfile_read(c->static_key_path, c->sk, &kwhy) != 0 ||
-		lurk_key_public(c->sk, c->pk) != 0) {
-		snprintf(why, why_len, "static-key %s: %s", c->static_key_path,
-			kwhy != NULL ? kwhy : "invalid key");
-		return LURK_ERR_CONFIG;
+		add_error(es, 0, "[server] needs 'static-key' (make one with lurk-admin genkey)");
+	} else if (lurkd_files_read(fs, c->static_key_path,
+			   LURKD_FILE_SECRET | LURKD_FILE_OWNER_ONLY, &text, &len, why,
+			   sizeof(why)) != 0) {
+		add_error(es, c->static_key_line, "static-key %s: %s", c->static_key_path, why);
+	} else {
+		const char *kwhy = NULL;
+		if (lurk_keyfile_parse((const char *)text, len, c->sk, &kwhy) != 0 ||
+			lurk_key_public(c->sk, c->pk) != 0)
+			add_error(es, c->static_key_line, "static-key %s: %s", c->static_key_path,
+				kwhy != NULL ? kwhy : "invalid key");
+		lurkd_files_release(text, len);
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key *k = &c->keys[i];
-		*line = k->line;
-		if (k->source == NULL) {
-			snprintf(why, why_len, "key '%s' needs a 'source'", k->name);
-			return LURK_ERR_CONFIG;
-		}
-		if (k->chain == NULL) {
-			snprintf(why, why_len, "key '%s' needs a 'chain' (certificate file)",
+		if (k->source == NULL)
+			add_error(es, k->line, "key '%s' needs a 'source'", k->name);
+		if (k->chain == NULL)
+			add_error(es, k->line, "key '%s' needs a 'chain' (certificate file)",
 				k->name);
-			return LURK_ERR_CONFIG;
-		}
 		if (lurk_ratelimit_init(&k->rl, k->rate, k->burst) != 0)
-			return LURK_ERR_SYSTEM;
-		if (load_keys) {
-			char kw[256] = "";
-			if ((r = load_key(k, kw, sizeof(kw))) != 0) {
-				snprintf(why, why_len, "key '%s': %s", k->name,
-					kw[0] ? kw : lurk_err_str(r));
-				return r == LURK_ERR_ALLOC ? r : LURK_ERR_CONFIG;
-			}
-			for (size_t j = 0; j < i; j++) {
-				if (memcmp(c->keys[j].id, k->id, LURKD_KEY_ID_LEN) == 0) {
-					snprintf(why, why_len, "key '%s' is the same key as '%s'",
-						k->name, c->keys[j].name);
-					return LURK_ERR_CONFIG;
-				}
-			}
+			add_error(es, k->line, "key '%s': cannot set up its rate limit", k->name);
+		else
+			k->rl_ready = 1;
+		if (k->source == NULL || k->chain == NULL)
+			continue;
+		why[0] = '\0';
+		if ((r = load_key(fs, k, (flags & LURKD_CONF_KEYS) != 0, why, sizeof(why))) != 0) {
+			add_error(es, k->line, "key '%s': %s", k->name,
+				why[0] ? why : lurk_err_str(r));
+			continue;
 		}
+		for (size_t j = 0; k->key != NULL && j < i; j++)
+			if (c->keys[j].key != NULL &&
+				memcmp(c->keys[j].id, k->id, LURKD_KEY_ID_LEN) == 0)
+				add_error(es, k->line, "key '%s' is the same key as '%s'", k->name,
+					c->keys[j].name);
 	}
 	for (size_t i = 0; i < c->nclients; i++) {
 		struct lurkd_client *cl = &c->clients[i];
-		*line = cl->line;
-		if (cl->fingerprint[0] == '\0') {
-			snprintf(why, why_len, "client '%s' needs a 'public-key'", cl->name);
-			return LURK_ERR_CONFIG;
-		}
-		if (cl->acl.not_before > cl->acl.not_after) {
-			snprintf(why, why_len, "client '%s': not-before is after not-after",
+		if (cl->fingerprint[0] == '\0')
+			add_error(es, cl->line, "client '%s' needs a 'public-key'", cl->name);
+		if (cl->acl.not_before > cl->acl.not_after)
+			add_error(es, cl->line, "client '%s': not-before is after not-after",
 				cl->name);
-			return LURK_ERR_CONFIG;
-		}
 		if (lurk_ratelimit_init(&cl->rl, cl->rate, cl->burst) != 0)
-			return LURK_ERR_SYSTEM;
-		for (size_t j = 0; j < i; j++) {
-			if (memcmp(c->clients[j].pk, cl->pk, LURK_KEY_LEN) == 0) {
-				snprintf(why, why_len,
+			add_error(es, cl->line, "client '%s': cannot set up its rate limit",
+				cl->name);
+		else
+			cl->rl_ready = 1;
+		for (size_t j = 0; cl->fingerprint[0] != '\0' && j < i; j++)
+			if (memcmp(c->clients[j].pk, cl->pk, LURK_KEY_LEN) == 0)
+				add_error(es, cl->line,
 					"client '%s' has the same public key as '%s'", cl->name,
 					c->clients[j].name);
-				return LURK_ERR_CONFIG;
-			}
-		}
-		if (cl->keys_line != 0)
-			*line = cl->keys_line;
-		if ((r = resolve_client_keys(c, cl, why, why_len)) != 0)
-			return r;
+		why[0] = '\0';
+		if ((r = resolve_client_keys(c, cl, why, sizeof(why))) != 0)
+			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line, "%s",
+				why[0] ? why : lurk_err_str(r));
 	}
-	*line = 0;
-	return 0;
 }
 
 static void
@@ -565,7 +704,8 @@ config_free(struct lurkd_config *c)
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key *k = &c->keys[i];
 		lurk_key_free(k->key);
-		lurk_ratelimit_clear(&k->rl);
+		if (k->rl_ready)
+			lurk_ratelimit_clear(&k->rl);
 		lurk_wipe(k->implicit_secret, sizeof(k->implicit_secret));
 		free(k->name);
 		free(k->source);
@@ -574,7 +714,8 @@ config_free(struct lurkd_config *c)
 	}
 	free(c->keys);
 	for (size_t i = 0; i < c->nclients; i++) {
-		lurk_ratelimit_clear(&c->clients[i].rl);
+		if (c->clients[i].rl_ready)
+			lurk_ratelimit_clear(&c->clients[i].rl);
 		free(c->clients[i].name);
 		free(c->clients[i].keys_text);
 		free(c->clients[i].keys);
@@ -588,20 +729,14 @@ config_free(struct lurkd_config *c)
 	free(c);
 }
 
-int
-lurkd_config_load(
-	const char *path, int load_keys, struct lurkd_config **out, char *err, size_t err_len)
+static struct lurkd_config *
+config_new(void)
 {
-	struct lurkd_config *c;
-	struct parse_ctx p;
-	char why[512];
-	unsigned line = 0;
+	struct lurkd_config *c = calloc(1, sizeof(*c));
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int r;
 
-	*out = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return LURK_ERR_ALLOC;
+	if (c == NULL)
+		return NULL;
 	atomic_init(&c->refs, 1);
 	c->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 2;
 	c->socket_mode = 0660;
@@ -609,26 +744,100 @@ lurkd_config_load(
 	c->replay_cache = LURK_REPLAY_CACHE_DEFAULT;
 	c->session_max_age_s = LURK_SESSION_MAX_AGE_S;
 	c->max_connections = 20000;
+	return c;
+}
+
+/*
+ * Parses text into c, noting every problem. A line the INI reader cannot
+ * read is noted and blanked, and the text parsed again from the start, so
+ * the lines after it are checked too.
+ */
+static int
+parse_text(char *text, size_t len, struct lurkd_config **cp, struct errors *es, char *err,
+	size_t err_len)
+{
+	struct errors syntax;
+	int r = 0;
+
+	memset(&syntax, 0, sizeof(syntax));
+	for (unsigned tries = 0; tries <= MAX_ERRORS; tries++) {
+		struct parse_ctx p;
+		char ierr[600];
+		unsigned line = 0;
+
+		errors_clear(es);
+		lurkd_config_unref(*cp);
+		if ((*cp = config_new()) == NULL)
+			return LURK_ERR_ALLOC;
+		memset(&p, 0, sizeof(p));
+		p.c = *cp;
+		p.errs = es;
+		r = lurk_ini_parse(text, len, on_item, &p, ierr, sizeof(ierr), &line);
+		if (r != LURK_ERR_CONFIG || line == 0)
+			break;
+		/* "LINE: reason": keep the reason, blank the line, read again. */
+		const char *reason = strchr(ierr, ':');
+		add_error(&syntax, line, "%s", reason != NULL ? reason + 2 : ierr);
+		char *ls = text;
+		for (unsigned l = 1; l < line && ls != NULL; l++)
+			if ((ls = memchr(ls, '\n', len - (size_t)(ls - text))) != NULL)
+				ls++;
+		for (; ls != NULL && ls < text + len && *ls != '\n'; ls++)
+			*ls = ' ';
+		r = 0;
+	}
+	if (r != 0) {
+		errors_clear(&syntax);
+		snprintf(err, err_len, "%s", lurk_err_str(r));
+		return r;
+	}
+	for (size_t i = 0; i < syntax.n; i++)
+		add_error(es, syntax.e[i].line, "%s", syntax.e[i].text);
+	errors_clear(&syntax);
+	return 0;
+}
+
+int
+lurkd_config_load(const char *path, struct lurkd_files *fs, unsigned flags,
+	struct lurkd_config **out, char *err, size_t err_len)
+{
+	struct lurkd_config *c = NULL;
+	struct errors *es;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	char why[256];
+	int r;
+
+	*out = NULL;
+	if ((es = calloc(1, sizeof(*es))) == NULL) {
+		snprintf(err, err_len, "%s: out of memory", path);
+		return LURK_ERR_ALLOC;
+	}
+	if (lurkd_files_read(fs, path, 0, &text, &len, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "%s: cannot read: %s", path, why);
+		r = LURK_ERR_CONFIG;
+		goto out;
+	}
+	if ((r = parse_text((char *)text, len, &c, es, err, err_len)) != 0)
+		goto out;
 	if ((c->path = strdup(path)) == NULL) {
 		r = LURK_ERR_ALLOC;
 		snprintf(err, err_len, "%s: out of memory", path);
 		goto out;
 	}
-	memset(&p, 0, sizeof(p));
-	p.c = c;
-	if ((r = lurk_ini_parse_file(path, on_item, &p, err, err_len)) != 0)
-		goto out;
-	if ((r = validate(c, load_keys, &line, why, sizeof(why))) != 0) {
-		if (line != 0)
-			snprintf(err, err_len, "%s:%u: %s", path, line, why);
-		else
-			snprintf(err, err_len, "%s: %s", path, why);
+	validate(c, fs, flags, es);
+	if (es->n != 0) {
+		errors_format(es, path, err, err_len);
+		r = LURK_ERR_CONFIG;
 		goto out;
 	}
 	*out = c;
 	c = NULL;
 out:
-	config_free(c);
+	lurkd_files_release(text, len);
+	errors_clear(es);
+	free(es);
+	lurkd_config_unref(c);
 	return r;
 }
 

@@ -7,7 +7,8 @@
  *   listen = tcp:[::1]:7443
  *   static-key = /etc/lurk/server.key
  *   audit-log = /var/log/lurk/audit.log     (or "syslog", or "none")
- *   user = lurk                             (drop privileges after loading keys)
+ *   user = lurk                             (serve as this user; see main.c)
+ *   audit-sync = no                         (yes: fdatasync each audit batch)
  *   workers = 2                             (event-loop threads; default: cores)
  *   socket-mode = 0660
  *
@@ -80,6 +81,7 @@ struct lurkd_key {
 	uint8_t implicit_secret[32]; /* RSA decryption: implicit rejection (implicit.h) */
 	uint32_t rate, burst;        /* rate-limit, rate-burst; 0 = unlimited */
 	struct lurk_ratelimit rl;    /* shared by the workers; has its own lock */
+	int rl_ready;
 };
 
 struct lurkd_client {
@@ -94,6 +96,7 @@ struct lurkd_client {
 	struct lurk_acl acl;      /* not-before, not-after, sources */
 	uint32_t rate, burst;     /* rate-limit, rate-burst; 0 = unlimited */
 	struct lurk_ratelimit rl; /* shared by the workers; has its own lock */
+	int rl_ready;
 };
 
 struct lurkd_config {
@@ -107,6 +110,8 @@ struct lurkd_config {
 	uint8_t pk[LURK_KEY_LEN];
 	char *audit_log; /* path, "syslog", or NULL for none */
 	char *user;
+	unsigned user_line;
+	int audit_sync; /* fdatasync the audit log after each batch */
 	unsigned workers;
 	unsigned socket_mode;
 	unsigned replay_window_s;
@@ -120,13 +125,18 @@ struct lurkd_config {
 	uint64_t generation;
 };
 
+struct lurkd_files;
+
+#define LURKD_CONF_KEYS 1u /* load every key and chain through the key store */
+
 /*
- * Loads and checks a configuration. With load_keys, every key and chain is
- * loaded through GnuTLS and the certificates are matched with their keys.
- * On failure err gets "FILE:LINE: reason" (or "FILE: reason").
+ * Loads and checks a configuration, reading files through fs (files.h; NULL:
+ * the disk). Without LURKD_CONF_KEYS the key files are read but not parsed
+ * (lurkd's privileged parent, which only collects them). On failure err gets
+ * every problem found, one "FILE:LINE: reason" (or "FILE: reason") per line.
  */
-int lurkd_config_load(const char *path, int load_keys, struct lurkd_config **out, char *err,
-	size_t err_len) LURK_MUST_CHECK;
+int lurkd_config_load(const char *path, struct lurkd_files *fs, unsigned flags,
+	struct lurkd_config **out, char *err, size_t err_len) LURK_MUST_CHECK;
 struct lurkd_config *lurkd_config_ref(struct lurkd_config *c);
 void lurkd_config_unref(struct lurkd_config *c);
 

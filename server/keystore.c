@@ -51,10 +51,10 @@ pin_cb(void *user, int attempt, const char *url, const char *label, unsigned fla
 }
 
 static int
-load_private(
-	struct lurk_key *k, const char *source, const char *password, char *why, size_t why_len)
+load_private(struct lurk_key *k, const struct lurk_key_source *src, char *why, size_t why_len)
 {
-	gnutls_datum_t d = {NULL, 0};
+	const char *source = src->source, *password = src->password;
+	gnutls_datum_t d = {(unsigned char *)src->pem, (unsigned)src->pem_len};
 	int r;
 
 	if (gnutls_privkey_init(&k->priv) < 0)
@@ -70,13 +70,11 @@ load_private(
 		k->pkcs11 = 1;
 		return 0;
 	}
-	if ((r = gnutls_load_file(source, &d)) < 0) {
+	if (src->pem == NULL || src->pem_len > UINT32_MAX) {
 		snprintf(why, why_len, "cannot read %s", source);
 		return LURK_ERR_KEY_FILE;
 	}
 	r = gnutls_privkey_import_x509_raw(k->priv, &d, GNUTLS_X509_FMT_PEM, password, 0);
-	lurk_wipe(d.data, d.size);
-	gnutls_free(d.data);
 	if (r < 0) {
 		snprintf(why, why_len, "%s: %s", source,
 			r == GNUTLS_E_DECRYPTION_FAILED ? "wrong password" : gnutls_strerror(r));
@@ -159,20 +157,21 @@ load_public(struct lurk_key *k, char *why, size_t why_len)
 }
 
 static int
-load_chain(struct lurk_key *k, const char *chain_path, char *why, size_t why_len)
+load_chain(struct lurk_key *k, const struct lurk_key_source *src, char *why, size_t why_len)
 {
+	const char *chain_path = src->chain;
 	gnutls_x509_crt_t *crts = NULL;
 	gnutls_pubkey_t leaf_pub = NULL;
-	gnutls_datum_t d = {NULL, 0}, leaf_spki = {NULL, 0};
+	gnutls_datum_t d = {(unsigned char *)src->chain_pem, (unsigned)src->chain_len},
+		       leaf_spki = {NULL, 0};
 	unsigned n = 0;
 	int r, ret = LURK_ERR_KEY_FILE;
 
-	if ((r = gnutls_load_file(chain_path, &d)) < 0) {
+	if (src->chain_pem == NULL || src->chain_len > UINT32_MAX) {
 		snprintf(why, why_len, "cannot read certificate file %s", chain_path);
 		return LURK_ERR_KEY_FILE;
 	}
 	r = gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM, 0);
-	gnutls_free(d.data);
 	if (r < 0 || n == 0) {
 		snprintf(why, why_len, "%s: no PEM certificate: %s", chain_path,
 			r < 0 ? gnutls_strerror(r) : "empty");
@@ -214,8 +213,7 @@ out:
 }
 
 int
-lurk_key_load(const char *source, const char *password, const char *chain_path,
-	struct lurk_key **out, char *why, size_t why_len)
+lurk_key_load(const struct lurk_key_source *src, struct lurk_key **out, char *why, size_t why_len)
 {
 	struct lurk_key *k;
 	int r;
@@ -223,9 +221,9 @@ lurk_key_load(const char *source, const char *password, const char *chain_path,
 	*out = NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return LURK_ERR_ALLOC;
-	if ((r = load_private(k, source, password, why, why_len)) != 0 ||
+	if ((r = load_private(k, src, why, why_len)) != 0 ||
 		(r = load_public(k, why, why_len)) != 0 ||
-		(r = load_chain(k, chain_path, why, why_len)) != 0) {
+		(r = load_chain(k, src, why, why_len)) != 0) {
 		lurk_key_free(k);
 		return r;
 	}

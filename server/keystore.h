@@ -23,13 +23,20 @@ struct lurk_key;
 int lurk_keystore_init(void) LURK_MUST_CHECK;
 void lurk_keystore_deinit(void);
 
-/*
- * source: a PEM file or a pkcs11: URI (its PIN in the URI or as `password`).
- * chain_path: PEM, leaf first; the leaf must carry this key's public key.
- * On failure why gets a short reason (never secret material).
- */
-int lurk_key_load(const char *source, const char *password, const char *chain_path,
-	struct lurk_key **out, char *why, size_t why_len) LURK_MUST_CHECK;
+/* What a key is loaded from: the caller has read the files (server/files.h). */
+struct lurk_key_source {
+	const char *source; /* a PEM file's name, or a pkcs11: URI */
+	const uint8_t *pem; /* the PEM file's contents (NULL for a pkcs11: URI) */
+	size_t pem_len;
+	const char *password;     /* encrypted PEM, or the token PIN; NULL if none */
+	const char *chain;        /* the certificate file's name, for messages */
+	const uint8_t *chain_pem; /* PEM, leaf first: the leaf must carry this key */
+	size_t chain_len;
+};
+
+/* On failure why gets a short reason (never secret material). */
+int lurk_key_load(const struct lurk_key_source *src, struct lurk_key **out, char *why,
+	size_t why_len) LURK_MUST_CHECK;
 void lurk_key_free(struct lurk_key *k);
 
 enum lurk_key_type lurk_key_type(const struct lurk_key *k);

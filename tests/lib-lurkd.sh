@@ -149,3 +149,28 @@ lc_tcp_q() {
 quiet() {
 	"$@" >/dev/null 2>&1
 }
+
+# lurkd_log_count DIR REGEX: how many lines of DIR/lurkd.log match (grep -E).
+lurkd_log_count() {
+	grep -cE "$2" "$1/lurkd.log" 2>/dev/null || true
+}
+
+# lurkd_wait_log DIR REGEX N [SECONDS]: waits until N lines match (polls the
+# log, bounded by SECONDS, default 60); 1 if they never do.
+lurkd_wait_log() {
+	_end=$(($(date +%s) + ${4:-60}))
+	while [ "$(lurkd_log_count "$1" "$2")" -lt "$3" ]; do
+		[ "$(date +%s)" -ge "$_end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# lurkd_reload DIR: SIGHUP to the pid in DIR/lurkd.pid, then waits until
+# lurkd says it reloaded or refused the file.
+LURKD_RELOADED='configuration reloaded|reload refused'
+lurkd_reload() {
+	_n=$(lurkd_log_count "$1" "$LURKD_RELOADED")
+	kill -HUP "$(cat "$1/lurkd.pid")" || return 1
+	lurkd_wait_log "$1" "$LURKD_RELOADED" $((_n + 1))
+}

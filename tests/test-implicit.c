@@ -62,7 +62,19 @@ setup(void)
 	fwrite(pem.data, 1, pem.size, f);
 	fclose(f);
 	gnutls_free(pem.data);
-	assert_ok(lurk_key_load(kpath, NULL, cpath, &key, why, sizeof(why)));
+	{
+		gnutls_datum_t kd, cd;
+		struct lurk_key_source src = {.source = kpath, .chain = cpath};
+		assert_num_eq(gnutls_load_file(kpath, &kd), 0);
+		assert_num_eq(gnutls_load_file(cpath, &cd), 0);
+		src.pem = kd.data;
+		src.pem_len = kd.size;
+		src.chain_pem = cd.data;
+		src.chain_len = cd.size;
+		assert_ok(lurk_key_load(&src, &key, why, sizeof(why)));
+		gnutls_free(kd.data);
+		gnutls_free(cd.data);
+	}
 	assert_ok(lurkd_implicit_secret(key, secret));
 
 	/* A good ciphertext of a known premaster secret, and two with bad padding. */

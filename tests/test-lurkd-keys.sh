@@ -7,7 +7,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 12
+plan 13
 
 lurkd_setup "$D" || exit 1
 
@@ -57,10 +57,17 @@ check "Ed448 key signs TLS 1.3 content" quiet lc "$D" stranger sign ed448 eddsa 
 pid=$(cat "$D/lurkd.pid")
 check "no core dumps (RLIMIT_CORE 0)" sh -c "grep -q '^Max core file size *0 *0' /proc/$pid/limits"
 if [ -n "$run_as" ]; then
-	check "privileges dropped to $run_as" test "$(stat -c %U /proc/"$pid")" = "$run_as" -o \
-		"$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)" = "$(id -u $run_as)"
+	# Privilege separation: the pid file names the root parent, which reads
+	# files; its one child serves as the configured user.
+	child=$(pgrep -P "$pid" | head -1)
+	check "the serving process runs as $run_as, the file-reading parent as root" test \
+		"$(awk '/^Uid:/ {print $2}' /proc/"$child"/status)" = "$(id -u $run_as)" -a \
+		"$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)" = 0
+	check "the serving process has no core dumps either" \
+		sh -c "grep -q '^Max core file size *0 *0' /proc/$child/limits"
 else
 	ok "privileges dropped # SKIP not root"
+	ok "no core dumps # SKIP not root"
 fi
 lurkd_stop "$D"
 

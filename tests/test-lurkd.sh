@@ -100,18 +100,18 @@ check "1,000 concurrent connections are all served" test "$(echo "$out" | tail -
 # Reload: a broken file is refused and the old configuration keeps serving.
 cp "$D/lurkd.conf" "$D/lurkd.conf.good"
 echo "[broken" >>"$D/lurkd.conf"
-kill -HUP "$(cat "$D/lurkd.pid")"
-sleep 0.5
+lurkd_reload "$D"
 check "a broken reload is refused with a log line" grep -q "reload refused" "$D/lurkd.log"
 check "the old configuration keeps serving" lc_q "$D" b ping
 
 # Reload removing client b closes b's live connection.
 cp "$D/lurkd.conf.good" "$D/lurkd.conf"
-lc "$D" b hold 2 >"$D/hold.out" 2>&1 &
+lc "$D" b hold "$D/reloaded" >"$D/hold.out" 2>&1 &
 hold_pid=$!
-sleep 0.5
+for _i in $(seq 1 3000); do grep -q . "$D/hold.out" 2>/dev/null && break; sleep 0.02; done
 sed '/^\[client b\]/,$d' "$D/lurkd.conf.good" >"$D/lurkd.conf"
-kill -HUP "$(cat "$D/lurkd.pid")"
+lurkd_reload "$D"
+touch "$D/reloaded"
 wait $hold_pid
 check "reload removing a client closes its live connection" grep -q "second ping: failed" "$D/hold.out"
 lc "$D" b ping >/dev/null 2>&1
