@@ -12,7 +12,9 @@
  *     raw-op TYPE                  sends a request of an unknown type (error expected)
  *     connections N LABEL          holds N connections open at once, then signs on each
  *     burst N LABEL                N ECDSA signatures on one connection: allowed/refused
- *     hold SECONDS                 ping, wait, ping again on the same connection
+ *     hold SECONDS|FILE            ping, wait (or until FILE exists), ping again
+ *     load STOPFILE LABEL [HASHES] ECDSA signatures until STOPFILE exists; HASHES
+ *                                  gets the SHA-256 of each input signed
  *     junk KIND                    raw socket, no handshake: sends KIND (bytes, zero-frame,
  *                                  giant-frame, bad-msg1) and expects the server to close
  *
@@ -29,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
@@ -528,6 +531,50 @@ cmd_burst(struct lurk_client *c, const char *count, const char *label)
 }
 
 /*
+ * Load: signs random 32-byte hashes (CKM_ECDSA) with one key on one
+ * connection until STOPFILE exists, at most 1,000,000 signatures and 300 s.
+ * With HASHFILE, each input whose signature came back (and verified) has its
+ * SHA-256 appended there in hex, one line each, written before the next
+ * request. Stops at the first failure. Prints "signed=N failed=0|1".
+ */
+static int
+cmd_load(struct lurk_client *c, const char *stopfile, const char *label, const char *hashfile)
+{
+	struct lurk_wire_list_resp list = {0};
+	const struct lurk_wire_key *k;
+	FILE *hf = NULL;
+	time_t end = time(NULL) + 300;
+	long signed_n = 0;
+	int failed = 0;
+
+	if (get_list(c, &list) != 0 || (k = find_key(&list, label)) == NULL)
+		return 1;
+	if (hashfile != NULL && (hf = fopen(hashfile, "a")) == NULL)
+		return 1;
+	while (signed_n < 1000000 && time(NULL) < end && access(stopfile, F_OK) != 0) {
+		uint8_t hash[32], digest[32];
+		char hex[65];
+		randombytes_buf(hash, sizeof(hash));
+		if (do_sign(c, k, CKM_ECDSA, hash, sizeof(hash), 1) != 0) {
+			failed = 1;
+			break;
+		}
+		signed_n++;
+		if (hf != NULL) {
+			crypto_hash_sha256(digest, hash, sizeof(hash));
+			sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+			fprintf(hf, "%s\n", hex);
+			fflush(hf);
+		}
+	}
+	if (hf != NULL)
+		fclose(hf);
+	printf("signed=%ld failed=%d\n", signed_n, failed);
+	lurk_wire_list_resp_clear(&list);
+	return failed;
+}
+
+/*
  * Pings, waits, pings again: shows whether a live connection survives (e.g. a
  * reload). ARG is seconds to wait, or a file: then it waits (at most 120 s)
  * until the file exists, so a test can wait for state instead of time.
@@ -685,6 +732,8 @@ main(int argc, char **argv)
 		ret = cmd_burst(c, argv[1], argv[2]);
 	else if (strcmp(argv[0], "hold") == 0 && argc == 2)
 		ret = cmd_hold(c, argv[1]);
+	else if (strcmp(argv[0], "load") == 0 && (argc == 3 || argc == 4))
+		ret = cmd_load(c, argv[1], argv[2], argc == 4 ? argv[3] : NULL);
 	else if (strcmp(argv[0], "raw-op") == 0 && argc == 2)
 		ret = cmd_raw_op(c, argv[1]);
 	else {
