@@ -197,7 +197,9 @@ lurkd_audit_replace_fd(struct lurkd_audit *a, int fd)
 	pthread_rwlock_unlock(&a->lock);
 	if (old >= 0)
 		close(old);
-	/* A new file: let the next batch show whether it can be written. */
+	/* A new file: the next batch shows whether it can be written (a failure drops it). */
+	if (atomic_exchange(&a->failing, 0))
+		lurk_info("audit log %s reopened: trying it again", a->path);
 }
 
 void
