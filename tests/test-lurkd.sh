@@ -8,7 +8,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 48
+plan 55
 
 check "setup: PKI, Noise keys and lurkd.conf" lurkd_setup "$D"
 check "--check-config accepts the configuration" quiet "$LURKD" --check-config "$D/lurkd.conf"
@@ -32,6 +32,20 @@ bad_conf "a certificate that does not match" "$(printf '[key wrong]\nsource = %s
 bad_conf "an unreadable key" "$(printf '[key gone]\nsource = %s\nchain = %s' "$D/pki/nope.key" "$D/pki/ec384-chain.pem")" "key 'gone'"
 bad_conf "a malformed line" "this is not a setting" "expected 'key = value'"
 bad_conf "an unknown setting" "$(printf '[client d]\nfavourite-colour = blue')" "unknown setting 'favourite-colour'"
+
+# Every problem in one run, each with its line.
+cp "$D/lurkd.conf" "$D/multi.conf"
+printf '[client x]\nfavourite-colour = blue\nkeys = nosuch\n[key y]\nsource = %s/pki/nope.key\nchain = %s/pki/ec256-chain.pem\n' "$D" "$D" >>"$D/multi.conf"
+sed -i "s|^workers = 2$|workers = 2\nuser = no-such-user-here\nlisten = unix:$D/port/x/lurkd.sock|" "$D/multi.conf"
+out=$("$LURKD" --check-config "$D/multi.conf" 2>&1)
+n=$(echo "$out" | grep -c "^lurkd: $D/multi.conf:[0-9]*: ")
+check "--check-config reports all six problems, one line each ($n)" test "$n" -eq 6
+check "... the unknown setting" eval 'echo "$out" | grep -q "unknown setting .favourite-colour."'
+check "... the user that does not exist" eval 'echo "$out" | grep -q "user .no-such-user-here. does not exist"'
+check "... the socket directory that cannot be made" eval 'echo "$out" | grep -q "listen unix:$D/port/x/lurkd.sock: directory"'
+check "... the missing key file" eval 'echo "$out" | grep -q "key .y.: cannot read .*nope.key: no such file"'
+check "... the unknown key of a client" eval 'echo "$out" | grep -q "names unknown key .nosuch."'
+check "... and the missing public key" eval 'echo "$out" | grep -q "client .x. needs a .public-key."'
 
 check "lurkd starts" lurkd_start "$D"
 check "ping over the unix socket" lc_q "$D" a ping
