@@ -10,11 +10,11 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'touch "$D/stop" "$D/u/stop" 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1; lurkd_stop "$D/u" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 21
+plan 23
 
 if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
 	echo "# this test needs root and a user 'nobody' (CI runs as root)" >&2
-	for i in $(seq 1 21); do not_ok "needs root"; done
+	for i in $(seq 1 23); do not_ok "needs root"; done
 	exit 1
 fi
 
@@ -72,6 +72,20 @@ sed -i "s/^workers = 2$/workers = 2\nuser = nobody/" "$D/lurkd.conf"
 cp "$D/lurkd.conf" "$D/lurkd.conf.full"
 check "root + user = nobody: lurkd starts" lurkd_start "$D"
 drill "$D" "privilege separated"
+# A live TCP connection whose source prefix is removed by a reload is closed.
+sed "s|^keys = ec384$|keys = ec384\nsources = 127.0.0.0/8|" "$D/lurkd.conf.full" >"$D/lurkd.conf"
+lurkd_reload "$D"
+rm -f "$D/moved"
+lc_tcp "$D" b hold "$D/moved" >"$D/hold.out" 2>&1 &
+hp=$!
+for _i in $(seq 1 3000); do grep -q . "$D/hold.out" 2>/dev/null && break; sleep 0.02; done
+sed "s|^keys = ec384$|keys = ec384\nsources = 192.0.2.0/24|" "$D/lurkd.conf.full" >"$D/lurkd.conf"
+lurkd_reload "$D"
+touch "$D/moved"
+wait $hp
+check "a live connection is closed when a reload removes its source prefix" \
+	grep -q "second ping: failed" "$D/hold.out"
+check "... and lurkd says why" grep -q "client b from 127.0.0.1:[0-9]*: source no longer allowed" "$D/lurkd.log"
 check "privilege separated: SIGTERM stops lurkd" lurkd_stop "$D"
 check "privilege separated: socket and pid file are removed" \
 	test ! -e "$D/lurkd.sock" -a ! -e "$D/lurkd.pid"
