@@ -66,6 +66,18 @@ target() {
 	rss=$(val idle lurkd - 10000 p99_us)
 	echo "- lurkd resident memory: $(val idle lurkd - 10000 p50_us) KiB idle, $rss KiB with $(val idle lurkd - 10000 ops) idle authenticated connections."
 	echo
+	echo "## The audit log's cost (ECDSA P-256, unix socket)"
+	echo
+	echo "| audit log | 1 thread | 8 threads | lurkd CPU per signature (8 threads) |"
+	echo "| --- | --- | --- | --- |"
+	for m in none default sync; do
+		case $m in none) name="none" ;; default) name="file, group commit (default)" ;; sync) name="file, audit-sync = yes" ;; esac
+		o1=$(val sign "audit-$m" ecdsa 1 ops_per_s)
+		o8=$(val sign "audit-$m" ecdsa 8 ops_per_s)
+		[ -z "$o1$o8" ] && continue
+		echo "| $name | ${o1%.*}/s, p50 $(val sign "audit-$m" ecdsa 1 p50_us) µs | ${o8%.*}/s, p50 $(val sign "audit-$m" ecdsa 8 p50_us) µs | $(val sign "audit-$m" ecdsa 8 server_cpu_us_per_op) µs |"
+	done
+	echo
 	echo "## Targets (DESIGN.md §7)"
 	echo
 	echo "| target | measured | limit | result |"

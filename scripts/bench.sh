@@ -7,7 +7,8 @@
 # p11-kit remoting), TLS 1.3 handshake rates with the key in a file and in
 # lurk, the Noise connect cost and lurkd's memory with 10,000 idle
 # connections. Writes bench-results/{results.csv,results.md,throughput.png}.
-# BENCH_SECONDS (default 3) sets each cell's duration.
+# BENCH_SECONDS (default 3) sets each cell's duration. BENCH_ONLY=audit runs
+# only the audit log's cost (no audit log / default group commit / audit-sync).
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -65,7 +66,8 @@ for _i in $(seq 1 50); do [ -S "$D/p11kit.sock" ] && break; sleep 0.1; done
 CSV=$OUT/results.csv
 echo "kind,way,alg,threads,ops,seconds,ops_per_s,p50_us,p99_us,errors,server_cpu_us_per_op" >"$CSV"
 run() { "$@" | tee -a "$CSV"; }
-for alg in ecdsa ed25519 rsa; do
+ONLY=${BENCH_ONLY:-}
+[ "$ONLY" = audit ] || for alg in ecdsa ed25519 rsa; do
 	case $alg in ecdsa) k=ec256 ;; ed25519) k=ed25519 ;; rsa) k=rsa2048 ;; esac
 	for t in 1 2 8 32; do
 		run "$BENCH" sign --name gnutls --alg $alg --key "$D/pki/$k.key" --threads $t --seconds "$SECS"
@@ -80,15 +82,16 @@ for alg in ecdsa ed25519 rsa; do
 			--seconds "$SECS" --cpu-pid "$P11KIT"
 	done
 done
-for k in ec256 rsa2048; do
+[ "$ONLY" = audit ] || for k in ec256 rsa2048; do
 	run "$BENCH" tls --name "file-$k" --cert "$D/pki/$k-chain.pem" --key "$D/pki/$k.key" \
 		--conns 8 --seconds "$SECS"
 	LURK_PKCS11_CONF=$D/unix.conf run "$BENCH" tls --name "lurk-$k" --provider "$MODULE" \
 		--cert "pkcs11:token=lurk;object=$k;type=cert" \
 		--key "pkcs11:token=lurk;object=$k;type=private" --conns 8 --seconds "$SECS"
 done
-run "$BENCH" connect --address "unix:$D/lurkd.sock" --server-pk "$(cat "$D/server.pub")" \
+[ "$ONLY" = audit ] || run "$BENCH" connect --address "unix:$D/lurkd.sock" --server-pk "$(cat "$D/server.pub")" \
 	--client-key "$D/a.key" --count 500
+[ "$ONLY" = audit ] || {
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$LPID/status")
 LURK_CLIENT_HOLD=20 lc "$D" a connections 10000 ec256 >"$D/idle.out" 2>&1 &
 HOLD=$!
@@ -97,5 +100,26 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$LPID/status")
 echo "idle,lurkd,-,10000,$(sed -n 's/.*served=\([0-9]*\).*/\1/p' "$D/idle.out"),0,0,$rss0,$rss,0," | tee -a "$CSV"
 kill "$HOLD" 2>/dev/null
 wait "$HOLD" 2>/dev/null
+}
+
+# The audit log's cost, ECDSA P-256 over the unix socket at 1 and 8 threads:
+# no audit log, the default (records written with one write(2) per worker
+# pass before the pass's answers go out), and audit-sync = yes (an
+# fdatasync per pass as well).
+for mode in none default sync; do
+	lurkd_stop "$D" >/dev/null 2>&1
+	lurkd_write_conf "$D" ""
+	case $mode in
+	none) sed -i "s|^audit-log = .*|audit-log = none|" "$D/lurkd.conf" ;;
+	sync) sed -i "s/^workers = 2$/workers = 2\naudit-sync = yes/" "$D/lurkd.conf" ;;
+	esac
+	lurkd_start "$D" || exit 1
+	LPID=$(cat "$D/lurkd.pid")
+	for t in 1 8; do
+		LURK_PKCS11_CONF=$D/unix.conf run "$BENCH" sign --name "audit-$mode" --alg ecdsa \
+			--module "$MODULE" --token lurk --label ec256 --threads $t --seconds "$SECS" \
+			--cpu-pid "$LPID"
+	done
+done
 
 bash "$top/scripts/bench-report.sh" "$CSV" "$OUT"
