@@ -243,22 +243,35 @@ read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t de
 	}
 }
 
-/* The error for a refusal code (refusal.h); an unknown code reads as a refused handshake. */
+/*
+ * Whether a frame is lurkd's refusal (refusal.h) instead of msg2; if so
+ * *refusal gets its code and *r its error (an unknown code reads as a
+ * refused handshake).
+ */
 static int
-refusal_err(uint8_t code)
+is_refusal(const uint8_t *frame, size_t len, int *refusal, int *r)
 {
-	switch (code) {
+	if (len != LURK_REFUSAL_LEN || frame[0] != LURK_REFUSAL_MARK)
+		return 0;
+	*refusal = frame[1];
+	switch (frame[1]) {
 	case LURK_REFUSAL_UNKNOWN_CLIENT:
-		return LURK_ERR_UNKNOWN_PEER;
+		*r = LURK_ERR_UNKNOWN_PEER;
+		break;
 	case LURK_REFUSAL_DENIED:
-		return LURK_ERR_DENIED;
+		*r = LURK_ERR_DENIED;
+		break;
 	case LURK_REFUSAL_STALE:
-		return LURK_ERR_STALE;
+		*r = LURK_ERR_STALE;
+		break;
 	case LURK_REFUSAL_BUSY:
-		return LURK_ERR_BUSY;
+		*r = LURK_ERR_BUSY;
+		break;
 	default:
-		return LURK_ERR_SERVER_KEY;
+		*r = LURK_ERR_SERVER_KEY;
+		break;
 	}
+	return 1;
 }
 
 static int
@@ -273,17 +286,30 @@ handshake(struct lurk_client *c, int64_t deadline, int *refusal)
 	if ((r = wait_fd(c->fd, POLLOUT, deadline, &c->sys_errno)) != 0)
 		return r;
 	if ((r = lurk_chan_write_msg1(c->chan, msg1)) != 0 ||
-		(r = lurk_frame_put(&c->out, msg1, sizeof(msg1))) != 0 ||
-		(r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
+		(r = lurk_frame_put(&c->out, msg1, sizeof(msg1))) != 0)
 		return r;
+	r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline);
 	lurk_buf_reset(&c->out);
+	/*
+	 * A lurkd at max-connections refuses at accept and closes before msg1
+	 * arrives: the send then fails with the refusal already here to read.
+	 * The peer is gone, so the read ends at once.
+	 */
+	if (r == LURK_ERR_IO && (c->sys_errno == EPIPE || c->sys_errno == ECONNRESET)) {
+		int saved = c->sys_errno;
+		if (read_frame(c, &frame, &len, deadline) == 0 &&
+			is_refusal(frame, len, refusal, &r))
+			return r;
+		c->sys_errno = saved;
+		return r;
+	}
+	if (r != 0)
+		return r;
 	if ((r = read_frame(c, &frame, &len, deadline)) != 0)
 		return r;
 	/* Not msg2 but lurkd saying why it will not go on (it closes next). */
-	if (len == LURK_REFUSAL_LEN && frame[0] == LURK_REFUSAL_MARK) {
-		*refusal = frame[1];
-		return refusal_err(frame[1]);
-	}
+	if (is_refusal(frame, len, refusal, &r))
+		return r;
 	if ((r = lurk_chan_read_msg2(c->chan, frame, len)) != 0)
 		return r;
 	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
