@@ -42,6 +42,21 @@ trim(char **start, char **end)
 		(*end)--;
 }
 
+/*
+ * Where an inline comment starts in the trimmed line [s, e): the first '#' or
+ * ';' that follows a blank. e when there is none. s[0] is never one (a line
+ * starting with either is a comment line), so "a#b" and "a;b" stay values.
+ */
+static char *
+comment_start(char *s, char *e)
+{
+	for (char *p = s + 1; p < e; p++) {
+		if ((*p == '#' || *p == ';') && (p[-1] == ' ' || p[-1] == '\t'))
+			return p;
+	}
+	return e;
+}
+
 /* Parses "[section]" or "[section name]" in place. */
 static int
 parse_header(char *s, char *e, char **section, char **name, char *err, size_t err_len)
@@ -132,6 +147,8 @@ lurk_ini_parse(const char *text, size_t len, lurk_ini_fn fn, void *ctx, char *er
 		trim(&s, &e);
 		if (s == e || *s == '#' || *s == ';')
 			continue;
+		e = comment_start(s, e);
+		trim(&s, &e);
 		if (*s == '[') {
 			char *sec, *nm;
 			if ((r = parse_header(s, e, &sec, &nm, reason, sizeof(reason))) != 0)

@@ -5,10 +5,17 @@
  *   [server]             a section
  *   [key www]            a section with a name (letters, digits, . _ -)
  *   listen = tcp:127.0.0.1:7443
+ *   workers = 2          # an inline comment
  *
  * Keys are lower-case letters, digits and '-'. A value is the rest of the line
- * with surrounding blanks removed; there are no inline comments and no
- * continuation lines. Anything else is an error that names the line.
+ * with surrounding blanks removed. A line whose first non-blank character is
+ * '#' or ';' is a comment. Elsewhere, a '#' or ';' that follows a blank (space
+ * or tab) starts a comment that runs to the end of the line, after a value or
+ * a section header alike; the value is what comes before it, trimmed
+ * ("k = # note" gives an empty value). A '#' or ';' right after another
+ * character is part of the value: "a#b", "pkcs11:token=a;object=b". So a value
+ * cannot hold " #" or " ;". There are no continuation lines. Anything else is
+ * an error that names the line.
  */
 #ifndef LURK_INI_H
 #define LURK_INI_H

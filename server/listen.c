@@ -13,8 +13,168 @@
 
 #include "err.h"
 #include "listen.h"
+#include "log.h"
 
 #define LISTEN_BACKLOG 4096
+/* Directories lurkd creates for its unix sockets: no access for others. */
+#define LISTEN_DIR_MODE 0750
+/* Longer than any unix socket path (sun_path is 108 bytes on Linux). */
+#define LISTEN_PATH_MAX 1024
+
+/* The directory part of a socket path: "/run/lurk/s" -> "/run/lurk", "/s" -> "/". */
+static int
+socket_dir(const char *socket_path, char *dir, size_t dir_len)
+{
+	const char *slash = strrchr(socket_path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		snprintf(dir, dir_len, ".");
+		return 0;
+	}
+	n = slash == socket_path ? 1 : (size_t)(slash - socket_path);
+	if (n >= dir_len)
+		return -1;
+	memcpy(dir, socket_path, n);
+	dir[n] = '\0';
+	/* "/run//s": drop trailing slashes but keep "/". */
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	return 0;
+}
+
+/*
+ * The nearest ancestor of dir (dir itself included) that exists: *len gets how
+ * much of dir it is (0 for "." above a relative path), *st its stat. Returns 0,
+ * or -1 with errno when a lookup fails for another reason than a missing
+ * component.
+ */
+static int
+nearest_existing(const char *dir, size_t *len, struct stat *st)
+{
+	char p[LISTEN_PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(p, dir, n + 1);
+	for (;;) {
+		if (stat(n == 0 ? "." : p, st) == 0) {
+			*len = n;
+			return 0;
+		}
+		/* ENOTDIR: a file stands in the way; the walk up finds it. */
+		if ((errno != ENOENT && errno != ENOTDIR) || n == 0)
+			return -1;
+		/* Up one level: "/a/b" -> "/a", "/a" -> "/", "a" -> "". */
+		while (n > 0 && p[n - 1] != '/')
+			n--;
+		while (n > 1 && p[n - 1] == '/')
+			n--;
+		p[n] = '\0';
+	}
+}
+
+int
+lurkd_listen_dir_check(const char *socket_path, char *why, size_t why_len)
+{
+	char dir[LISTEN_PATH_MAX], anc[LISTEN_PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	if (socket_dir(socket_path, dir, sizeof(dir)) != 0) {
+		snprintf(why, why_len, "unix socket path too long: %s", socket_path);
+		return LURK_ERR_CONFIG;
+	}
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (nearest_existing(dir, &n, &st) != 0) {
+		snprintf(why, why_len, "directory %s does not exist and cannot be created: %s", dir,
+			strerror(errno));
+		return LURK_ERR_CONFIG;
+	}
+	if (n == 0)
+		snprintf(anc, sizeof(anc), ".");
+	else
+		snprintf(anc, sizeof(anc), "%.*s", (int)n, dir);
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, why_len,
+			"directory %s does not exist and cannot be created: %s is not a directory",
+			dir, anc);
+		return LURK_ERR_CONFIG;
+	}
+	if (access(anc, W_OK | X_OK) != 0) {
+		snprintf(why, why_len,
+			"directory %s does not exist and cannot be created: %s is not writable: %s",
+			dir, anc, strerror(errno));
+		return LURK_ERR_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * Creates the socket's directory and its missing parents, each with mode
+ * LISTEN_DIR_MODE whatever the umask, and logs each one.
+ */
+static int
+make_socket_dir(const char *socket_path, char *err, size_t err_len)
+{
+	char dir[LISTEN_PATH_MAX];
+	struct stat st;
+	size_t n, len;
+
+	if (socket_dir(socket_path, dir, sizeof(dir)) != 0) {
+		snprintf(err, err_len, "unix socket path too long: %s", socket_path);
+		return LURK_ERR_CONFIG;
+	}
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (nearest_existing(dir, &n, &st) != 0) {
+		snprintf(err, err_len, "cannot create directory %s for unix socket %s: %s", dir,
+			socket_path, strerror(errno));
+		return LURK_ERR_SYSTEM;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, err_len, "cannot create directory %s for unix socket %s: %s", dir,
+			socket_path, strerror(ENOTDIR));
+		return LURK_ERR_CONFIG;
+	}
+	/* dir[0, n) exists ("." when n is 0); create each level below it. */
+	len = strlen(dir);
+	while (n < len) {
+		while (n < len && dir[n] == '/')
+			n++;
+		while (n < len && dir[n] != '/')
+			n++;
+		dir[n] = '\0';
+		if (mkdir(dir, LISTEN_DIR_MODE) != 0) {
+			/* Someone else made it meanwhile: fine if it is a directory. */
+			if (errno != EEXIST || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+				if (errno == EEXIST)
+					errno = ENOTDIR;
+				snprintf(err, err_len,
+					"cannot create directory %s for unix socket %s: %s", dir,
+					socket_path, strerror(errno));
+				return LURK_ERR_SYSTEM;
+			}
+		} else {
+			/* mkdir's mode went through the umask. */
+			if (chmod(dir, LISTEN_DIR_MODE) != 0) {
+				snprintf(err, err_len,
+					"cannot create directory %s for unix socket %s: chmod: %s",
+					dir, socket_path, strerror(errno));
+				return LURK_ERR_SYSTEM;
+			}
+			lurk_info("created directory %s (mode %04o) for unix socket %s", dir,
+				(unsigned)LISTEN_DIR_MODE, socket_path);
+		}
+		if (n < len)
+			dir[n] = '/';
+	}
+	return 0;
+}
 
 void
 lurkd_listen_describe(const struct lurkd_listen *l, char *out, size_t out_len)
@@ -57,6 +217,8 @@ open_unix(const struct lurkd_listen *l, unsigned mode, int *out, char *err, size
 			}
 		}
 		(void)unlink(l->path);
+	} else if ((r = make_socket_dir(l->path, err, err_len)) != 0) {
+		return r;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		snprintf(err, err_len, "socket: %s", strerror(errno));

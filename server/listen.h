@@ -10,10 +10,19 @@
 /*
  * Opens one non-blocking listening socket. A unix socket is created with
  * `mode` (a stale socket file is replaced; anything else at the path is an
- * error). err gets the reason.
+ * error); a missing directory for it is created first, with its missing
+ * parents, mode 0750 (logged at info level). err gets the reason.
  */
 int lurkd_listen_open(const struct lurkd_listen *l, unsigned mode, int *fd, char *err,
 	size_t err_len) LURK_MUST_CHECK;
+/*
+ * Whether the directory of a unix socket path is there or lurkd could create
+ * it (lurkd_listen_open creates it, and its missing parents, with mode 0750):
+ * 0 when it exists, or when its nearest existing ancestor is a directory this
+ * process may write and search. Otherwise non-zero, and why gets "directory
+ * DIR does not exist and cannot be created: REASON". For configuration checks.
+ */
+int lurkd_listen_dir_check(const char *socket_path, char *why, size_t why_len) LURK_MUST_CHECK;
 /* Human form of a listen address for logs. */
 void lurkd_listen_describe(const struct lurkd_listen *l, char *out, size_t out_len);
 

@@ -55,6 +55,43 @@ test_accepts(void)
 	assert_str_contains(s.log, "k=v = w;");
 }
 
+/* Parses text and checks the items seen. */
+static void
+expect_items(const char *text, const char *want)
+{
+	struct seen s = {.fail_at_key = 0};
+	char err[256];
+	unsigned line;
+
+	assert_ok(parse(text, &s, err, &line));
+	assert_str_eq(s.log, want);
+}
+
+static void
+test_inline_comments(void)
+{
+	expect_items("[a]\nk = v # comment\n", "1[a|]=;2[a|]k=v;");
+	expect_items("[a]\nk = v\t# comment after a tab\n", "1[a|]=;2[a|]k=v;");
+	expect_items("[a]\nk = v  \t # c\r\n", "1[a|]=;2[a|]k=v;");
+	expect_items("[a]\nk = two words   # c = d # e\n", "1[a|]=;2[a|]k=two words;");
+	expect_items("[a]\nk = v ; comment\n", "1[a|]=;2[a|]k=v;");
+	expect_items("[a]\nk = v #\n", "1[a|]=;2[a|]k=v;");
+	/* Not after a blank: part of the value. */
+	expect_items("[a]\nk = a#b\n", "1[a|]=;2[a|]k=a#b;");
+	expect_items("[a]\nk = a#b # c\n", "1[a|]=;2[a|]k=a#b;");
+	expect_items(
+		"[a]\nk = pkcs11:token=a;object=b ; c\n", "1[a|]=;2[a|]k=pkcs11:token=a;object=b;");
+	expect_items("[a]\nk =#v\n", "1[a|]=;2[a|]k=#v;");
+	/* An empty value with a comment is an empty value, as without one. */
+	expect_items("[a]\nempty =\nk = # nothing\nj =\t; nothing\n",
+		"1[a|]=;2[a|]empty=;3[a|]k=;4[a|]j=;");
+	/* After a section header. */
+	expect_items("[key www] # x\nk = v\n", "1[key|www]=;2[key|www]k=v;");
+	expect_items("[server]\t; x ]\n", "1[server|]=;");
+	/* Lines that are only a comment stay comments. */
+	expect_items("# k = v\n  ; x\n\t# [a]\n[a]\n  # k = v\n", "4[a|]=;");
+}
+
 static void
 expect_error(const char *text, unsigned want_line, const char *want)
 {
@@ -79,6 +116,10 @@ test_refuses(void)
 	expect_error("[a b c]\n", 1, "letters, digits");
 	expect_error("[a b/c]\n", 1, "letters, digits");
 	expect_error("[a]\nok = 1\nbad = 2\n", 3, "bad is not allowed");
+	/* A comment hides what follows it, and needs a blank before it. */
+	expect_error("[a]\njunk # k = v\n", 2, "expected 'key = value'");
+	expect_error("[a]# x\n", 1, "must end with ']'");
+	expect_error("k = v # [a]\n", 1, "outside of any [section]");
 	char big[LURK_INI_MAX_LINE + 20];
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -133,6 +174,7 @@ int
 main(int argc, char **argv)
 {
 	lurk_test(test_accepts, "/ini/accepts");
+	lurk_test(test_inline_comments, "/ini/inline-comments");
 	lurk_test(test_refuses, "/ini/refuses-with-line");
 	lurk_test(test_nul_and_size, "/ini/nul-size-file");
 	lurk_test(test_values, "/ini/values");
