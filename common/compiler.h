@@ -6,6 +6,8 @@
 #define LURK_PRINTF(fmt, arg) __attribute__((format(printf, fmt, arg)))
 #define LURK_NORETURN         __attribute__((noreturn))
 #define LURK_UNUSED           __attribute__((unused))
-#define LURK_ARRAY_LEN(a)     (sizeof(a) / sizeof((a)[0]))
+/* Everything else is built with -fvisibility=hidden. */
+#define LURK_EXPORT       __attribute__((visibility("default")))
+#define LURK_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

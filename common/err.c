@@ -43,7 +43,8 @@ static const char *const err_names[] = {
 	[-LURK_ERR_PEER] = "error reported by peer",
 	[-LURK_ERR_CLOSED] = "connection closed",
 	[-LURK_ERR_SYSTEM] = "system error",
-	[-LURK_ERR_SERVER_KEY] = "the server did not accept our handshake (wrong server public key?)",
+	[-LURK_ERR_SERVER_KEY] =
+		"the server did not accept our handshake (wrong server public key?)",
 	[-LURK_ERR_AUDIT] = "the audit log cannot be written",
 };
 

@@ -318,11 +318,11 @@ struct lp_interface {
 
 static struct lp_interface interface = {(CK_UTF8CHAR *)"PKCS 11", &function_list, 0};
 
-CK_RV C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count);
-CK_RV C_GetInterface(
+LURK_EXPORT CK_RV C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count);
+LURK_EXPORT CK_RV C_GetInterface(
 	CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out, CK_FLAGS flags);
 
-CK_RV
+LURK_EXPORT CK_RV
 C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count)
 {
 	CK_RV rv;
@@ -334,7 +334,7 @@ C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count)
 	return rv;
 }
 
-CK_RV
+LURK_EXPORT CK_RV
 C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out, CK_FLAGS flags)
 {
 	if (out == NULL)
@@ -347,8 +347,8 @@ C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out
 	return CKR_OK;
 }
 
-/* The exported symbols (module/Makefile.am keeps the rest hidden). */
-CK_RV
+/* The exported symbols (hidden visibility and module/Makefile.am keep the rest in). */
+LURK_EXPORT CK_RV
 C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 {
 	if (out == NULL)
