@@ -250,8 +250,10 @@ send_message(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 		if ((r = lurk_chan_encrypt(
 			     c->chan, frag, frag_len, ct, LURK_NOISE_MAX_MSG, &ct_len)) != 0 ||
 			(r = lurk_frame_put(&c->out, ct, ct_len)) != 0)
-			return r;
+			break;
 	}
+	/* The fragment copy is plaintext on this stack: wiped on every path. */
+	lurk_wire_frag_clear(&fr);
 	return r;
 }
 
