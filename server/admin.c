@@ -4,6 +4,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,44 @@ usage(FILE *f)
 	      "                  [--client NAME] [--key NAME] [--verdict V] LOG...\n"
 	      "                                     who had this digest or content signed, when\n",
 		f);
+}
+
+/*
+ * The first line of a PIN file, read without stdio (no buffer we cannot
+ * wipe); like a key file, it must be a regular file only its owner can read.
+ */
+static int
+read_pin_file(const char *path, char *pin, size_t pin_len, const char **why)
+{
+	struct stat st;
+	size_t have = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), r = -1;
+
+	*why = "cannot read the PIN";
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		*why = "PIN file is accessible by group or others (chmod 600 it)";
+		goto out;
+	}
+	while (have + 1 < pin_len) {
+		ssize_t n = read(fd, pin + have, pin_len - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	pin[have] = '\0';
+	pin[strcspn(pin, "\r\n")] = '\0';
+	r = 0;
+out:
+	close(fd);
+	return r;
 }
 
 static int
@@ -63,15 +106,10 @@ cmd_genkey(int argc, char **argv)
 		goto out;
 	}
 	if (pin_file != NULL) {
-		FILE *f = fopen(pin_file, "r");
-		if (f == NULL || fgets(pin, sizeof(pin), f) == NULL) {
-			fprintf(stderr, "lurk-admin: %s: cannot read the PIN\n", pin_file);
-			if (f != NULL)
-				fclose(f);
+		if (read_pin_file(pin_file, pin, sizeof(pin), &why) != 0) {
+			fprintf(stderr, "lurk-admin: %s: %s\n", pin_file, why);
 			goto out;
 		}
-		fclose(f);
-		pin[strcspn(pin, "\r\n")] = '\0';
 		if (pin[0] == '\0' || lurk_key_lock(sk, pin, strlen(pin), locked) != 0 ||
 			lurk_keyfile_write_locked(path, locked, overwrite, &why) != 0) {
 			fprintf(stderr, "lurk-admin: %s: %s\n", path,
@@ -87,6 +125,8 @@ cmd_genkey(int argc, char **argv)
 	ret = 0;
 out:
 	lurk_wipe(sk, sizeof(sk));
+	lurk_wipe(pin, sizeof(pin));
+	lurk_wipe(locked, sizeof(locked));
 	return ret;
 }
 

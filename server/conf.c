@@ -489,7 +489,8 @@ read_password(struct lurkd_files *fs, const char *path, char **out, char *why, s
 	char fwhy[256];
 
 	*out = NULL;
-	if (lurkd_files_read(fs, path, LURKD_FILE_SECRET, &d, &len, fwhy, sizeof(fwhy)) != 0) {
+	if (lurkd_files_read(fs, path, LURKD_FILE_SECRET | LURKD_FILE_OWNER_ONLY, &d, &len, fwhy,
+		    sizeof(fwhy)) != 0) {
 		snprintf(why, why_len, "cannot read password-file %s: %s", path, fwhy);
 		return LURK_ERR_CONFIG;
 	}
@@ -526,8 +527,8 @@ load_key(struct lurkd_files *fs, struct lurkd_key *k, int parse, char *why, size
 		(r = read_password(fs, k->password_file, &password, why, why_len)) != 0)
 		return r;
 	if (strncmp(k->source, "pkcs11:", 7) != 0 &&
-		lurkd_files_read(fs, k->source, LURKD_FILE_SECRET, &pem, &pem_len, fwhy,
-			sizeof(fwhy)) != 0) {
+		lurkd_files_read(fs, k->source, LURKD_FILE_SECRET | LURKD_FILE_OWNER_ONLY, &pem,
+			&pem_len, fwhy, sizeof(fwhy)) != 0) {
 		snprintf(why, why_len, "cannot read %s: %s", k->source, fwhy);
 		r = LURK_ERR_KEY_FILE;
 		goto out;

@@ -37,6 +37,7 @@ done
 # The PIN comes from a password file, not from the configuration text.
 printf '1234\n' >"$D/pin"
 chmod 600 "$D/pin"
+chmod 600 "$D/pin"
 lurkd_write_conf "$D" "$(printf '[key hsm-ec]\nsource = pkcs11:token=lurk-hsm;object=hsm-ec;type=private\npassword-file = %s/pin\nchain = %s/hsm-chain.pem\n\n[key hsm-rsa]\nsource = pkcs11:token=lurk-hsm;object=hsm-rsa;type=private\npassword-file = %s/pin\nchain = %s/hsmrsa-chain.pem\n\n[client h]\npublic-key = %s\nkeys = hsm-ec hsm-rsa' "$D" "$D" "$D" "$D" "$(cat "$D/stranger.pub")")"
 check "--check-config loads the HSM keys" quiet "$LURKD" --check-config "$D/lurkd.conf"
 check "lurkd starts with HSM keys" lurkd_start "$D"

@@ -76,6 +76,7 @@ LURK_TEST_DIR=$D run "a server that never answers gives CKR_DEVICE_ERROR after t
 
 # A PIN-protected client key: client p, allowed ec256 only.
 echo 2468 >"$D/pin"
+chmod 600 "$D/pin"
 "$ADMIN" genkey --pin-file "$D/pin" "$D/p.key" >"$D/p.pub"
 printf '\n[client p]\npublic-key = %s\nkeys = ec256\n' "$(cat "$D/p.pub")" >>"$D/lurkd.conf"
 reloads=$(grep -c "configuration reloaded" "$D/lurkd.log")
