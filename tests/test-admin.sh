@@ -3,7 +3,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 ADMIN="${top_builddir:-.}/lurk-admin"
 make_tmpdir
-plan 11
+plan 12
 
 pub=$("$ADMIN" genkey "$TEST_TMP/client.key")
 check "genkey exits 0" test $? -eq 0
@@ -21,4 +21,9 @@ fp=$("$ADMIN" fingerprint "$pub2")
 check "fingerprint is 16 hex" sh -c "printf '%s' '$fp' | grep -Eq '^[0-9a-f]{16}\$'"
 check_fails "fingerprint refuses junk" "$ADMIN" fingerprint "not-a-key" 2>/dev/null
 check_fails "unknown command fails" "$ADMIN" frobnicate 2>/dev/null
+printf '1357\n' >"$TEST_TMP/open.pin"
+chmod 644 "$TEST_TMP/open.pin"
+out=$("$ADMIN" genkey --pin-file "$TEST_TMP/open.pin" "$TEST_TMP/sealed.key" 2>&1)
+check "genkey refuses a PIN file others can read" \
+	sh -c "echo '$out' | grep -q 'PIN file is accessible by group or others' && test ! -e '$TEST_TMP/sealed.key'"
 finish

@@ -7,7 +7,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 13
+plan 15
 
 lurkd_setup "$D" || exit 1
 
@@ -78,4 +78,16 @@ quiet "$LURKD" --check-config "$D/small.conf"
 check "RSA-1024 refused" test $? -ne 0
 "$LURKD" --check-config "$D/small.conf" >"$D/small.out" 2>&1
 check "... naming file, line and reason" grep -q "small.conf:[0-9]*: key 'small': RSA keys must be 2048" "$D/small.out"
+
+# Key files and password files others can read are refused.
+cp "$D/pki/ec256.key" "$D/open.key"
+chmod 644 "$D/open.key" "$D/enc.pass"
+printf '\n[key open]\nsource = %s/open.key\nchain = %s/pki/ec256-chain.pem\n' "$D" "$D" >>"$D/lurkd.conf"
+sed -i '/^\[key ec256\]$/,/^chain/d' "$D/lurkd.conf"
+sed -i 's/^keys = rsa2048 rsa3072 ec256 /keys = rsa2048 rsa3072 /' "$D/lurkd.conf"
+"$LURKD" --check-config "$D/lurkd.conf" >"$D/open.out" 2>&1
+check "a PEM key others can read is refused" \
+	grep -q "key 'open': cannot read $D/open.key: file is accessible by group or others" "$D/open.out"
+check "a password file others can read is refused" \
+	grep -q "cannot read password-file $D/enc.pass: file is accessible by group or others" "$D/open.out"
 finish
