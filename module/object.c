@@ -263,7 +263,34 @@ build_public(struct lp_object *o, const struct lurk_wire_key *k, const gnutls_da
 	return finish(&b, o, CKO_PUBLIC_KEY, k);
 }
 
-/* A certificate; chain > 0 for the chain's certificates after the leaf. */
+/*
+ * A chain certificate's CKA_ID: its SubjectKeyIdentifier when it has one of
+ * at most CHAIN_ID_MAX bytes, else the key's id (up to LURK_WIRE_MAX_KEY_ID
+ * bytes) followed by the certificate's place in the chain, so that each
+ * chain certificate of a key has an id of its own. -1 when there is none.
+ */
+#define CHAIN_ID_MAX (LURK_WIRE_MAX_KEY_ID + 1)
+
+static int
+chain_id(gnutls_x509_crt_t crt, const struct lurk_wire_key *k, size_t chain,
+	uint8_t id[CHAIN_ID_MAX], size_t *id_len)
+{
+	*id_len = CHAIN_ID_MAX;
+	if (gnutls_x509_crt_get_subject_key_id(crt, id, id_len, NULL) == 0 && *id_len > 0 &&
+		*id_len <= CHAIN_ID_MAX)
+		return 0;
+	if (k->id_len == 0 || k->id_len > CHAIN_ID_MAX - 1 || chain > UINT8_MAX)
+		return -1;
+	memcpy(id, k->id, k->id_len);
+	id[k->id_len] = (uint8_t)chain;
+	*id_len = k->id_len + 1;
+	return 0;
+}
+
+/*
+ * A certificate; chain > 0 for the chain's certificates after the leaf. 1
+ * when it cannot be shown (left out with a warning), else finish()'s result.
+ */
 static int
 build_cert(struct lp_object *o, const struct lurk_wire_key *k, size_t chain,
 	gnutls_datum_t *leaf_subject)
@@ -272,31 +299,26 @@ build_cert(struct lp_object *o, const struct lurk_wire_key *k, size_t chain,
 	gnutls_datum_t der = {c->der, (unsigned)c->der_len}, subj = {0}, iss = {0};
 	gnutls_x509_crt_t crt = NULL;
 	struct builder b = {0};
-	uint8_t serial[64], skid[64];
-	size_t serial_len = sizeof(serial), skid_len = sizeof(skid);
+	uint8_t serial[64], cid[CHAIN_ID_MAX];
+	size_t serial_len = sizeof(serial), cid_len = 0;
 	char label[LURK_WIRE_MAX_LABEL + 32];
-	int r;
+	int r = 1;
 
 	if (gnutls_x509_crt_init(&crt) < 0 ||
 		gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0 ||
 		gnutls_x509_crt_get_raw_dn(crt, &subj) < 0 ||
 		gnutls_x509_crt_get_raw_issuer_dn(crt, &iss) < 0 ||
-		gnutls_x509_crt_get_serial(crt, serial, &serial_len) < 0) {
+		gnutls_x509_crt_get_serial(crt, serial, &serial_len) < 0 || serial_len == 0 ||
+		(chain > 0 && chain_id(crt, k, chain, cid, &cid_len) != 0)) {
 		lurk_warn("key %s: certificate %zu cannot be parsed; left out", k->label, chain);
-		gnutls_x509_crt_deinit(crt);
-		return 1;
+		goto out;
 	}
 	if (chain == 0) {
 		add_common(&b, CKO_CERTIFICATE, k, k->id, k->id_len, k->label);
 	} else {
-		/* Chain certificates: their own id (subject key id) and a label of their own. */
+		/* Chain certificates: their own id and a label of their own. */
 		snprintf(label, sizeof(label), "%s chain %zu", k->label, chain);
-		if (gnutls_x509_crt_get_subject_key_id(crt, skid, &skid_len, NULL) < 0) {
-			memcpy(skid, k->id, k->id_len);
-			skid[k->id_len] = (uint8_t)chain;
-			skid_len = k->id_len + 1;
-		}
-		add_common(&b, CKO_CERTIFICATE, k, skid, skid_len, label);
+		add_common(&b, CKO_CERTIFICATE, k, cid, cid_len, label);
 	}
 	add_bool(&b, CKA_PRIVATE, 0);
 	add_ulong(&b, CKA_CERTIFICATE_TYPE, CKC_X_509);
@@ -311,6 +333,7 @@ build_cert(struct lp_object *o, const struct lurk_wire_key *k, size_t chain,
 		*leaf_subject = subj;
 		subj.data = NULL;
 	}
+out:
 	gnutls_free(subj.data);
 	gnutls_free(iss.data);
 	gnutls_x509_crt_deinit(crt);
