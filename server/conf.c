@@ -18,6 +18,7 @@
 #include "keyfile.h"
 #include "keystore.h"
 #include "listen.h"
+#include "log.h"
 #include "mem.h"
 #include "conf.h"
 
@@ -641,6 +642,12 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 			lurk_key_public(c->sk, c->pk) != 0)
 			add_error(es, c->static_key_line, "static-key %s: %s", c->static_key_path,
 				kwhy != NULL ? kwhy : "invalid key");
+		else if (lurk_secret_readonly(c->sk) != 0)
+			add_error(es, c->static_key_line, "static-key: cannot protect its memory");
+		else
+			/* Guard pages around it, locked, read-only: a stray write faults. */
+			lurk_debug(LURK_DBG_KEYS, "static key in guarded memory at %p, read-only",
+				(void *)c->sk);
 		lurkd_files_release(text, len);
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {

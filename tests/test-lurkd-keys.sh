@@ -7,7 +7,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 15
+plan 17
 
 lurkd_setup "$D" || exit 1
 
@@ -48,7 +48,9 @@ public-key = $(cat "$D/stranger.pub")
 keys = pkcs1 sec1 enc ed448"
 if [ -n "$run_as" ]; then sed -i "s/^workers = 2$/workers = 2\nuser = $run_as/" "$D/lurkd.conf"; fi
 
+export LURK_DEBUG=keys # the static key's address, for the check below
 check "lurkd starts with PKCS#1, SEC1, encrypted PKCS#8 and Ed448 keys" lurkd_start "$D"
+unset LURK_DEBUG
 check "RSA PKCS#1-form key signs" quiet lc "$D" stranger sign pkcs1 rsa-pkcs "$(digest_info 256)"
 check "SEC1 P-384 key signs" quiet lc "$D" stranger sign sec1 ecdsa "$(rand_hex 48)"
 check "encrypted PKCS#8 key signs" quiet lc "$D" stranger sign enc ecdsa "$(rand_hex 32)"
@@ -65,9 +67,30 @@ if [ -n "$run_as" ]; then
 		"$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)" = 0
 	check "the serving process has no core dumps either" \
 		sh -c "grep -q '^Max core file size *0 *0' /proc/$child/limits"
+	# The static key sits in sodium_malloc memory made read-only, between
+	# two no-access guard pages, and locked in RAM.
+	addr=$(sed -n "s/^lurkd\[$child\]: debug: .*static key in guarded memory at 0x\([0-9a-f]*\), read-only$/\1/p" "$D/lurkd.log" | tail -1)
+	maps=""
+	if [ -n "$addr" ]; then
+		x=$((16#$addr))
+		prev=""
+		found=""
+		while read -r range perm _; do
+			if [ -n "$found" ]; then maps="$found $perm"; break; fi
+			lo=$((16#${range%-*}))
+			hi=$((16#${range#*-}))
+			if [ "$x" -ge "$lo" ] && [ "$x" -lt "$hi" ]; then found="$prev $perm"; fi
+			prev=$perm
+		done <"/proc/$child/maps"
+	fi
+	check "the static key's page is read-only between guard pages ($maps)" test "$maps" = "---p r--p ---p"
+	check "... and locked in RAM ($(grep VmLck /proc/$child/status | tr -s ' \t' ' '))" \
+		sh -c "[ \$(awk '/^VmLck/ {print \$2}' /proc/$child/status) -gt 0 ]"
 else
 	ok "privileges dropped # SKIP not root"
 	ok "no core dumps # SKIP not root"
+	ok "guarded key # SKIP not root"
+	ok "locked key # SKIP not root"
 fi
 lurkd_stop "$D"
 
