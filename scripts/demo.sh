@@ -243,7 +243,13 @@ rm -f "$D/lurkd.sock" "$D/lurkd.pid"
 say "starting lurkd…"
 service lurkd "$D/lurkd.log" "$LURKD" -c "$D/lurkd.conf" --pid-file "$D/lurkd.pid"
 LURKD_PID=$PID
-lurkd_ready() { grep -q "lurkd ready" "$D/lurkd.log" || { [ -S "$D/lurkd.sock" ] && [ -s "$D/lurkd.pid" ]; }; }
+# Ready when it says so; its new socket and pid file do, 5 s on, if it never
+# does (a privilege-separated lurkd makes them before its child is ready).
+t0=$SECONDS
+lurkd_ready() {
+	grep -q "lurkd ready" "$D/lurkd.log" ||
+		{ [ $((SECONDS - t0)) -ge 5 ] && [ -S "$D/lurkd.sock" ] && [ -s "$D/lurkd.pid" ]; }
+}
 wait_for lurkd "$LURKD_PID" "$D/lurkd.log" lurkd_ready || exit 1
 echo
 echo "1. lurkd holds the keys (pid $(cat "$D/lurkd.pid" 2>/dev/null || echo "$LURKD_PID")), on unix:$D/lurkd.sock and tcp:127.0.0.1:$(cat "$D/port")"
