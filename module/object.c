@@ -23,10 +23,16 @@
 
 #define MAX_ATTRS 40
 
+/*
+ * failed: out of memory (or out of room, a bug), the token cannot be built;
+ * bad: the key server's data cannot be shown (a public key that cannot be
+ * read or is not of the key's type), the object is left out.
+ */
 struct builder {
 	struct lp_attr a[MAX_ATTRS];
 	size_t n;
 	int failed;
+	int bad;
 };
 
 static void
@@ -82,13 +88,14 @@ add_sensitive(struct builder *b, CK_ATTRIBUTE_TYPE type)
 	b->n++;
 }
 
+/* 0 and the object, 1 when it cannot be shown (b->bad), or LURK_ERR_ALLOC. */
 static int
 finish(struct builder *b, struct lp_object *o, CK_OBJECT_CLASS klass, const struct lurk_wire_key *k)
 {
-	if (b->failed) {
+	if (b->failed || b->bad) {
 		for (size_t i = 0; i < b->n; i++)
 			free(b->a[i].value);
-		return LURK_ERR_ALLOC;
+		return b->failed ? LURK_ERR_ALLOC : 1;
 	}
 	o->klass = klass;
 	o->key = k;
@@ -124,8 +131,8 @@ add_der(struct builder *b, CK_ATTRIBUTE_TYPE type, uint8_t tag, const uint8_t *p
 {
 	uint8_t der[2 + 127];
 
-	if (len == 0 || len > 127) {
-		b->failed = 1;
+	if (len == 0 || len > sizeof(der) - 2) {
+		b->bad = 1;
 		return;
 	}
 	der[0] = tag;
@@ -134,7 +141,30 @@ add_der(struct builder *b, CK_ATTRIBUTE_TYPE type, uint8_t tag, const uint8_t *p
 	add(b, type, der, len + 2);
 }
 
-/* The public key's attributes, from its SubjectPublicKeyInfo. */
+/* Whether a SubjectPublicKeyInfo's algorithm is the key's type. */
+static int
+pk_is_type(gnutls_pubkey_t pub, const struct lurk_wire_key *k)
+{
+	int algo = gnutls_pubkey_get_pk_algorithm(pub, NULL);
+
+	switch (k->type) {
+	case LURK_KEY_RSA:
+		return algo == GNUTLS_PK_RSA || algo == GNUTLS_PK_RSA_PSS;
+	case LURK_KEY_EC:
+		return algo == GNUTLS_PK_ECDSA;
+	case LURK_KEY_ED25519:
+		return algo == GNUTLS_PK_EDDSA_ED25519;
+	case LURK_KEY_ED448:
+		return algo == GNUTLS_PK_EDDSA_ED448;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The public key's attributes, from its SubjectPublicKeyInfo; b->bad when it
+ * cannot be read or is not of the key's type.
+ */
 static void
 add_public(struct builder *b, const struct lurk_wire_key *k, int on_private)
 {
@@ -144,15 +174,18 @@ add_public(struct builder *b, const struct lurk_wire_key *k, int on_private)
 	gnutls_pubkey_t pub = NULL;
 	gnutls_ecc_curve_t curve;
 
-	if (gnutls_pubkey_init(&pub) < 0 ||
-		gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0) {
+	if (gnutls_pubkey_init(&pub) < 0) {
 		b->failed = 1;
+		goto out;
+	}
+	if (gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0 || !pk_is_type(pub, k)) {
+		b->bad = 1;
 		goto out;
 	}
 	switch (k->type) {
 	case LURK_KEY_RSA:
 		if (gnutls_pubkey_export_rsa_raw2(pub, &m, &e, GNUTLS_EXPORT_FLAG_NO_LZ) < 0) {
-			b->failed = 1;
+			b->bad = 1;
 			break;
 		}
 		add_datum(b, CKA_MODULUS, &m);
@@ -162,7 +195,7 @@ add_public(struct builder *b, const struct lurk_wire_key *k, int on_private)
 		break;
 	case LURK_KEY_EC:
 		if (gnutls_pubkey_export_ecc_x962(pub, &m, &e) < 0) {
-			b->failed = 1;
+			b->bad = 1;
 			break;
 		}
 		add_datum(b, CKA_EC_PARAMS, &m);
@@ -171,7 +204,7 @@ add_public(struct builder *b, const struct lurk_wire_key *k, int on_private)
 	default:
 		if (gnutls_pubkey_export_ecc_raw2(pub, &curve, &x, NULL, GNUTLS_EXPORT_FLAG_NO_LZ) <
 			0) {
-			b->failed = 1;
+			b->bad = 1;
 			break;
 		}
 		if (k->type == LURK_KEY_ED448)
@@ -211,6 +244,8 @@ build_private(struct lp_object *o, const struct lurk_wire_key *k, const gnutls_d
 	struct builder b = {0};
 	CK_MECHANISM_TYPE mechs[LURK_WIRE_MAX_MECHS];
 
+	if (k->mech_count > LURK_ARRAY_LEN(mechs))
+		b.bad = 1;
 	add_common(&b, CKO_PRIVATE_KEY, k, k->id, k->id_len, k->label);
 	add_bool(&b, CKA_PRIVATE, private);
 	add_ulong(&b, CKA_KEY_TYPE, ck_key_type(k));
@@ -228,9 +263,10 @@ build_private(struct lp_object *o, const struct lurk_wire_key *k, const gnutls_d
 	add_bool(&b, CKA_WRAP_WITH_TRUSTED, 0);
 	if (subject != NULL)
 		add_datum(&b, CKA_SUBJECT, subject);
-	for (size_t i = 0; i < k->mech_count; i++)
+	for (size_t i = 0; i < k->mech_count && i < LURK_ARRAY_LEN(mechs); i++)
 		mechs[i] = k->mechs[i];
-	add(&b, CKA_ALLOWED_MECHANISMS, mechs, k->mech_count * sizeof(mechs[0]));
+	if (!b.bad)
+		add(&b, CKA_ALLOWED_MECHANISMS, mechs, k->mech_count * sizeof(mechs[0]));
 	add_public(&b, k, 1);
 	add_sensitive(&b, CKA_VALUE);
 	add_sensitive(&b, CKA_PRIVATE_EXPONENT);
@@ -363,11 +399,60 @@ add_mechs(struct lp_token *t, const struct lurk_wire_key *k)
 	}
 }
 
+static void
+object_clear(struct lp_object *o)
+{
+	for (size_t j = 0; j < o->nattrs; j++)
+		free(o->attrs[j].value);
+	free(o->attrs);
+	memset(o, 0, sizeof(*o));
+}
+
+/*
+ * One key's objects, appended to t: its certificates (those that cannot be
+ * parsed are left out), then the private and the public key. A key whose
+ * public key cannot be shown is left out whole. 0 or LURK_ERR_ALLOC.
+ */
+static int
+build_key(struct lp_token *t, const struct lurk_wire_key *k)
+{
+	gnutls_datum_t subject = {0};
+	const gnutls_datum_t *subj;
+	size_t first = t->nobjs;
+	int r = 0;
+
+	for (size_t c = 0; c < k->cert_count; c++) {
+		if ((r = build_cert(&t->objs[t->nobjs], k, c, c == 0 ? &subject : NULL)) < 0)
+			goto out;
+		if (r == 0)
+			t->nobjs++;
+	}
+	subj = subject.data != NULL ? &subject : NULL;
+	if ((r = build_private(&t->objs[t->nobjs], k, subj, lp.conf.pin_protected)) == 0) {
+		t->nobjs++;
+		if ((r = build_public(&t->objs[t->nobjs], k, subj)) == 0)
+			t->nobjs++;
+	}
+	if (r == 1) {
+		lurk_warn("key %s: public key unreadable or not of the key's type; left out",
+			k->label);
+		while (t->nobjs > first)
+			object_clear(&t->objs[--t->nobjs]);
+		r = 0;
+	} else if (r == 0) {
+		add_mechs(t, k);
+	}
+out:
+	gnutls_free(subject.data);
+	return r;
+}
+
 int
 lp_token_build(
 	struct lp_token *t, const struct lp_token_conf *tc, const struct lurk_wire_list_resp *list)
 {
 	size_t cap = 0;
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < list->key_count; i++)
@@ -378,28 +463,12 @@ lp_token_build(
 	if ((t->objs = calloc(cap, sizeof(*t->objs))) == NULL)
 		return LURK_ERR_ALLOC;
 	for (size_t i = 0; i < list->key_count; i++) {
-		const struct lurk_wire_key *k = &list->keys[i];
-		gnutls_datum_t subject = {0};
-		int r = 0;
-
-		if (!token_wants(tc, k))
+		if (!token_wants(tc, &list->keys[i]))
 			continue;
-		for (size_t c = 0; c < k->cert_count && r >= 0; c++)
-			if ((r = build_cert(&t->objs[t->nobjs], k, c, c == 0 ? &subject : NULL)) ==
-				0)
-				t->nobjs++;
-		if (r >= 0 && (r = build_private(&t->objs[t->nobjs], k,
-				       subject.data ? &subject : NULL, lp.conf.pin_protected)) == 0)
-			t->nobjs++;
-		if (r >= 0 && (r = build_public(
-				       &t->objs[t->nobjs], k, subject.data ? &subject : NULL)) == 0)
-			t->nobjs++;
-		gnutls_free(subject.data);
-		if (r < 0) {
+		if ((r = build_key(t, &list->keys[i])) != 0) {
 			lp_token_clear(t);
 			return r;
 		}
-		add_mechs(t, k);
 	}
 	return 0;
 }
@@ -407,11 +476,8 @@ lp_token_build(
 void
 lp_token_clear(struct lp_token *t)
 {
-	for (size_t i = 0; i < t->nobjs; i++) {
-		for (size_t j = 0; j < t->objs[i].nattrs; j++)
-			free(t->objs[i].attrs[j].value);
-		free(t->objs[i].attrs);
-	}
+	for (size_t i = 0; i < t->nobjs; i++)
+		object_clear(&t->objs[i]);
 	free(t->objs);
 	memset(t, 0, sizeof(*t));
 }

@@ -428,6 +428,67 @@ test_bad_certs_left_out(void)
 	key_free(&k);
 }
 
+/*
+ * A key whose public key cannot be read, or is not of the key's type, is
+ * left out with a warning (all its objects, certificates included) and the
+ * other keys are shown: once the whole token failed to build, which the
+ * module reported as CKR_HOST_MEMORY for every token.
+ */
+static void
+test_bad_public_key_left_out(void)
+{
+	struct lurk_wire_cert c0[1], c1[2], c2[1];
+	struct lurk_wire_key k[3];
+	struct lurk_wire_list_resp list;
+	struct lp_token_conf tc = {0};
+	struct lp_token t;
+
+	leaf_for(ed_key, "junk", &c0[0]);
+	leaf_for(ed_key, "good", &c1[0]);
+	ca_der(&c1[1]);
+	leaf_for(ed_key, "liar", &c2[0]);
+	key_init(&k[0], (const uint8_t *)"j", 1, "junk", LURK_KEY_ED25519, 256, ed_key, ed_mechs, 1,
+		c0, 1);
+	gnutls_free(k[0].spki);
+	k[0].spki = gnutls_malloc(4);
+	memcpy(k[0].spki, "\x30\x02\x05\x00", 4);
+	k[0].spki_len = 4;
+	key_init(&k[1], (const uint8_t *)"g", 1, "good", LURK_KEY_ED25519, 256, ed_key, ed_mechs, 1,
+		c1, 2);
+	/* An Ed25519 public key said to be RSA, and one said to be EC. */
+	key_init(&k[2], (const uint8_t *)"l", 1, "liar", LURK_KEY_RSA, 2048, ed_key, rsa_mechs, 2,
+		c2, 1);
+	wire_roundtrip("bad-public-keys", k, 3, &list);
+
+	warned[0] = 0;
+	lurk_log_set_sink(sink, NULL);
+	assert_ok(lp_token_build(&t, &tc, &list));
+	lurk_log_set_sink(NULL, NULL);
+	assert_num_eq(t.nobjs, 4);
+	check_objects(&t);
+	for (size_t i = 0; i < t.nobjs; i++)
+		assert_true(t.objs[i].key == &list.keys[1]);
+	assert_str_contains(
+		warned, "key junk: public key unreadable or not of the key's type; left out");
+	assert_str_contains(
+		warned, "key liar: public key unreadable or not of the key's type; left out");
+	assert_num_eq(t.nmechs, 1); /* the left-out keys' mechanisms are not listed */
+	lp_token_clear(&t);
+	lurk_wire_list_resp_clear(&list);
+
+	list.keys = NULL;
+	k[2].type = LURK_KEY_EC;
+	k[2].mechs = (uint32_t *)ec_mechs;
+	k[2].mech_count = 1;
+	wire_roundtrip("ed25519-said-ec", &k[2], 1, &list);
+	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_num_eq(t.nobjs, 0);
+	lp_token_clear(&t);
+	lurk_wire_list_resp_clear(&list);
+	for (size_t i = 0; i < 3; i++)
+		key_free(&k[i]);
+}
+
 /* Every key type, several keys in one list, and the token's filters. */
 static void
 test_key_types(void)
@@ -570,6 +631,7 @@ main(int argc, char **argv)
 	lurk_test(test_chain_no_skid_longest_id, "/objects/chain-no-skid-longest-id");
 	lurk_test(test_chain_skid, "/objects/chain-skid");
 	lurk_test(test_bad_certs_left_out, "/objects/bad-certs-left-out");
+	lurk_test(test_bad_public_key_left_out, "/objects/bad-public-key-left-out");
 	lurk_test(test_key_types, "/objects/key-types");
 	lurk_test(test_get_rules, "/objects/get-rules");
 	r = lurk_test_run(argc, argv);
