@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -187,4 +188,83 @@ lurk_log_msg_r(int level, int r, const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	emit(level, func, lurk_err_str(r), fmt, ap);
 	va_end(ap);
+}
+
+/* Limiters that have logged, so a periodic tick can report what they held back. */
+static pthread_mutex_t limits_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lurk_log_limit *limits;
+
+static int64_t
+limit_now(const struct lurk_log_limit *l)
+{
+	struct timespec ts;
+
+	if (l->now != NULL)
+		return l->now();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* With l->lock held: ends the window if it is over, reporting what it held back. */
+static void
+limit_roll(struct lurk_log_limit *l, int64_t now)
+{
+	if (now - l->window_start < (int64_t)l->window_s)
+		return;
+	if (l->suppressed != 0)
+		lurk_log_msg(LURK_LOG_WARN, "log", "%s: %u more in the last %u s", l->what,
+			l->suppressed, l->window_s);
+	l->window_start = now;
+	l->logged = 0;
+	l->suppressed = 0;
+}
+
+void
+lurk_log_limited(struct lurk_log_limit *l, int level, const char *func, const char *fmt, ...)
+{
+	int64_t now = limit_now(l);
+	int show;
+	va_list ap;
+
+	/* The list's lock is never taken while holding l->lock (the tick takes them the other way).
+	 */
+	if (!__atomic_load_n(&l->registered, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&limits_lock);
+		if (!l->registered) {
+			l->next_registered = limits;
+			limits = l;
+			__atomic_store_n(&l->registered, 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&limits_lock);
+	}
+	pthread_mutex_lock(&l->lock);
+	if (!l->started) {
+		l->window_start = now;
+		l->started = 1;
+	}
+	limit_roll(l, now);
+	show = l->logged < l->burst;
+	if (show)
+		l->logged++;
+	else
+		l->suppressed++;
+	pthread_mutex_unlock(&l->lock);
+	if (!show)
+		return;
+	va_start(ap, fmt);
+	emit(level, func, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+lurk_log_limits_tick(void)
+{
+	pthread_mutex_lock(&limits_lock);
+	for (struct lurk_log_limit *l = limits; l != NULL; l = l->next_registered) {
+		pthread_mutex_lock(&l->lock);
+		if (l->started)
+			limit_roll(l, limit_now(l));
+		pthread_mutex_unlock(&l->lock);
+	}
+	pthread_mutex_unlock(&limits_lock);
 }

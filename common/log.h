@@ -10,7 +10,9 @@
 #ifndef LURK_LOG_H
 #define LURK_LOG_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 #include "compiler.h"
 
@@ -54,11 +56,40 @@ void lurk_log_vmsg(int level, const char *func, const char *fmt, va_list ap) LUR
 /* Same, with ": <lurk_err_str(r)>" appended. */
 void lurk_log_msg_r(int level, int r, const char *func, const char *fmt, ...) LURK_PRINTF(4, 5);
 
-#define lurk_error(...)      lurk_log_msg(LURK_LOG_ERROR, __func__, __VA_ARGS__)
-#define lurk_warn(...)       lurk_log_msg(LURK_LOG_WARN, __func__, __VA_ARGS__)
-#define lurk_info(...)       lurk_log_msg(LURK_LOG_INFO, __func__, __VA_ARGS__)
-#define lurk_error_r(r, ...) lurk_log_msg_r(LURK_LOG_ERROR, (r), __func__, __VA_ARGS__)
-#define lurk_warn_r(r, ...)  lurk_log_msg_r(LURK_LOG_WARN, (r), __func__, __VA_ARGS__)
+/*
+ * A line that may repeat without bound (an unknown client retrying, junk on
+ * a port, refusals): at most `burst` lines per `window_s` seconds from one
+ * limiter; the rest are counted, and the next line after the window (or
+ * lurk_log_limits_tick(), which the server calls every second) reports them:
+ * "WHAT: 5431 more in the last 10 s".
+ */
+struct lurk_log_limit {
+	const char *what;
+	unsigned window_s, burst;
+	int64_t (*now)(void); /* NULL: CLOCK_MONOTONIC seconds (tests set a fake clock) */
+	pthread_mutex_t lock;
+	int64_t window_start;
+	unsigned logged, suppressed;
+	int started;    /* window_start is set (under lock) */
+	int registered; /* on the tick's list (under the list's lock) */
+	struct lurk_log_limit *next_registered;
+};
+#define LURK_LOG_LIMIT_INIT(w, win, b)                                                             \
+	{                                                                                          \
+		.what = (w), .window_s = (win), .burst = (b), .lock = PTHREAD_MUTEX_INITIALIZER,   \
+	}
+
+void lurk_log_limited(struct lurk_log_limit *l, int level, const char *func, const char *fmt, ...)
+	LURK_PRINTF(4, 5);
+/* Reports every limiter whose window has ended with lines held back. */
+void lurk_log_limits_tick(void);
+
+#define lurk_warn_limited(l, ...) lurk_log_limited((l), LURK_LOG_WARN, __func__, __VA_ARGS__)
+#define lurk_error(...)           lurk_log_msg(LURK_LOG_ERROR, __func__, __VA_ARGS__)
+#define lurk_warn(...)            lurk_log_msg(LURK_LOG_WARN, __func__, __VA_ARGS__)
+#define lurk_info(...)            lurk_log_msg(LURK_LOG_INFO, __func__, __VA_ARGS__)
+#define lurk_error_r(r, ...)      lurk_log_msg_r(LURK_LOG_ERROR, (r), __func__, __VA_ARGS__)
+#define lurk_warn_r(r, ...)       lurk_log_msg_r(LURK_LOG_WARN, (r), __func__, __VA_ARGS__)
 #define lurk_debug(cat, ...)                                                                       \
 	do {                                                                                       \
 		if (lurk_log_debug_enabled(cat))                                                   \

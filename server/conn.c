@@ -132,6 +132,11 @@ lurkd_conn_swap_armed(struct lurkd_conn *c, int armed)
 	return was;
 }
 
+/* Lines an unauthenticated peer can make lurkd write: a few per 10 s each, then a count. */
+static struct lurk_log_limit unknown_clients = LURK_LOG_LIMIT_INIT("unknown client keys", 10, 5);
+static struct lurk_log_limit refused_clients = LURK_LOG_LIMIT_INIT("refused clients", 10, 5);
+static struct lurk_log_limit refused_handshakes = LURK_LOG_LIMIT_INIT("refused handshakes", 10, 5);
+
 /* Allow-list hook: runs right after the client's static key is decrypted. */
 static int
 allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
@@ -142,16 +147,19 @@ allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
 	c->client = lurkd_config_client(c->cfg, pk);
 	if (c->client == NULL) {
 		lurk_key_fingerprint(pk, fp);
-		lurk_warn("unknown client key %s from %s: connection closed", fp, c->peer);
+		lurk_warn_limited(&unknown_clients,
+			"unknown client key %s from %s: connection closed", fp, c->peer);
 		return LURK_ERR_UNKNOWN_PEER;
 	}
 	if (!lurk_acl_source_ok(&c->client->acl, (const struct sockaddr *)&c->peer_addr)) {
-		lurk_warn("client %s refused from %s: source address not allowed", c->client->name,
+		lurk_warn_limited(&refused_clients,
+			"client %s refused from %s: source address not allowed", c->client->name,
 			c->peer);
 		return LURK_ERR_DENIED;
 	}
 	if (!lurk_acl_time_ok(&c->client->acl, (int64_t)time(NULL))) {
-		lurk_warn("client %s refused from %s: outside its validity window", c->client->name,
+		lurk_warn_limited(&refused_clients,
+			"client %s refused from %s: outside its validity window", c->client->name,
 			c->peer);
 		return LURK_ERR_DENIED;
 	}
@@ -212,11 +220,13 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 		return r;
 	if ((r = lurk_chan_read_msg1(c->chan, msg, len)) != 0) {
 		if (r == LURK_ERR_DECRYPT)
-			lurk_warn("handshake from %s refused: msg1 does not decrypt with this "
-				  "server's key (the client has a wrong public key for it?)",
+			lurk_warn_limited(&refused_handshakes,
+				"handshake from %s refused: msg1 does not decrypt with this "
+				"server's key (the client has a wrong public key for it?)",
 				c->peer);
 		else if (r != LURK_ERR_UNKNOWN_PEER && r != LURK_ERR_DENIED)
-			lurk_warn("handshake from %s refused: %s", c->peer, lurk_err_str(r));
+			lurk_warn_limited(&refused_handshakes, "handshake from %s refused: %s",
+				c->peer, lurk_err_str(r));
 		lurkd_send_refusal(c->fd, refusal_code(r));
 		return r;
 	}

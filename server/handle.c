@@ -156,6 +156,9 @@ handle_ping(
 	return lurk_wire_ping_resp_build(resp, id, &m);
 }
 
+/* Every refusal is in the audit log; the log gets the first few of each 10 s. */
+static struct lurk_log_limit refusals = LURK_LOG_LIMIT_INIT("refused requests", 10, 20);
+
 static void
 log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_key *key,
 	uint32_t mech, const char *why)
@@ -167,8 +170,8 @@ log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_
 		snprintf(mbuf, sizeof(mbuf), "0x%08x", mech);
 		mn = mbuf;
 	}
-	lurk_warn("refused %s: session %s client %s key %s mechanism %s: %s", op, ctx->session,
-		ctx->client->name, key != NULL ? key->name : "?", mn, why);
+	lurk_warn_limited(&refusals, "refused %s: session %s client %s key %s mechanism %s: %s", op,
+		ctx->session, ctx->client->name, key != NULL ? key->name : "?", mn, why);
 }
 
 /*

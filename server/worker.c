@@ -161,6 +161,9 @@ update_interest(struct lurkd_worker *w, struct lurkd_conn *c)
 	(void)epoll_ctl(w->epfd, EPOLL_CTL_MOD, lurkd_conn_fd(c), &ev);
 }
 
+static struct lurk_log_limit at_max =
+	LURK_LOG_LIMIT_INIT("connections refused at max-connections", 10, 5);
+
 static void
 accept_all(struct lurkd_worker *w, int lfd)
 {
@@ -179,7 +182,8 @@ accept_all(struct lurkd_worker *w, int lfd)
 			return;
 		}
 		if (atomic_load(&w->server->connections) >= w->cfg->max_connections) {
-			lurk_warn("connection refused: max-connections (%u) reached",
+			lurk_warn_limited(&at_max,
+				"connection refused: max-connections (%u) reached",
 				w->cfg->max_connections);
 			lurkd_send_refusal(fd, LURK_REFUSAL_BUSY);
 			close(fd);
@@ -333,6 +337,8 @@ worker_main(void *arg)
 		if (now != last_tick) {
 			check_times(w, now);
 			last_tick = now;
+			if (w->index == 0)
+				lurk_log_limits_tick(); /* counts of repeated lines held back */
 		}
 		if (atomic_load(&w->server->stopping)) {
 			struct lurkd_conn *c, *next;

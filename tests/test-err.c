@@ -1,6 +1,7 @@
 /* Every error code has its own description; logging appends it and drops nothing. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,10 +70,53 @@ test_log_sink(void)
 	lurk_log_set_sink(NULL, NULL);
 }
 
+static int64_t fake_clock;
+
+static int64_t
+fake_now(void)
+{
+	return fake_clock;
+}
+
+/* A repeated line: 3 per 10 s window, the rest counted and reported once. */
+static void
+test_log_limit(void)
+{
+	static struct lurk_log_limit l = LURK_LOG_LIMIT_INIT("unknown client keys", 10, 3);
+
+	l.now = fake_now;
+	fake_clock = 1000;
+	lurk_log_init("test-err", LURK_LOG_NONE, LURK_LOG_INFO);
+	lurk_log_set_sink(sink, NULL);
+	lines = 0;
+	for (int i = 0; i < 5000; i++)
+		lurk_warn_limited(&l, "unknown client key %d", i);
+	assert_num_eq(lines, 3);
+	assert_str_eq(last_line, "unknown client key 2");
+	/* Within the window a tick reports nothing. */
+	fake_clock += 9;
+	lurk_log_limits_tick();
+	assert_num_eq(lines, 3);
+	/* The window is over: one summary line with the count. */
+	fake_clock += 1;
+	lurk_log_limits_tick();
+	assert_num_eq(lines, 4);
+	assert_str_eq(last_line, "unknown client keys: 4997 more in the last 10 s");
+	assert_num_eq(last_level, LURK_LOG_WARN);
+	/* A new window logs again; nothing held back means no summary. */
+	lurk_warn_limited(&l, "unknown client key %s", "again");
+	assert_num_eq(lines, 5);
+	fake_clock += 20;
+	lurk_log_limits_tick();
+	assert_num_eq(lines, 5);
+	lurk_log_set_sink(NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
 	lurk_test(test_every_code_named, "/err/every-code-named");
 	lurk_test(test_log_sink, "/log/sink-and-debug");
+	lurk_test(test_log_limit, "/log/repeated-lines-limited");
 	return lurk_test_run(argc, argv);
 }

@@ -8,7 +8,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 55
+plan 57
 
 check "setup: PKI, Noise keys and lurkd.conf" lurkd_setup "$D"
 check "--check-config accepts the configuration" quiet "$LURKD" --check-config "$D/lurkd.conf"
@@ -105,6 +105,12 @@ check "an unknown operation gets an error response" grep -q "unknown operation" 
 for kind in bytes zero-frame giant-frame bad-msg1; do
 	check "junk ($kind) closes the connection" lc_q "$D" a junk $kind
 done
+# A flood of junk handshakes and unknown clients: a few log lines each, not one per connection.
+for i in $(seq 1 60); do lc_q "$D" a junk bad-msg1; lc_q "$D" stranger ping; done
+hs=$(lurkd_log_count "$D" "handshake from .* refused")
+uk=$(lurkd_log_count "$D" "unknown client key")
+check "60 junk handshakes: at most 10 log lines ($hs)" test "$hs" -ge 1 -a "$hs" -le 10
+check "60 unknown-client attempts: at most 10 log lines ($uk)" test "$uk" -ge 1 -a "$uk" -le 10
 check "lurkd still serves after bad input" lc_q "$D" a ping
 
 # 1,000 connections open at once, each making a request.
