@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test command: installs what is missing, builds lurk with warnings as
 # errors, and runs the whole test suite; then the same under AddressSanitizer
-# and UndefinedBehaviorSanitizer, and `make distcheck`.
+# and UndefinedBehaviorSanitizer, the module under valgrind, the demo's
+# --check, and `make distcheck`.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -26,6 +27,16 @@ echo "== build and make check (strict)"
 run_build _build/strict --enable-strict
 echo "== make check under AddressSanitizer + UndefinedBehaviorSanitizer"
 run_build _build/asan --enable-strict --enable-asan
+echo "== the module under valgrind's memcheck (make check-valgrind)"
+(cd _build/strict && make check-valgrind) || {
+	echo "test: memcheck found errors or leaks (see above)" >&2
+	exit 1
+}
+echo "== the main job: scripts/demo.sh --check"
+bash scripts/demo.sh --check || {
+	echo "test: scripts/demo.sh --check failed" >&2
+	exit 1
+}
 echo "== make distcheck"
 (cd _build/strict && make -j"$jobs" distcheck >distcheck.log 2>&1) || {
 	tail -50 _build/strict/distcheck.log >&2
