@@ -46,10 +46,11 @@ static void
 release_body(struct lurk_frame_reader *fr)
 {
 	if (fr->body != NULL) {
-		sodium_memzero(fr->body, fr->need);
+		sodium_memzero(fr->body, fr->cap);
 		free(fr->body);
 	}
 	fr->body = NULL;
+	fr->cap = 0;
 	fr->need = 0;
 	fr->have = 0;
 	fr->hdr_have = 0;
@@ -62,6 +63,29 @@ lurk_frame_reader_clear(struct lurk_frame_reader *fr)
 	release_body(fr);
 	sodium_memzero(fr, sizeof(*fr));
 	fr->failed = 1;
+}
+
+/* Makes room for `want` body bytes (≤ need): doubling, the old copy wiped. */
+static int
+grow(struct lurk_frame_reader *fr, size_t want)
+{
+	size_t cap = fr->cap != 0 ? fr->cap : LURK_FRAME_FIRST_ALLOC;
+	uint8_t *nb;
+
+	while (cap < want)
+		cap *= 2;
+	if (cap > fr->need)
+		cap = fr->need;
+	if ((nb = malloc(cap)) == NULL)
+		return LURK_ERR_ALLOC;
+	if (fr->body != NULL) {
+		memcpy(nb, fr->body, fr->have);
+		sodium_memzero(fr->body, fr->cap);
+		free(fr->body);
+	}
+	fr->body = nb;
+	fr->cap = cap;
+	return 0;
 }
 
 int
@@ -81,7 +105,7 @@ lurk_frame_reader_feed(struct lurk_frame_reader *fr, const uint8_t *data, size_t
 	if (fr->hdr_have < LURK_FRAME_HDR_LEN)
 		goto out;
 
-	if (fr->body == NULL) {
+	if (fr->need == 0) {
 		fr->need = (size_t)fr->hdr[0] << 8 | fr->hdr[1];
 		/* The cap is checked before anything is allocated (STYLE.md B4). */
 		if (fr->need == 0) {
@@ -92,16 +116,14 @@ lurk_frame_reader_feed(struct lurk_frame_reader *fr, const uint8_t *data, size_t
 			r = LURK_ERR_TOO_LARGE;
 			goto out;
 		}
-		if ((fr->body = malloc(fr->need)) == NULL) {
-			r = LURK_ERR_ALLOC;
-			goto out;
-		}
 		fr->have = 0;
 	}
 
 	n = fr->need - fr->have;
 	if (n > len - off)
 		n = len - off;
+	if (fr->have + n > fr->cap && (r = grow(fr, fr->have + n)) != 0)
+		goto out;
 	if (n > 0)
 		memcpy(fr->body + fr->have, data + off, n);
 	fr->have += n;

@@ -4,11 +4,12 @@
  * zero-length frame is an error (no Noise message is empty).
  *
  * The reader takes arbitrary chunks of a byte stream and hands out complete
- * frames. It holds at most one frame, allocated only once its header is
- * complete and at most `max` bytes (itself at most LURK_NOISE_MAX_MSG), so a
- * peer cannot make it allocate more than the caller allowed; a handshake can
- * use a small cap and transport the full one. The frame buffer is wiped when
- * it is released.
+ * frames. It holds at most one frame of at most `max` bytes (itself at most
+ * LURK_NOISE_MAX_MSG); a handshake can use a small cap and transport the
+ * full one. The frame buffer grows as bytes arrive (from
+ * LURK_FRAME_FIRST_ALLOC, doubling), not to the announced length, so a peer
+ * that announces a large frame and stalls holds little memory. The buffer is
+ * wiped whenever it is released or moved.
  */
 #ifndef LURK_FRAME_H
 #define LURK_FRAME_H
@@ -24,6 +25,8 @@ int lurk_frame_header(uint8_t hdr[LURK_FRAME_HDR_LEN], size_t len) LURK_MUST_CHE
 
 struct lurk_buf;
 
+#define LURK_FRAME_FIRST_ALLOC 2048
+
 /* Appends u16be(len) and the message to out: one frame ready for the socket. */
 int lurk_frame_put(struct lurk_buf *out, const uint8_t *msg, size_t len) LURK_MUST_CHECK;
 
@@ -31,8 +34,9 @@ struct lurk_frame_reader {
 	size_t max; /* largest frame accepted */
 	uint8_t hdr[LURK_FRAME_HDR_LEN];
 	size_t hdr_have; /* header bytes received */
-	uint8_t *body;   /* NULL until the header is complete */
-	size_t need;     /* frame length from the header */
+	uint8_t *body;   /* NULL until body bytes arrive */
+	size_t cap;      /* bytes allocated at body */
+	size_t need;     /* frame length from the header; 0 until it is complete */
 	size_t have;     /* body bytes received */
 	int ready;       /* a complete frame waits in body */
 	int failed;      /* an error was returned: the stream is unusable */

@@ -6,8 +6,8 @@
  *                    [--client NAME] [--key NAME] [--verdict V] LOG...
  *
  * One line per matching record; exit 0 if any matched, 1 if none, 2 on error.
- * Lines that are not audit records (or longer than 64 KiB) are skipped and
- * counted on stderr.
+ * Lines that are not audit records (or longer than 64 KiB, or holding a NUL
+ * byte) are skipped and counted on stderr.
  */
 #include "config.h"
 
@@ -22,11 +22,6 @@
 
 #define MAX_LINE (64 * 1024)
 
-struct query {
-	char sha256[65]; /* lower-case hex, or "" for any */
-	const char *client, *key, *verdict;
-};
-
 static const char *
 field(json_t *o, const char *name)
 {
@@ -35,8 +30,29 @@ field(json_t *o, const char *name)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
+/*
+ * Writes label and a field's text. The log's JSON escapes can hold any
+ * character: control characters (C0, DEL, and C1 as UTF-8) are written as
+ * \xNN / \u00NN, so a record stays one line and cannot drive the terminal.
+ */
+static void
+put_field(FILE *out, const char *label, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputs(label, out);
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(out, "\\x%02x", *p);
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(out, "\\u00%02x", *++p);
+		else
+			fputc(*p, out);
+	}
+}
+
 static int
-matches(json_t *o, const struct query *q)
+matches(json_t *o, const struct lurk_audit_query *q)
 {
 	if (q->sha256[0] != '\0' && strcmp(field(o, "input_sha256"), q->sha256) != 0)
 		return 0;
@@ -49,32 +65,44 @@ matches(json_t *o, const struct query *q)
 	return 1;
 }
 
-/* Returns matches found, or -1 if the file cannot be read. */
-static long
-search_file(const char *path, const struct query *q, long *skipped)
+/*
+ * Reads one line (without its '\n') into line, NUL-terminated. 0 at the end
+ * of the input, else 1 with *bad set for a line that cannot be a record:
+ * longer than MAX_LINE, or holding a NUL byte. Such a line is read to its end
+ * and never split: with fgets, the part after a NUL in an over-long line came
+ * back as a line of its own, parsed as a record.
+ */
+static int
+read_line(FILE *f, char *line, int *bad)
 {
-	FILE *f = fopen(path, "re");
+	size_t n = 0;
+	int c;
+
+	*bad = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0' || n == MAX_LINE)
+			*bad = 1;
+		else
+			line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	return c != EOF || n != 0 || *bad;
+}
+
+long
+lurk_audit_search_stream(FILE *f, const struct lurk_audit_query *q, FILE *out, long *skipped)
+{
 	char *line;
 	long found = 0;
+	int bad;
 
-	if (f == NULL) {
-		fprintf(stderr, "lurk-admin: %s: cannot open\n", path);
+	if ((line = malloc(MAX_LINE + 1)) == NULL)
 		return -1;
-	}
-	if ((line = malloc(MAX_LINE + 2)) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, MAX_LINE + 2, f) != NULL) {
-		size_t n = strlen(line);
+	while (read_line(f, line, &bad)) {
 		json_error_t err;
 		json_t *o;
 
-		if (n > MAX_LINE && line[n - 1] != '\n') {
-			int c;
-			/* Over-long: skip the rest of it. */
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
+		if (bad) {
 			(*skipped)++;
 			continue;
 		}
@@ -85,16 +113,36 @@ search_file(const char *path, const struct query *q, long *skipped)
 			continue;
 		}
 		if (matches(o, q)) {
-			printf("%s client=%s key=%s op=%s mechanism=%s verdict=%s%s%s session=%s\n",
-				field(o, "time"), field(o, "client"), field(o, "key"),
-				field(o, "op"), field(o, "mechanism"), field(o, "verdict"),
-				field(o, "reason")[0] != '\0' ? " reason=" : "", field(o, "reason"),
-				field(o, "session"));
+			put_field(out, "", field(o, "time"));
+			put_field(out, " client=", field(o, "client"));
+			put_field(out, " key=", field(o, "key"));
+			put_field(out, " op=", field(o, "op"));
+			put_field(out, " mechanism=", field(o, "mechanism"));
+			put_field(out, " verdict=", field(o, "verdict"));
+			if (field(o, "reason")[0] != '\0')
+				put_field(out, " reason=", field(o, "reason"));
+			put_field(out, " session=", field(o, "session"));
+			fputc('\n', out);
 			found++;
 		}
 		json_decref(o);
 	}
 	free(line);
+	return found;
+}
+
+/* Returns matches found, or -1 if the file cannot be read. */
+static long
+search_file(const char *path, const struct lurk_audit_query *q, long *skipped)
+{
+	FILE *f = fopen(path, "re");
+	long found;
+
+	if (f == NULL) {
+		fprintf(stderr, "lurk-admin: %s: cannot open\n", path);
+		return -1;
+	}
+	found = lurk_audit_search_stream(f, q, stdout, skipped);
 	fclose(f);
 	return found;
 }
@@ -138,7 +186,7 @@ hex_sha256_of_hex(const char *hex, char out[65])
 int
 lurk_admin_audit(int argc, char **argv)
 {
-	struct query q;
+	struct lurk_audit_query q;
 	long total = 0, skipped = 0;
 	int nfiles = 0, i;
 

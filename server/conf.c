@@ -240,11 +240,26 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 		c->session_max_age_s = (unsigned)n;
 		return 0;
 	}
+	if (strcmp(k, "idle-timeout") == 0) {
+		if (lurk_ini_uint(v, 86400, &n) != 0 || n < 10)
+			return lurk_ini_fail(err, err_len,
+				"idle-timeout must be 10 to 86400 seconds, got '%s'", v);
+		c->idle_timeout_s = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "frame-timeout") == 0) {
+		if (lurk_ini_uint(v, 600, &n) != 0 || n < 1)
+			return lurk_ini_fail(err, err_len,
+				"frame-timeout must be 1 to 600 seconds, got '%s'", v);
+		c->frame_timeout_s = (unsigned)n;
+		return 0;
+	}
 	if (strcmp(k, "max-connections") == 0) {
 		if (lurk_ini_uint(v, 1000000, &n) != 0 || n < 1)
 			return lurk_ini_fail(
 				err, err_len, "max-connections must be 1 to 1000000, got '%s'", v);
 		c->max_connections = (unsigned)n;
+		c->max_connections_line = it->line;
 		return 0;
 	}
 	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [server]", k);
@@ -752,6 +767,8 @@ config_new(void)
 	c->replay_cache = LURK_REPLAY_CACHE_DEFAULT;
 	c->session_max_age_s = LURK_SESSION_MAX_AGE_S;
 	c->max_connections = 20000;
+	c->idle_timeout_s = LURK_SESSION_MAX_AGE_S;
+	c->frame_timeout_s = 10;
 	return c;
 }
 

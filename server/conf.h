@@ -11,6 +11,8 @@
  *   audit-sync = no                         (yes: fdatasync each audit batch)
  *   workers = 2                             (event-loop threads; default: cores)
  *   socket-mode = 0660
+ *   idle-timeout = 1800                     (seconds without a request; then closed)
+ *   frame-timeout = 10                      (seconds for a started frame to complete)
  *
  *   [key www]
  *   source = /etc/lurk/keys/www.pem         (PEM, or a pkcs11: URI)
@@ -117,7 +119,10 @@ struct lurkd_config {
 	unsigned replay_window_s;
 	unsigned replay_cache;
 	unsigned session_max_age_s;
+	unsigned idle_timeout_s;  /* an authenticated connection with no request is closed */
+	unsigned frame_timeout_s; /* a frame must complete this long after its first byte */
 	unsigned max_connections;
+	unsigned max_connections_line; /* 0: the default */
 	struct lurkd_key *keys;
 	size_t nkeys;
 	struct lurkd_client *clients;

@@ -44,6 +44,9 @@ struct lurkd_conn {
 	int out_armed; /* EPOLLOUT is in the worker's interest set */
 	enum conn_state state;
 	time_t born;
+	time_t last_active;   /* last complete frame */
+	time_t frame_started; /* first byte of the frame now partial */
+	int served;           /* a request has been decrypted: the handshake was live */
 	char peer[80];
 	struct sockaddr_storage peer_addr;
 	struct lurk_chan *chan;
@@ -84,6 +87,7 @@ lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, 
 		return NULL;
 	c->fd = fd;
 	c->born = now;
+	c->last_active = now;
 	c->state = CONN_HANDSHAKE;
 	describe_peer(peer, peer_len, c->peer, sizeof(c->peer));
 	memcpy(&c->peer_addr, peer, sizeof(c->peer_addr));
@@ -275,7 +279,9 @@ do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	size_t pt_len;
 	int r;
 
-	if ((r = lurk_chan_decrypt(c->chan, msg, len, pt, LURKD_SCRATCH_AREA, &pt_len)) != 0) {
+	if ((r = lurk_chan_decrypt(c->chan, msg, len, pt, LURKD_SCRATCH_AREA, &pt_len)) == 0)
+		c->served = 1;
+	if (r != 0) {
 		lurk_info("session %s (%s): %s: connection closed", c->session, c->client->name,
 			lurk_err_str(r));
 		return r;
@@ -364,6 +370,8 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 			return LURK_ERR_EOF;
 		while (off < (size_t)n) {
 			size_t used = 0;
+			if (!lurk_frame_reader_partial(&c->frames))
+				c->frame_started = env->now;
 			r = lurk_frame_reader_feed(&c->frames, in + off, (size_t)n - off, &used);
 			off += used;
 			if (r < 0) {
@@ -372,6 +380,8 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 				c->state = CONN_DEAD;
 				return r;
 			}
+			if (r == 1)
+				c->last_active = env->now;
 			if (r == 1 && (r = process_frame(c, env)) != 0) {
 				c->state = CONN_DEAD;
 				return r;
@@ -435,11 +445,30 @@ lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_confi
 {
 	if (c->state == CONN_HANDSHAKE && now - c->born > HANDSHAKE_TIMEOUT_S)
 		return LURK_ERR_TIMEOUT;
-	if (c->state == CONN_OPEN && lurk_chan_check_limits(c->chan) != 0) {
+	if (c->state != CONN_OPEN)
+		return 0;
+	if (!c->served && now - c->born > HANDSHAKE_TIMEOUT_S) {
+		/* A replayed msg1 completes a handshake nobody can use: it gets no more time. */
+		lurk_debug(
+			LURK_DBG_SERVER, "session %s: no request after the handshake", c->session);
+		return LURK_ERR_TIMEOUT;
+	}
+	if (lurk_frame_reader_partial(&c->frames) &&
+		now - c->frame_started > (time_t)cfg->frame_timeout_s) {
+		lurk_info("session %s (%s): a frame stalled for %u s: connection closed",
+			c->session, c->client != NULL ? c->client->name : "?",
+			cfg->frame_timeout_s);
+		return LURK_ERR_TIMEOUT;
+	}
+	if (now - c->last_active > (time_t)cfg->idle_timeout_s) {
+		lurk_debug(LURK_DBG_SERVER, "session %s: idle for %u s", c->session,
+			cfg->idle_timeout_s);
+		return LURK_ERR_TIMEOUT;
+	}
+	if (lurk_chan_check_limits(c->chan) != 0) {
 		lurk_debug(LURK_DBG_SERVER, "session %s: limits reached", c->session);
 		return LURK_ERR_SESSION_EXPIRED;
 	}
-	(void)cfg;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct lurkd_conn_env {
 	size_t scratch_len;
 	struct lurk_buf *resp;           /* the worker's response buffer */
 	struct lurkd_audit_batch *batch; /* the worker's audit records of this pass */
+	time_t now;                      /* this pass's time */
 };
 
 struct lurkd_conn *lurkd_conn_new(
@@ -57,7 +58,12 @@ int lurkd_conn_swap_armed(struct lurkd_conn *c, int armed);
 int lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg) LURK_MUST_CHECK;
 /* 1 once the connection is to be closed. */
 int lurkd_conn_dead(const struct lurkd_conn *c);
-/* 0 while within its deadlines (handshake time, session age), else negative. */
+/*
+ * 0 while within its deadlines, else negative: the handshake and the first
+ * request within the handshake timeout (a replayed msg1 gets no more), a
+ * started frame completed within frame-timeout, a request at least every
+ * idle-timeout, the session's age and message limits.
+ */
 int lurkd_conn_check_time(
 	struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg) LURK_MUST_CHECK;
 

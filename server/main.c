@@ -174,6 +174,56 @@ reload(struct lurkd *s, const char *path, struct lurkd_files *fs)
 	free(err);
 }
 
+/* Descriptors lurkd needs besides its connections: sockets, epoll, files, logs. */
+#define FD_RESERVE 64
+
+/*
+ * Raises the open-file limit to what max-connections needs. A max-connections
+ * set in the file that the limit cannot allow is refused; the default is
+ * lowered to fit, with a line saying so.
+ */
+static int
+set_fd_budget(struct lurkd *s, const struct lurkd_config *c)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)c->max_connections + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		lurk_error("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_cur < need) {
+		struct rlimit want = {need, rl.rlim_max < need ? need : rl.rlim_max};
+		/* Raising the hard limit needs privilege; else go as far as it allows. */
+		if (setrlimit(RLIMIT_NOFILE, &want) != 0 && rl.rlim_cur < rl.rlim_max) {
+			want.rlim_cur = rl.rlim_max;
+			want.rlim_max = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &want);
+		}
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur >= need)
+			lurk_info("open-file limit raised to %llu for max-connections %u",
+				(unsigned long long)rl.rlim_cur, c->max_connections);
+	}
+	if (rl.rlim_cur >= need) {
+		s->fd_budget = c->max_connections;
+		return 0;
+	}
+	if (c->max_connections_line != 0) {
+		lurk_error("%s:%u: max-connections %u needs %llu open files, but the limit is %llu "
+			   "and cannot be raised: raise it (ulimit -n, systemd's LimitNOFILE=) or "
+			   "lower max-connections",
+			c->path, c->max_connections_line, c->max_connections,
+			(unsigned long long)need, (unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	s->fd_budget = rl.rlim_cur > FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 1;
+	lurk_warn("open-file limit %llu: serving at most %u connections (max-connections "
+		  "defaults to %u; raise the limit to allow them)",
+		(unsigned long long)rl.rlim_cur, s->fd_budget, c->max_connections);
+	return 0;
+}
+
 static int
 write_pid(const char *path)
 {
@@ -550,6 +600,8 @@ main(int argc, char **argv)
 			boot->user, (long)getuid());
 		goto out;
 	}
+	if (set_fd_budget(&s, boot) != 0)
+		goto out;
 	for (size_t i = 0; i < boot->nlisten; i++) {
 		char where[300];
 		lurkd_listen_describe(&boot->listen[i], where, sizeof(where));

@@ -33,6 +33,7 @@ struct lurkd {
 	struct lurkd_worker **workers;
 	unsigned nworkers;
 	atomic_uint connections; /* open connections, all workers */
+	unsigned fd_budget;      /* connections the open-file limit allows (main.c) */
 };
 
 /* A new reference to the current configuration (never NULL while running). */

@@ -44,7 +44,8 @@ struct lurkd_worker {
 	struct lurkd_conn *touched[MAX_EVENTS]; /* connections with responses of this pass */
 	uint8_t holds_result[MAX_EVENTS];       /* ... one of them a key operation's result */
 	size_t ntouched;
-	atomic_size_t load; /* connections owned or on their way here */
+	atomic_size_t load;         /* connections owned or on their way here */
+	time_t accept_paused_until; /* out of descriptors: listeners off until then */
 	pthread_mutex_t hlock;
 	struct lurkd_conn *handoff[HANDOFF_MAX];
 	size_t nhandoff;
@@ -161,6 +162,30 @@ update_interest(struct lurkd_worker *w, struct lurkd_conn *c)
 	(void)epoll_ctl(w->epfd, EPOLL_CTL_MOD, lurkd_conn_fd(c), &ev);
 }
 
+static void
+stop_listening(struct lurkd_worker *w)
+{
+	for (size_t i = 0; i < w->server->nlisten; i++)
+		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->server->listen_fds[i], NULL);
+}
+
+/* Puts the listening sockets back into this worker's epoll set after a pause. */
+static void
+resume_listening(struct lurkd_worker *w)
+{
+	struct epoll_event ev = {0};
+
+	for (size_t i = 0; i < w->server->nlisten; i++) {
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u64 = TAG_LISTEN + i;
+		(void)epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->server->listen_fds[i], &ev);
+	}
+	w->accept_paused_until = 0;
+}
+
+static struct lurk_log_limit out_of_fds =
+	LURK_LOG_LIMIT_INIT("accept failures for want of descriptors", 10, 1);
+
 static struct lurk_log_limit at_max =
 	LURK_LOG_LIMIT_INIT("connections refused at max-connections", 10, 5);
 
@@ -177,11 +202,24 @@ accept_all(struct lurkd_worker *w, int lfd)
 		fd = accept4(
 			lfd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+				errno == ENOMEM) {
+				/*
+				 * The pending connection stays queued and the listener stays
+				 * readable: without a pause this loop would spin.
+				 */
+				lurk_warn_limited(&out_of_fds,
+					"accept: %s (%u connections open): not accepting for 1 s",
+					strerror(errno), atomic_load(&w->server->connections));
+				stop_listening(w);
+				w->accept_paused_until = time(NULL) + 1;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				lurk_debug(LURK_DBG_SERVER, "accept: %s", strerror(errno));
+			}
 			return;
 		}
-		if (atomic_load(&w->server->connections) >= w->cfg->max_connections) {
+		if (atomic_load(&w->server->connections) >= w->cfg->max_connections ||
+			atomic_load(&w->server->connections) >= w->server->fd_budget) {
 			lurk_warn_limited(&at_max,
 				"connection refused: max-connections (%u) reached",
 				w->cfg->max_connections);
@@ -271,13 +309,6 @@ commit_and_flush(struct lurkd_worker *w)
 	w->ntouched = 0;
 }
 
-static void
-stop_listening(struct lurkd_worker *w)
-{
-	for (size_t i = 0; i < w->server->nlisten; i++)
-		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->server->listen_fds[i], NULL);
-}
-
 static void *
 worker_main(void *arg)
 {
@@ -304,6 +335,7 @@ worker_main(void *arg)
 		env.scratch_len = LURKD_SCRATCH_LEN;
 		env.resp = w->resp;
 		env.batch = &w->batch;
+		env.now = now;
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
 			if (tag == TAG_WAKE) {
@@ -339,6 +371,9 @@ worker_main(void *arg)
 			last_tick = now;
 			if (w->index == 0)
 				lurk_log_limits_tick(); /* counts of repeated lines held back */
+			if (w->accept_paused_until != 0 && now >= w->accept_paused_until &&
+				!draining)
+				resume_listening(w);
 		}
 		if (atomic_load(&w->server->stopping)) {
 			struct lurkd_conn *c, *next;

@@ -222,6 +222,36 @@ test_clear_partial(void)
 		lurk_frame_reader_feed(&fr, (const uint8_t *)"\x00\x01", 2, &used), LURK_ERR_STATE);
 }
 
+/*
+ * A peer announcing the largest frame and sending a little of it makes the
+ * reader hold memory for what arrived, not for what was announced; the
+ * buffer grows as the rest comes and the frame is whole at the end.
+ */
+static void
+test_grows_as_bytes_arrive(void)
+{
+	struct lurk_frame_reader fr;
+	static uint8_t msg[LURK_NOISE_MAX_MSG + LURK_FRAME_HDR_LEN];
+	const uint8_t *frame;
+	size_t used, len, off = 0;
+
+	randombytes_buf(msg, sizeof(msg));
+	msg[0] = 0xff;
+	msg[1] = 0xff;
+	assert_ok(lurk_frame_reader_init(&fr, LURK_NOISE_MAX_MSG));
+	assert_num_eq(lurk_frame_reader_feed(&fr, msg, 2 + 100, &used), 0);
+	off += used;
+	assert_true(fr.cap <= LURK_FRAME_FIRST_ALLOC);
+	assert_num_eq(lurk_frame_reader_feed(&fr, msg + off, 10000, &used), 0);
+	off += used;
+	assert_true(fr.cap >= 10100 && fr.cap <= 2 * 10100 + LURK_FRAME_FIRST_ALLOC);
+	assert_num_eq(lurk_frame_reader_feed(&fr, msg + off, sizeof(msg) - off, &used), 1);
+	assert_ok(lurk_frame_reader_frame(&fr, &frame, &len));
+	assert_num_eq(len, LURK_NOISE_MAX_MSG);
+	assert_true(memcmp(frame, msg + 2, len) == 0);
+	lurk_frame_reader_clear(&fr);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,5 +265,6 @@ main(int argc, char **argv)
 	lurk_test(test_cap, "/frame/cap");
 	lurk_test(test_max_length, "/frame/max-length");
 	lurk_test(test_clear_partial, "/frame/clear-partial");
+	lurk_test(test_grows_as_bytes_arrive, "/frame/grows-as-bytes-arrive");
 	return lurk_test_run(argc, argv);
 }
