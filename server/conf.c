@@ -240,6 +240,13 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 		c->session_max_age_s = (unsigned)n;
 		return 0;
 	}
+	if (strcmp(k, "handshake-timeout") == 0) {
+		if (lurk_ini_uint(v, 60, &n) != 0 || n < 1)
+			return lurk_ini_fail(err, err_len,
+				"handshake-timeout must be 1 to 60 seconds, got '%s'", v);
+		c->handshake_timeout_s = (unsigned)n;
+		return 0;
+	}
 	if (strcmp(k, "idle-timeout") == 0) {
 		if (lurk_ini_uint(v, 86400, &n) != 0 || n < 10)
 			return lurk_ini_fail(err, err_len,
@@ -769,6 +776,7 @@ config_new(void)
 	c->max_connections = 20000;
 	c->idle_timeout_s = LURK_SESSION_MAX_AGE_S;
 	c->frame_timeout_s = 10;
+	c->handshake_timeout_s = 10;
 	return c;
 }
 

@@ -11,6 +11,7 @@
  *   audit-sync = no                         (yes: fdatasync each audit batch)
  *   workers = 2                             (event-loop threads; default: cores)
  *   socket-mode = 0660
+ *   handshake-timeout = 10                  (seconds for the handshake and first request)
  *   idle-timeout = 1800                     (seconds without a request; then closed)
  *   frame-timeout = 10                      (seconds for a started frame to complete)
  *
@@ -119,6 +120,7 @@ struct lurkd_config {
 	unsigned replay_window_s;
 	unsigned replay_cache;
 	unsigned session_max_age_s;
+	unsigned handshake_timeout_s; /* handshake and first request */
 	unsigned idle_timeout_s;  /* an authenticated connection with no request is closed */
 	unsigned frame_timeout_s; /* a frame must complete this long after its first byte */
 	unsigned max_connections;

@@ -27,7 +27,6 @@
 #include "refusal.h"
 #include "wire.h"
 
-#define HANDSHAKE_TIMEOUT_S 10
 #define MAX_READS_PER_EVENT 16
 #define OUT_MAX             (LURK_WIRE_MAX_MSG + 64 * 1024)
 #define RESP_MAX            LURK_WIRE_MAX_MSG
@@ -443,11 +442,11 @@ lurkd_conn_dead(const struct lurkd_conn *c)
 int
 lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg)
 {
-	if (c->state == CONN_HANDSHAKE && now - c->born > HANDSHAKE_TIMEOUT_S)
+	if (c->state == CONN_HANDSHAKE && now - c->born > (time_t)cfg->handshake_timeout_s)
 		return LURK_ERR_TIMEOUT;
 	if (c->state != CONN_OPEN)
 		return 0;
-	if (!c->served && now - c->born > HANDSHAKE_TIMEOUT_S) {
+	if (!c->served && now - c->born > (time_t)cfg->handshake_timeout_s) {
 		/* A replayed msg1 completes a handshake nobody can use: it gets no more time. */
 		lurk_debug(
 			LURK_DBG_SERVER, "session %s: no request after the handshake", c->session);

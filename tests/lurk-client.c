@@ -15,6 +15,8 @@
  *     hold SECONDS|FILE            ping, wait (or until FILE exists), ping again
  *     load STOPFILE LABEL [HASHES] ECDSA signatures until STOPFILE exists; HASHES
  *                                  gets the SHA-256 of each input signed
+ *     replay FILE                  msg1 saved to FILE (or sent again from it), then
+ *                                  waits for the server to close the silent connection
  *     junk KIND                    raw socket, no handshake: sends KIND (bytes, zero-frame,
  *                                  giant-frame, bad-msg1) and expects the server to close
  *
@@ -39,6 +41,7 @@
 #include <gnutls/gnutls.h>
 #include <sodium.h>
 
+#include "chan.h"
 #include "ckm.h"
 #include "client.h"
 #include "err.h"
@@ -598,33 +601,103 @@ cmd_hold(struct lurk_client *c, const char *arg)
 	return r;
 }
 
-/* Sends malformed input on a raw connection; 0 if the server then closes it. */
+/* A plain socket to cfg.address, no handshake; -1 on failure. */
 static int
-cmd_junk(const char *kind)
+raw_connect(void)
 {
 	char host[256], port[16];
-	uint8_t junk[1200], rd[64];
-	size_t n = 0;
 	int is_unix, fd;
-	struct timeval tv = {5, 0};
 
 	if (lurk_client_parse_address(
 		    cfg.address, &is_unix, host, sizeof(host), port, sizeof(port)) != 0)
-		return 1;
+		return -1;
 	if (is_unix) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		memcpy(sa.sun_path, host, strlen(host) + 1);
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-			return 1;
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
 	} else {
 		struct sockaddr_in sa = {
 			.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
 		inet_pton(AF_INET, host, &sa.sin_addr);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-			return 1;
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
 	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * A handshake by hand, to replay it: when FILE does not exist, makes msg1
+ * (this client's key, the server's) and saves its frame there; when it
+ * exists, sends its bytes unchanged. Prints what came back (msg2, or a
+ * refusal), then sends nothing and waits, at most 120 s, for the server to
+ * close: "closed after N s".
+ */
+static int
+cmd_replay(const char *file)
+{
+	uint8_t frame[LURK_FRAME_HDR_LEN + LURK_MSG1_LEN], rd[256];
+	struct lurk_chan *ch = NULL;
+	struct timeval tv = {120, 0};
+	time_t t0;
+	FILE *f;
+	ssize_t got;
+	int fd;
+
+	if ((f = fopen(file, "rb")) != NULL) {
+		size_t n = fread(frame, 1, sizeof(frame), f);
+		fclose(f);
+		if (n != sizeof(frame))
+			return 1;
+	} else {
+		if (lurk_chan_new_initiator(cfg.client_sk, cfg.server_pk, &ch) != 0 ||
+			lurk_frame_header(frame, LURK_MSG1_LEN) != 0 ||
+			lurk_chan_write_msg1(ch, frame + LURK_FRAME_HDR_LEN) != 0)
+			return 1;
+		lurk_chan_free(ch);
+		if ((f = fopen(file, "wb")) == NULL ||
+			fwrite(frame, 1, sizeof(frame), f) != sizeof(frame))
+			return 1;
+		fclose(f);
+	}
+	if ((fd = raw_connect()) < 0)
+		return 1;
+	if (write(fd, frame, sizeof(frame)) != (ssize_t)sizeof(frame)) {
+		close(fd);
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	t0 = time(NULL);
+	got = read(fd, rd, sizeof(rd));
+	if (got == LURK_FRAME_HDR_LEN + LURK_MSG2_LEN)
+		printf("handshake completed, ");
+	else if (got == LURK_FRAME_HDR_LEN + LURK_REFUSAL_LEN &&
+		 rd[LURK_FRAME_HDR_LEN] == LURK_REFUSAL_MARK)
+		printf("refused (code %u), ", rd[LURK_FRAME_HDR_LEN + 1]);
+	else
+		printf("answer of %zd bytes, ", got);
+	while (got > 0)
+		got = read(fd, rd, sizeof(rd));
+	printf("%s after %ld s\n", got == 0 ? "closed" : "still open", (long)(time(NULL) - t0));
+	close(fd);
+	return got == 0 ? 0 : 1;
+}
+
+/* Sends malformed input on a raw connection; 0 if the server then closes it. */
+static int
+cmd_junk(const char *kind)
+{
+	uint8_t junk[1200], rd[64];
+	size_t n = 0;
+	int fd;
+	struct timeval tv = {5, 0};
+
+	if ((fd = raw_connect()) < 0)
+		return 1;
 	randombytes_buf(junk, sizeof(junk));
 	if (strcmp(kind, "bytes") == 0) {
 		n = sizeof(junk);
@@ -715,6 +788,8 @@ main(int argc, char **argv)
 		return cmd_connections(argc, argv);
 	if (strcmp(argv[0], "junk") == 0 && argc == 2)
 		return cmd_junk(argv[1]);
+	if (strcmp(argv[0], "replay") == 0 && argc == 2)
+		return cmd_replay(argv[1]);
 	if ((r = lurk_client_connect(&cfg, &c, &cw)) != 0) {
 		fprintf(stderr, "lurk-client: connect %s: %s%s%s\n", cfg.address, lurk_err_str(r),
 			cw.sys_errno ? ": " : "", cw.sys_errno ? strerror(cw.sys_errno) : "");
