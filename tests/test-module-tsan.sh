@@ -1,0 +1,48 @@
+#!/bin/bash
+# The module's concurrency under ThreadSanitizer (a --enable-tsan build; run
+# by scripts/test.sh, not by `make check`): 8 threads signing, the PKCS#11
+# conformance program (racing C_Initialize), fork while threads sign, login
+# and logout while signing, pkcs11-tool's thread test. Any data race report
+# fails (TSan's exit code, and its WARNING lines).
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/lib-lurkd.sh"
+make_tmpdir
+D=$TEST_TMP
+trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
+B=$(cd "$top_builddir" && pwd)
+MODULE=$B/.libs/lurk-pkcs11.so
+export LURK_TEST_MODULE=$MODULE
+export TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+progs="tests/test-module-p11:conformance tests/test-module-ops:ops tests/test-module-ops:threads"
+[ -x "$B/tests/test-module-fork" ] && progs="$progs tests/test-module-fork:fork"
+plan $(($(echo "$progs" | wc -w) + 2))
+
+lurkd_setup "$D" >/dev/null && lurkd_start "$D"
+check "lurkd starts" test -S "$D/lurkd.sock"
+printf '[module]\nclient-key = %s\nconnect-timeout = 5000\ntimeout = 10000\n\n[server one]\naddress = unix:%s\npublic-key = %s\n' \
+	"$D/a.key" "$D/lurkd.sock" "$(cat "$D/server.pub")" >"$D/module.conf"
+export LURK_PKCS11_CONF=$D/module.conf
+export LURK_TEST_DIR=$D
+
+for p in $progs; do
+	prog=${p%%:*}
+	mode=${p#*:}
+	if LURK_TEST_MODE=$mode "$B/$prog" >"$D/out" 2>&1 && ! grep -q "WARNING: ThreadSanitizer" "$D/out"; then
+		ok "no data race: $prog ($mode)"
+	else
+		not_ok "no data race: $prog ($mode)"
+		grep -A30 "WARNING: ThreadSanitizer" "$D/out" | head -60 | sed 's/^/# /'
+		grep "^not ok" "$D/out" | sed 's/^/# /'
+	fi
+done
+# A foreign program's threads through the module (libtsan preloaded for it).
+if timeout 120 env LD_PRELOAD="${LURK_TOOL_PRELOAD:-}" GNUTLS_PIN=x pkcs11-tool --module "$MODULE" \
+	--test-threads ILGISLT0 -L -O >"$D/pt.out" 2>&1 &&
+	grep -q "all threads have ended with CKR_OK" "$D/pt.out" &&
+	! grep -q "WARNING: ThreadSanitizer" "$D/pt.out"; then
+	ok "no data race: pkcs11-tool --test-threads"
+else
+	not_ok "no data race: pkcs11-tool --test-threads"
+	grep -A30 "WARNING: ThreadSanitizer" "$D/pt.out" | head -40 | sed 's/^/# /'
+fi
+finish
