@@ -5,7 +5,7 @@
  *	      reassembled, and must come back unchanged;
  *	k>0:  the rest is a run of transport plaintexts of k bytes each (flags
  *	      byte included, so bad flags are reached), fed to the reassembler;
- *	      every message it completes is checked.
+ *	      every distinct message it completes is checked.
  * A message is checked by the header parse and every body parser, on the
  * body after the header and on the raw bytes. A body any parser accepts
  * must be canonical: building what was parsed gives back exactly those
@@ -16,6 +16,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUZZ_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FUZZ_ASAN 1
+#endif
+#ifdef FUZZ_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "buf.h"
 #include "err.h"
@@ -163,27 +175,67 @@ check_parser(size_t i, struct lurk_buf *in, const uint8_t *body, size_t n, struc
 		abort();
 }
 
+/*
+ * Scratch buffers, made once: three new buffers for every body checked cost
+ * more than the parsing (ASan's allocator fills, quarantines and page-faults
+ * every block). Reset wipes what a run left.
+ */
+static struct lurk_buf *copy_buf, *out_buf, *out2_buf;
+
+static void
+scratch_init(void)
+{
+	if (copy_buf != NULL)
+		return;
+	if ((copy_buf = lurk_buf_new(LURK_BUF_SIZE_MAX)) == NULL ||
+		(out_buf = lurk_buf_new(LURK_BUF_SIZE_MAX)) == NULL ||
+		(out2_buf = lurk_buf_new(LURK_BUF_SIZE_MAX)) == NULL)
+		abort();
+}
+
+/*
+ * The writable copy keeps its allocation between inputs, so the bytes past
+ * the body are poisoned for AddressSanitizer while parsers read it: a read
+ * past the body is caught as it would be in an exact-size allocation.
+ * (Parsers only read and wipe inside the body; buf.c writes past it only
+ * when putting, and the copy is unpoisoned before that.)
+ */
+static void
+copy_poison_tail(int on)
+{
+#ifdef FUZZ_ASAN
+	size_t used = copy_buf->size;
+
+	if (copy_buf->d == NULL)
+		return;
+	if (on)
+		ASAN_POISON_MEMORY_REGION(copy_buf->d + used, copy_buf->alloc - used);
+	else
+		ASAN_UNPOISON_MEMORY_REGION(copy_buf->d, copy_buf->alloc);
+#else
+	(void)on;
+#endif
+}
+
 /* Every parser on `body`, from a read-only view and from a writable copy. */
 static void
 check_body(const uint8_t *body, size_t n)
 {
-	struct lurk_buf view, *copy, *out, *out2;
+	struct lurk_buf view;
 
-	if ((copy = lurk_buf_new(LURK_BUF_SIZE_MAX)) == NULL ||
-		(out = lurk_buf_new(LURK_BUF_SIZE_MAX)) == NULL ||
-		(out2 = lurk_buf_new(LURK_BUF_SIZE_MAX)) == NULL)
-		abort();
+	scratch_init();
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
 		lurk_buf_view(&view, body, n);
-		check_parser(i, &view, body, n, out, out2);
-		lurk_buf_reset(copy);
-		if (lurk_buf_put_bytes(copy, body, n) != 0)
+		check_parser(i, &view, body, n, out_buf, out2_buf);
+		copy_poison_tail(0);
+		lurk_buf_reset(copy_buf);
+		if (lurk_buf_put_bytes(copy_buf, body, n) != 0)
 			abort();
-		check_parser(i, copy, body, n, out, out2);
+		copy_poison_tail(1);
+		check_parser(i, copy_buf, body, n, out_buf, out2_buf);
 	}
-	lurk_buf_free(copy);
-	lurk_buf_free(out);
-	lurk_buf_free(out2);
+	copy_poison_tail(0);
+	lurk_buf_reset(copy_buf);
 }
 
 static void
@@ -214,13 +266,16 @@ check_message(const uint8_t *msg, size_t n)
 static void
 fragment_and_reassemble(const uint8_t *msg, size_t n)
 {
-	struct lurk_wire_frag *f = malloc(sizeof(*f));
+	/* 64 KiB: made once (the fragmenter wipes what it held after each use). */
+	static struct lurk_wire_frag *f;
 	struct lurk_wire_reasm r;
 	const uint8_t *pt;
 	size_t pt_len;
 	int ret, fed = 0;
 
-	if (f == NULL || lurk_wire_reasm_init(&r) != 0)
+	if (f == NULL && (f = malloc(sizeof(*f))) == NULL)
+		abort();
+	if (lurk_wire_reasm_init(&r) != 0)
 		abort();
 	lurk_wire_frag_init(f, msg, n);
 	while ((ret = lurk_wire_frag_next(f, &pt, &pt_len)) == 1) {
@@ -233,17 +288,67 @@ fragment_and_reassemble(const uint8_t *msg, size_t n)
 	if (ret != 0 || fed != 1 || lurk_wire_reasm_len(&r) != n ||
 		memcmp(lurk_wire_reasm_msg(&r), msg, n) != 0)
 		abort();
-	check_message(lurk_wire_reasm_msg(&r), lurk_wire_reasm_len(&r));
+	/*
+	 * The message came back byte for byte, so it is not checked again
+	 * here: LLVMFuzzerTestOneInput checks the same bytes from the input
+	 * itself, an exact-size allocation where any over-read shows.
+	 */
 	lurk_wire_reasm_clear(&r);
-	free(f);
+}
+
+/*
+ * Short messages already checked for this input. Small k completes a message
+ * every few bytes (k = 1: an empty one per 0x00 byte), and the checks are
+ * pure functions of the bytes, so each distinct message is checked once:
+ * thousands of identical checks per input made the target ~100x slower.
+ * An open-addressing set; a generation number empties it per input.
+ */
+#define SEEN_SLOTS   4096 /* a power of two, more than an input's messages */
+#define SEEN_MSG_MAX 32   /* longer messages are always checked */
+
+struct seen {
+	uint32_t gen;
+	size_t count;
+	uint32_t slot_gen[SEEN_SLOTS];
+	uint8_t len[SEEN_SLOTS];
+	uint8_t msg[SEEN_SLOTS][SEEN_MSG_MAX];
+};
+
+/* 1 if msg was checked already; else records it (when it fits) and returns 0. */
+static int
+seen_before(struct seen *s, const uint8_t *msg, size_t n)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)n;
+	size_t i;
+
+	if (n > SEEN_MSG_MAX || s->count >= SEEN_SLOTS / 2)
+		return 0;
+	for (size_t j = 0; j < n; j++)
+		h = (h ^ msg[j]) * 16777619u;
+	for (i = h & (SEEN_SLOTS - 1); s->slot_gen[i] == s->gen; i = (i + 1) & (SEEN_SLOTS - 1)) {
+		if (s->len[i] == n && (n == 0 || memcmp(s->msg[i], msg, n) == 0))
+			return 1;
+	}
+	s->slot_gen[i] = s->gen;
+	s->len[i] = (uint8_t)n;
+	if (n != 0)
+		memcpy(s->msg[i], msg, n);
+	s->count++;
+	return 0;
 }
 
 /* Mode k: the input's own plaintexts, k bytes each. */
 static void
 reassemble_pieces(const uint8_t *p, size_t n, size_t k)
 {
+	static struct seen seen;
 	struct lurk_wire_reasm r;
 
+	seen.count = 0;
+	if (++seen.gen == 0) { /* wrapped: forget every slot */
+		memset(seen.slot_gen, 0, sizeof(seen.slot_gen));
+		seen.gen = 1;
+	}
 	if (lurk_wire_reasm_init(&r) != 0)
 		abort();
 	for (size_t off = 0; off < n; off += k) {
@@ -251,7 +356,13 @@ reassemble_pieces(const uint8_t *p, size_t n, size_t k)
 		int ret = lurk_wire_reasm_feed(&r, p + off, len);
 
 		if (ret == 1) {
-			check_message(lurk_wire_reasm_msg(&r), lurk_wire_reasm_len(&r));
+			const uint8_t *msg = lurk_wire_reasm_msg(&r);
+			size_t msg_len = lurk_wire_reasm_len(&r);
+
+			if (msg == NULL)
+				abort();
+			if (!seen_before(&seen, msg, msg_len))
+				check_message(msg, msg_len);
 			lurk_wire_reasm_reset(&r);
 		} else if (ret < 0 && (lurk_wire_reasm_len(&r) != 0 || r.msg.alloc != 0)) {
 			abort(); /* an error drops the partial message */
