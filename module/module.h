@@ -188,6 +188,11 @@ void lp_sessions_after_fork(void);
 /* Object handle to object within a token; NULL when not one of its handles. */
 const struct lp_object *lp_object_from_handle(size_t tok, CK_OBJECT_HANDLE h);
 void lp_op_end(struct lp_op *op);
+/* PKCS#11 3.0 C_SessionCancel (flags CKF_SIGN, CKF_DECRYPT, CKF_FIND_OBJECTS). */
+CK_RV lp_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags);
+
+/* unsupported.c: CKR_FUNCTION_NOT_SUPPORTED once initialization and h are checked. */
+CK_RV lp_unsupported(CK_SESSION_HANDLE h);
 
 /*
  * PKCS#11's rule for outputs of n items or bytes: a NULL buffer asks for n, a

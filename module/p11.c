@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -185,8 +186,9 @@ C_Finalize(CK_VOID_PTR reserved)
 	return CKR_OK;
 }
 
-CK_RV
-C_GetInfo(CK_INFO_PTR info)
+/* The version is that of the interface the caller took the function from. */
+static CK_RV
+get_info(CK_INFO_PTR info, CK_BYTE major, CK_BYTE minor)
 {
 	CK_RV rv;
 
@@ -195,14 +197,26 @@ C_GetInfo(CK_INFO_PTR info)
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(info, 0, sizeof(*info));
-	info->cryptokiVersion.major = 2;
-	info->cryptokiVersion.minor = 40;
+	info->cryptokiVersion.major = major;
+	info->cryptokiVersion.minor = minor;
 	lp_pad(info->manufacturerID, sizeof(info->manufacturerID), "lurk");
 	lp_pad(info->libraryDescription, sizeof(info->libraryDescription),
 		"lurk remote keys (lurkd)");
 	info->libraryVersion.major = 0;
 	info->libraryVersion.minor = 1;
 	return CKR_OK;
+}
+
+CK_RV
+C_GetInfo(CK_INFO_PTR info)
+{
+	return get_info(info, 2, 40);
+}
+
+static CK_RV
+get_info_3_0(CK_INFO_PTR info)
+{
+	return get_info(info, 3, 0);
 }
 
 /* Legacy parallel-function calls (PKCS#11 2.40 §5.16). */
@@ -306,45 +320,227 @@ static CK_FUNCTION_LIST function_list = {
 };
 
 /*
- * PKCS#11 3.0 consumers (pkcs11-provider) ask for an interface by name: the
- * one we have is "PKCS 11" with the 2.40 function list. p11-kit 0.24's header
- * predates 3.0, so the structure is spelled out here as the standard has it.
+ * PKCS#11 3.0. p11-kit 0.24's header predates it, so its types are spelled
+ * out here as the standard has them (pkcs11t.h, pkcs11f.h): the 3.0 function
+ * list is the 2.40 one followed by the 3.0 functions, in this order.
  */
-struct lp_interface {
-	CK_UTF8CHAR *name;
-	void *functions;
+typedef struct {
+	CK_UTF8CHAR_PTR pInterfaceName;
+	CK_VOID_PTR pFunctionList;
 	CK_FLAGS flags;
+} lp_interface;
+
+/* The shapes of the 3.0 functions. */
+typedef CK_RV get_interface_list_fn(lp_interface *, CK_ULONG_PTR);
+typedef CK_RV get_interface_fn(CK_UTF8CHAR_PTR, CK_VERSION *, lp_interface **, CK_FLAGS);
+typedef CK_RV login_user_fn(
+	CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG);
+typedef CK_RV session_cancel_fn(CK_SESSION_HANDLE, CK_FLAGS);
+typedef CK_RV message_init_fn(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE);
+typedef CK_RV crypt_message_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,
+	CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR);
+typedef CK_RV crypt_message_begin_fn(
+	CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG);
+typedef CK_RV crypt_message_next_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,
+	CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS);
+typedef CK_RV message_final_fn(CK_SESSION_HANDLE);
+typedef CK_RV sign_message_fn(
+	CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR);
+typedef CK_RV message_begin_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG);
+typedef CK_RV verify_message_fn(
+	CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG);
+
+struct lp_function_list_3_0 {
+	CK_FUNCTION_LIST v2;
+	get_interface_list_fn *C_GetInterfaceList;
+	get_interface_fn *C_GetInterface;
+	login_user_fn *C_LoginUser;
+	session_cancel_fn *C_SessionCancel;
+	message_init_fn *C_MessageEncryptInit;
+	crypt_message_fn *C_EncryptMessage;
+	crypt_message_begin_fn *C_EncryptMessageBegin;
+	crypt_message_next_fn *C_EncryptMessageNext;
+	message_final_fn *C_MessageEncryptFinal;
+	message_init_fn *C_MessageDecryptInit;
+	crypt_message_fn *C_DecryptMessage;
+	crypt_message_begin_fn *C_DecryptMessageBegin;
+	crypt_message_next_fn *C_DecryptMessageNext;
+	message_final_fn *C_MessageDecryptFinal;
+	message_init_fn *C_MessageSignInit;
+	sign_message_fn *C_SignMessage;
+	message_begin_fn *C_SignMessageBegin;
+	sign_message_fn *C_SignMessageNext;
+	message_final_fn *C_MessageSignFinal;
+	message_init_fn *C_MessageVerifyInit;
+	verify_message_fn *C_VerifyMessage;
+	message_begin_fn *C_VerifyMessageBegin;
+	verify_message_fn *C_VerifyMessageNext;
+	message_final_fn *C_MessageVerifyFinal;
 };
 
-static struct lp_interface interface = {(CK_UTF8CHAR *)"PKCS 11", &function_list, 0};
+/* The 2.40 list is a prefix of the 3.0 one: no padding between them. */
+_Static_assert(offsetof(struct lp_function_list_3_0, C_GetInterfaceList) ==
+		       offsetof(CK_FUNCTION_LIST, C_WaitForSlotEvent) + sizeof(void (*)(void)),
+	"CK_FUNCTION_LIST_3_0 layout");
 
-LURK_EXPORT CK_RV C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count);
+LURK_EXPORT CK_RV C_GetInterfaceList(lp_interface *list, CK_ULONG_PTR count);
 LURK_EXPORT CK_RV C_GetInterface(
-	CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out, CK_FLAGS flags);
+	CK_UTF8CHAR_PTR name, CK_VERSION *version, lp_interface **out, CK_FLAGS flags);
+
+/*
+ * No user names: a token user is this host (its client key), and a PIN, if
+ * any, goes through C_Login. The session is checked first, as everywhere.
+ */
+static CK_RV
+login_user(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len,
+	CK_UTF8CHAR_PTR user, CK_ULONG user_len)
+{
+	(void)type, (void)pin, (void)pin_len, (void)user, (void)user_len;
+	return lp_unsupported(h);
+}
+
+/* Message-based encryption, decryption, signing and verification: none of them. */
+static CK_RV
+message_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
+{
+	(void)m, (void)k;
+	return lp_unsupported(h);
+}
+
+static CK_RV
+message_final(CK_SESSION_HANDLE h)
+{
+	return lp_unsupported(h);
+}
+
+static CK_RV
+crypt_message(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR ad, CK_ULONG adl,
+	CK_BYTE_PTR in, CK_ULONG inl, CK_BYTE_PTR out, CK_ULONG_PTR outl)
+{
+	(void)p, (void)pl, (void)ad, (void)adl, (void)in, (void)inl, (void)out, (void)outl;
+	return lp_unsupported(h);
+}
+
+static CK_RV
+crypt_message_begin(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR ad, CK_ULONG adl)
+{
+	(void)p, (void)pl, (void)ad, (void)adl;
+	return lp_unsupported(h);
+}
+
+static CK_RV
+crypt_message_next(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR in, CK_ULONG inl,
+	CK_BYTE_PTR out, CK_ULONG_PTR outl, CK_FLAGS flags)
+{
+	(void)p, (void)pl, (void)in, (void)inl, (void)out, (void)outl, (void)flags;
+	return lp_unsupported(h);
+}
+
+static CK_RV
+sign_message(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR d, CK_ULONG dl,
+	CK_BYTE_PTR sig, CK_ULONG_PTR sigl)
+{
+	(void)p, (void)pl, (void)d, (void)dl, (void)sig, (void)sigl;
+	return lp_unsupported(h);
+}
+
+static CK_RV
+message_begin(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl)
+{
+	(void)p, (void)pl;
+	return lp_unsupported(h);
+}
+
+static CK_RV
+verify_message(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR d, CK_ULONG dl,
+	CK_BYTE_PTR sig, CK_ULONG sigl)
+{
+	(void)p, (void)pl, (void)d, (void)dl, (void)sig, (void)sigl;
+	return lp_unsupported(h);
+}
+
+static struct lp_function_list_3_0 function_list_3_0 = {
+	.C_GetInterfaceList = C_GetInterfaceList,
+	.C_GetInterface = C_GetInterface,
+	.C_LoginUser = login_user,
+	.C_SessionCancel = lp_session_cancel,
+	.C_MessageEncryptInit = message_init,
+	.C_EncryptMessage = crypt_message,
+	.C_EncryptMessageBegin = crypt_message_begin,
+	.C_EncryptMessageNext = crypt_message_next,
+	.C_MessageEncryptFinal = message_final,
+	.C_MessageDecryptInit = message_init,
+	.C_DecryptMessage = crypt_message,
+	.C_DecryptMessageBegin = crypt_message_begin,
+	.C_DecryptMessageNext = crypt_message_next,
+	.C_MessageDecryptFinal = message_final,
+	.C_MessageSignInit = message_init,
+	.C_SignMessage = sign_message,
+	.C_SignMessageBegin = message_begin,
+	.C_SignMessageNext = sign_message,
+	.C_MessageSignFinal = message_final,
+	.C_MessageVerifyInit = message_init,
+	.C_VerifyMessage = verify_message,
+	.C_VerifyMessageBegin = message_begin,
+	.C_VerifyMessageNext = verify_message,
+	.C_MessageVerifyFinal = message_final,
+};
+
+/*
+ * "PKCS 11" 3.0 first, the default (as p11-kit's proxy and OpenSC do:
+ * p11-kit 0.25 and later load a module by C_GetInterface("PKCS 11", NULL),
+ * older ones by C_GetFunctionList), then "PKCS 11" 2.40. Neither is fork
+ * safe in the standard's sense: a child calls C_Initialize again.
+ */
+static lp_interface interfaces[] = {
+	{(CK_UTF8CHAR_PTR) "PKCS 11", &function_list_3_0, 0},
+	{(CK_UTF8CHAR_PTR) "PKCS 11", &function_list, 0},
+};
+
+static pthread_once_t interfaces_once = PTHREAD_ONCE_INIT;
+
+/* The 3.0 list starts with the 2.40 functions, all but C_GetInfo's version. */
+static void
+interfaces_init(void)
+{
+	function_list_3_0.v2 = function_list;
+	function_list_3_0.v2.version.major = 3;
+	function_list_3_0.v2.version.minor = 0;
+	function_list_3_0.v2.C_GetInfo = get_info_3_0;
+}
 
 LURK_EXPORT CK_RV
-C_GetInterfaceList(struct lp_interface *list, CK_ULONG_PTR count)
+C_GetInterfaceList(lp_interface *list, CK_ULONG_PTR count)
 {
 	CK_RV rv;
 
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if (lp_out_room(list, count, 1, &rv))
-		list[0] = interface;
+	pthread_once(&interfaces_once, interfaces_init);
+	if (lp_out_room(list, count, LURK_ARRAY_LEN(interfaces), &rv))
+		memcpy(list, interfaces, sizeof(interfaces));
 	return rv;
 }
 
 LURK_EXPORT CK_RV
-C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, struct lp_interface **out, CK_FLAGS flags)
+C_GetInterface(CK_UTF8CHAR_PTR name, CK_VERSION *version, lp_interface **out, CK_FLAGS flags)
 {
 	if (out == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if ((name != NULL && strcmp((const char *)name, "PKCS 11") != 0) ||
-		(version != NULL && (version->major != 2 || version->minor != 40)) ||
-		(flags & ~interface.flags) != 0)
-		return CKR_ARGUMENTS_BAD;
-	*out = &interface;
-	return CKR_OK;
+	pthread_once(&interfaces_once, interfaces_init);
+	for (size_t i = 0; i < LURK_ARRAY_LEN(interfaces); i++) {
+		const CK_VERSION *v = interfaces[i].pFunctionList;
+		if (name != NULL &&
+			strcmp((const char *)name, (const char *)interfaces[i].pInterfaceName) != 0)
+			continue;
+		if (version != NULL && (version->major != v->major || version->minor != v->minor))
+			continue;
+		if ((flags & ~interfaces[i].flags) != 0)
+			continue;
+		*out = &interfaces[i];
+		return CKR_OK;
+	}
+	return CKR_ARGUMENTS_BAD;
 }
 
 /* The exported symbols (hidden visibility and module/Makefile.am keep the rest in). */

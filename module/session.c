@@ -1,9 +1,12 @@
 /*
- * Sessions and object search. Sessions live in a table under its own lock;
- * a caller gets a session locked and referenced (lp_session_get) so a close
- * from another thread never frees it under the caller. Read-write sessions
- * are accepted (conformance suites open them) but the token is write
- * protected: nothing is ever created, changed or destroyed.
+ * Sessions and object search. A session handle names its slot in the session
+ * table (low 16 bits) and the serial number of its opening (the bits above),
+ * so a lookup is one index and one comparison, and a closed session's handle
+ * never finds the session that reuses its slot. The table's lock is held for
+ * that memory work only; a caller gets a session locked and referenced
+ * (lp_session_get) so a close from another thread never frees it under the
+ * caller. Read-write sessions are accepted (conformance suites open them) but
+ * the token is write protected: nothing is ever created, changed or destroyed.
  */
 #include "config.h"
 
@@ -15,12 +18,25 @@
 #include "log.h"
 #include "module.h"
 
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct lp_session **table;
-static size_t table_len, table_cap;
-static CK_SESSION_HANDLE next_handle = 1;
+#define SLOT_BITS    16
+#define MAX_SESSIONS (1u << SLOT_BITS)
+#define SLOT_MASK    ((CK_SESSION_HANDLE)MAX_SESSIONS - 1)
 
-#define MAX_SESSIONS 65536
+#ifndef CKF_FIND_OBJECTS
+#define CKF_FIND_OBJECTS (1UL << 6) /* PKCS#11 3.0, for C_SessionCancel */
+#endif
+
+/* Slots in use hold a session; free ones are chained through next_free. */
+struct slot {
+	struct lp_session *s;
+	size_t next_free;
+};
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slot *table;
+static size_t table_cap;         /* slots allocated */
+static size_t free_head;         /* first free slot, table_cap when none */
+static CK_SESSION_HANDLE serial; /* of the last opening; kept across C_Finalize */
 
 const struct lp_object *
 lp_object_from_handle(size_t tok, CK_OBJECT_HANDLE h)
@@ -54,27 +70,34 @@ session_free(struct lp_session *s)
 	free(s);
 }
 
+/* The open session a handle names, or NULL. Under table_lock. */
+static struct lp_session *
+lookup(CK_SESSION_HANDLE h)
+{
+	size_t i = (size_t)(h & SLOT_MASK);
+
+	if (i >= table_cap || table[i].s == NULL || table[i].s->handle != h)
+		return NULL;
+	return table[i].s;
+}
+
 CK_RV
 lp_session_get(CK_SESSION_HANDLE h, struct lp_session **out)
 {
-	struct lp_session *s = NULL;
+	struct lp_session *s;
 	CK_RV rv;
 
 	*out = NULL;
 	if ((rv = lp_check()) != CKR_OK)
 		return rv;
 	pthread_mutex_lock(&table_lock);
-	for (size_t i = 0; i < table_len; i++)
-		if (table[i]->handle == h) {
-			s = table[i];
-			s->refs++;
-			break;
-		}
+	if ((s = lookup(h)) != NULL)
+		s->refs++;
 	pthread_mutex_unlock(&table_lock);
 	if (s == NULL)
 		return CKR_SESSION_HANDLE_INVALID;
 	pthread_mutex_lock(&s->lock);
-	if (s->closed) {
+	if (__atomic_load_n(&s->closed, __ATOMIC_ACQUIRE)) {
 		lp_session_put(s);
 		return CKR_SESSION_HANDLE_INVALID;
 	}
@@ -95,14 +118,16 @@ lp_session_put(struct lp_session *s)
 		session_free(s);
 }
 
-/* Takes s out of the table; freed when its last user lets go. Under table_lock. */
+/* Takes a session out of its slot; freed when its last user lets go. Under table_lock. */
 static void
 unlink_at(size_t i)
 {
-	struct lp_session *s = table[i];
+	struct lp_session *s = table[i].s;
 
-	table[i] = table[--table_len];
-	s->closed = 1;
+	table[i].s = NULL;
+	table[i].next_free = free_head;
+	free_head = i;
+	__atomic_store_n(&s->closed, 1, __ATOMIC_RELEASE); /* read under s->lock too */
 	if (s->refs == 0)
 		session_free(s);
 }
@@ -111,13 +136,13 @@ void
 lp_sessions_close(size_t tok)
 {
 	pthread_mutex_lock(&table_lock);
-	for (size_t i = table_len; i > 0; i--)
-		if (tok >= LP_MAX_TOKENS || table[i - 1]->tok == tok)
-			unlink_at(i - 1);
+	for (size_t i = 0; i < table_cap; i++)
+		if (table[i].s != NULL && (tok >= LP_MAX_TOKENS || table[i].s->tok == tok))
+			unlink_at(i);
 	if (tok >= LP_MAX_TOKENS) {
 		free(table);
 		table = NULL;
-		table_cap = 0;
+		table_cap = free_head = 0;
 	}
 	pthread_mutex_unlock(&table_lock);
 }
@@ -127,10 +152,34 @@ void
 lp_sessions_after_fork(void)
 {
 	(void)pthread_mutex_init(&table_lock, NULL);
-	for (size_t i = 0; i < table_len; i++) {
-		(void)pthread_mutex_init(&table[i]->lock, NULL);
-		table[i]->refs = 0;
+	for (size_t i = 0; i < table_cap; i++)
+		if (table[i].s != NULL) {
+			(void)pthread_mutex_init(&table[i].s->lock, NULL);
+			table[i].s->refs = 0;
+		}
+}
+
+/* A free slot, the table doubled when there is none. Under table_lock. */
+static CK_RV
+take_slot(size_t *out)
+{
+	if (free_head == table_cap) {
+		size_t cap = table_cap ? table_cap * 2 : 16;
+		struct slot *t;
+		if (cap > MAX_SESSIONS)
+			return CKR_SESSION_COUNT;
+		if ((t = realloc(table, cap * sizeof(*t))) == NULL)
+			return CKR_HOST_MEMORY;
+		/* The new slots, chained in order; the last points past the end. */
+		for (size_t i = table_cap; i < cap; i++)
+			t[i] = (struct slot){NULL, i + 1};
+		table = t;
+		free_head = table_cap;
+		table_cap = cap;
 	}
+	*out = free_head;
+	free_head = table[free_head].next_free;
+	return CKR_OK;
 }
 
 CK_RV
@@ -138,7 +187,7 @@ C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify
 	CK_SESSION_HANDLE_PTR out)
 {
 	struct lp_session *s;
-	size_t tok;
+	size_t tok, i;
 	CK_RV rv;
 
 	(void)app;
@@ -158,20 +207,17 @@ C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify
 	s->tok = tok;
 	s->flags = flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION);
 	pthread_mutex_lock(&table_lock);
-	if (table_len == table_cap) {
-		size_t cap = table_cap ? table_cap * 2 : 16;
-		struct lp_session **t =
-			cap <= MAX_SESSIONS ? realloc(table, cap * sizeof(*t)) : NULL;
-		if (t == NULL) {
-			pthread_mutex_unlock(&table_lock);
-			session_free(s);
-			return cap <= MAX_SESSIONS ? CKR_HOST_MEMORY : CKR_SESSION_COUNT;
-		}
-		table = t;
-		table_cap = cap;
+	if ((rv = take_slot(&i)) != CKR_OK) {
+		pthread_mutex_unlock(&table_lock);
+		session_free(s);
+		return rv;
 	}
-	s->handle = next_handle++;
-	table[table_len++] = s;
+	/* Never 0 (CK_INVALID_HANDLE), whatever the width of CK_ULONG. */
+	do
+		serial++;
+	while ((serial << SLOT_BITS) == 0);
+	s->handle = (serial << SLOT_BITS) | (CK_SESSION_HANDLE)i;
+	table[i].s = s;
 	*out = s->handle;
 	pthread_mutex_unlock(&table_lock);
 	return CKR_OK;
@@ -185,15 +231,38 @@ C_CloseSession(CK_SESSION_HANDLE h)
 	if ((rv = lp_check()) != CKR_OK)
 		return rv;
 	pthread_mutex_lock(&table_lock);
-	rv = CKR_SESSION_HANDLE_INVALID;
-	for (size_t i = 0; i < table_len; i++)
-		if (table[i]->handle == h) {
-			unlink_at(i);
-			rv = CKR_OK;
-			break;
-		}
+	if (lookup(h) != NULL)
+		unlink_at((size_t)(h & SLOT_MASK));
+	else
+		rv = CKR_SESSION_HANDLE_INVALID;
 	pthread_mutex_unlock(&table_lock);
 	return rv;
+}
+
+/*
+ * PKCS#11 3.0 C_SessionCancel: ends the session's operations of the kinds
+ * named (signing, decryption, object search); there is nothing else to end,
+ * and ending an operation that was not active is not an error.
+ */
+CK_RV
+lp_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
+{
+	struct lp_session *s;
+	CK_RV rv;
+
+	if ((rv = lp_session_get(h, &s)) != CKR_OK)
+		return rv;
+	if (((flags & CKF_SIGN) && s->op.kind == LP_OP_SIGN) ||
+		((flags & CKF_DECRYPT) && s->op.kind == LP_OP_DECRYPT))
+		lp_op_end(&s->op);
+	if (flags & CKF_FIND_OBJECTS) {
+		free(s->found);
+		s->found = NULL;
+		s->nfound = s->pos = 0;
+		s->finding = 0;
+	}
+	lp_session_put(s);
+	return CKR_OK;
 }
 
 CK_RV

@@ -200,9 +200,18 @@ C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	lp_pad(info->manufacturerID, sizeof(info->manufacturerID), "lurk");
 	lp_pad(info->model, sizeof(info->model), "remote key");
 	lp_pad(info->serialNumber, sizeof(info->serialNumber), serial);
-	info->flags = CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED | CKF_WRITE_PROTECTED;
+	/*
+	 * A PIN exists only for a PIN-protected client key. Otherwise lurkd
+	 * authenticates this host by its client key, outside the library: that is
+	 * a protected authentication path (a C_Login without a PIN), so GnuTLS
+	 * (--login) and pkcs11-tool (--login) never ask for a PIN that does not
+	 * exist, and the login they make anyway succeeds.
+	 */
+	info->flags = CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
 	if (lp.conf.pin_protected)
-		info->flags |= CKF_LOGIN_REQUIRED;
+		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
+	else
+		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulSessionCount = CK_UNAVAILABLE_INFORMATION;
 	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
@@ -218,23 +227,106 @@ C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	return CKR_OK;
 }
 
+/*
+ * What the module can serve for each key type lurkd holds (the mechanisms
+ * lurkd lists for such a key, README: RSA 2048-4096, P-256/384/521, Ed25519
+ * and Ed448). Before C_Login opens a PIN-protected client key the key list
+ * cannot be fetched (nothing is sent before it), so the mechanism functions,
+ * which take no session and need no login, answer with what the token's key
+ * types could ever offer; once the list is known, with what its keys offer.
+ */
+#define EC_FLAGS (CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS)
+
+static const struct {
+	CK_MECHANISM_TYPE mech;
+	enum lurk_key_type type;
+	CK_ULONG min_bits, max_bits;
+	CK_FLAGS flags;
+} possible[] = {
+	{CKM_RSA_PKCS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT},
+	{CKM_RSA_PKCS_PSS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_SHA256_RSA_PKCS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_SHA384_RSA_PKCS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_SHA512_RSA_PKCS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_SHA256_RSA_PKCS_PSS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_SHA384_RSA_PKCS_PSS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_SHA512_RSA_PKCS_PSS, LURK_KEY_RSA, 2048, 4096, CKF_HW | CKF_SIGN},
+	{CKM_ECDSA, LURK_KEY_EC, 256, 521, CKF_HW | CKF_SIGN | EC_FLAGS},
+	{CKM_ECDSA_SHA256, LURK_KEY_EC, 256, 521, CKF_HW | CKF_SIGN | EC_FLAGS},
+	{CKM_ECDSA_SHA384, LURK_KEY_EC, 256, 521, CKF_HW | CKF_SIGN | EC_FLAGS},
+	{CKM_ECDSA_SHA512, LURK_KEY_EC, 256, 521, CKF_HW | CKF_SIGN | EC_FLAGS},
+	{CKM_EDDSA, LURK_KEY_ED25519, 255, 255, CKF_HW | CKF_SIGN},
+	{CKM_EDDSA, LURK_KEY_ED448, 448, 448, CKF_HW | CKF_SIGN},
+};
+
+static int
+token_may_have(size_t tok, enum lurk_key_type type)
+{
+	unsigned types = lp.conf.tokens[tok].types;
+
+	return types == 0 || (types & (1u << type)) != 0;
+}
+
+/* The mechanisms the token's key types could offer, each once. */
+static size_t
+possible_mechs(size_t tok, CK_MECHANISM_TYPE *out, size_t max)
+{
+	size_t n = 0, j;
+
+	for (size_t i = 0; i < LURK_ARRAY_LEN(possible); i++) {
+		if (!token_may_have(tok, possible[i].type))
+			continue;
+		for (j = 0; j < n && out[j] != possible[i].mech; j++)
+			;
+		if (j == n && n < max)
+			out[n++] = possible[i].mech;
+	}
+	return n;
+}
+
+static CK_RV
+possible_info(size_t tok, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < LURK_ARRAY_LEN(possible); i++) {
+		if (possible[i].mech != type || !token_may_have(tok, possible[i].type))
+			continue;
+		if (!found || possible[i].min_bits < info->ulMinKeySize)
+			info->ulMinKeySize = possible[i].min_bits;
+		if (possible[i].max_bits > info->ulMaxKeySize)
+			info->ulMaxKeySize = possible[i].max_bits;
+		info->flags |= possible[i].flags;
+		found = 1;
+	}
+	return found ? CKR_OK : CKR_MECHANISM_INVALID;
+}
+
 CK_RV
 C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
-	const struct lp_token *t;
-	size_t tok;
+	CK_MECHANISM_TYPE mechs[LURK_ARRAY_LEN(possible)];
+	const CK_MECHANISM_TYPE *from;
+	size_t tok, n;
 	CK_RV rv;
 
 	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if ((rv = lp_load_list()) != CKR_OK)
+	rv = lp_load_list();
+	if (rv == CKR_USER_NOT_LOGGED_IN) {
+		n = possible_mechs(tok, mechs, LURK_ARRAY_LEN(mechs));
+		from = mechs;
+	} else if (rv != CKR_OK) {
 		return rv;
-	t = &lp.tokens[tok];
-	if (lp_out_room(list, count, t->nmechs, &rv))
-		for (size_t i = 0; i < t->nmechs; i++)
-			list[i] = t->mechs[i];
+	} else {
+		n = lp.tokens[tok].nmechs;
+		from = lp.tokens[tok].mechs;
+	}
+	if (lp_out_room(list, count, n, &rv))
+		for (size_t i = 0; i < n; i++)
+			list[i] = from[i];
 	return rv;
 }
 
@@ -249,9 +341,12 @@ C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PT
 		return rv;
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if ((rv = lp_load_list()) != CKR_OK)
+	rv = lp_load_list();
+	if (rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN)
 		return rv;
 	memset(info, 0, sizeof(*info));
+	if (rv == CKR_USER_NOT_LOGGED_IN)
+		return possible_info(tok, type, info);
 	for (size_t i = 0; i < lp.tokens[tok].nobjs; i++) {
 		const struct lp_object *o = &lp.tokens[tok].objs[i];
 		const struct lurk_wire_key *k = o->key;
@@ -267,7 +362,7 @@ C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PT
 		if (type == CKM_RSA_PKCS && (k->flags & LURK_WIRE_KEY_DECRYPT))
 			info->flags |= CKF_DECRYPT;
 		if (k->type == LURK_KEY_EC)
-			info->flags |= CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
+			info->flags |= EC_FLAGS;
 	}
 	return found ? CKR_OK : CKR_MECHANISM_INVALID;
 }
@@ -286,10 +381,12 @@ C_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR 
 
 /*
  * Login. With a plain client key the token needs none (the Noise key is what
- * lurkd authenticates) and a user login is accepted so tools that always log
- * in work. With a PIN-protected key (lurk-admin genkey --pin-file) the token
- * sets CKF_LOGIN_REQUIRED and C_Login opens the key; nothing reaches lurkd
- * before that. A security officer has nothing to do on a write-protected token.
+ * lurkd authenticates): it has no PIN (no CKF_USER_PIN_INITIALIZED) but a
+ * protected authentication path, and a user login with no PIN, or with any
+ * PIN a tool sends anyway, succeeds. With a PIN-protected key (lurk-admin
+ * genkey --pin-file) the token sets CKF_LOGIN_REQUIRED and C_Login opens the
+ * key; nothing reaches lurkd before that. A security officer has nothing to
+ * do on a write-protected token.
  */
 static CK_RV
 unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)

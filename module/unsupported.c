@@ -4,14 +4,15 @@
  * (initialized, a valid session), so conformance suites see consistent
  * return values. Encryption with a private key (libp11's fallback for a
  * refused sign, research/gnutls_pkcs11.md §4) and recovery signatures are
- * deliberately absent.
+ * deliberately absent. The PKCS#11 3.0 functions that are not supported
+ * (p11.c) answer through lp_unsupported as well.
  */
 #include "config.h"
 
 #include "module.h"
 
-static CK_RV
-unsupported(CK_SESSION_HANDLE h)
+CK_RV
+lp_unsupported(CK_SESSION_HANDLE h)
 {
 	struct lp_session *s;
 	CK_RV rv;
@@ -26,7 +27,7 @@ CK_RV
 C_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state, CK_ULONG_PTR len)
 {
 	(void)state, (void)len;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -34,140 +35,140 @@ C_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state, CK_ULONG len, CK_OBJ
 	CK_OBJECT_HANDLE ak)
 {
 	(void)state, (void)len, (void)ek, (void)ak;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
 	(void)m, (void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m)
 {
 	(void)m;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
 	(void)d, (void)dl;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
 {
 	(void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_SignRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
 	(void)m, (void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_SignRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_VerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
 	(void)m, (void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_ULONG sl)
 {
 	(void)d, (void)dl, (void)s, (void)sl;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
 	(void)d, (void)dl;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sl)
 {
 	(void)s, (void)sl;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
 	(void)m, (void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_VerifyRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)s, (void)sl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -175,7 +176,7 @@ C_DigestEncryptUpdate(
 	CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -183,14 +184,14 @@ C_DecryptDigestUpdate(
 	CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_SignEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -198,7 +199,7 @@ C_DecryptVerifyUpdate(
 	CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)d, (void)dl, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -206,7 +207,7 @@ C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wk, CK_OBJEC
 	CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
 	(void)m, (void)wk, (void)k, (void)o, (void)ol;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -214,7 +215,7 @@ C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE uk, CK_BYT
 	CK_ULONG wl, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR k)
 {
 	(void)m, (void)uk, (void)w, (void)wl, (void)t, (void)n, (void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
@@ -222,19 +223,19 @@ C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE bk, CK_ATT
 	CK_ULONG n, CK_OBJECT_HANDLE_PTR k)
 {
 	(void)m, (void)bk, (void)t, (void)n, (void)k;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
 	(void)d, (void)dl;
-	return unsupported(h);
+	return lp_unsupported(h);
 }
 
 CK_RV
 C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
 	(void)d, (void)dl;
-	return unsupported(h);
+	return lp_unsupported(h);
 }

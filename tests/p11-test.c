@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -12,6 +13,8 @@
 #include <gnutls/x509.h>
 #include <sodium.h>
 
+#include "err.h"
+#include "keyfile.h"
 #include "p11-test.h"
 #include "tap.h"
 
@@ -55,8 +58,40 @@ p11_load(void)
 void
 p11_init(void)
 {
+	CK_RV rv;
+
 	p11_load();
-	assert_num_eq(p11->C_Initialize(NULL), CKR_OK);
+	/* A test that failed half-way left the module initialized: start afresh. */
+	if ((rv = p11->C_Initialize(NULL)) == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		lurk_test_diag("the module was left initialized: finalizing it first");
+		assert_num_eq(p11->C_Finalize(NULL), CKR_OK);
+		rv = p11->C_Initialize(NULL);
+	}
+	assert_num_eq(rv, CKR_OK);
+}
+
+int
+p11_wait_server(int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t = {CKA_CLASS, &priv, sizeof(priv)};
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+
+	p11_load();
+	do {
+		if (p11->C_Initialize(NULL) != CKR_OK)
+			return 0;
+		rv = p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s);
+		if (rv == CKR_OK && (rv = p11->C_FindObjectsInit(s, &t, 1)) == CKR_OK)
+			(void)p11->C_FindObjectsFinal(s);
+		(void)p11->C_Finalize(NULL);
+		if (rv == CKR_OK)
+			return 1;
+		usleep(200 * 1000);
+	} while (now_ms() < end);
+	return 0;
 }
 
 void
@@ -218,4 +253,50 @@ digest_info_sha256(uint8_t *out)
 	memcpy(out, prefix, sizeof(prefix));
 	randombytes_buf(out + sizeof(prefix), 32);
 	return sizeof(prefix) + 32;
+}
+
+static char sealed_dir[64];
+
+static void
+sealed_cleanup(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/client.key", sealed_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/module.conf", sealed_dir);
+	unlink(path);
+	rmdir(sealed_dir);
+}
+
+void
+p11_sealed_conf(const char *pin, const char *extra, char *path, size_t len)
+{
+	uint8_t sk[32], pk[32], locked[LURK_LOCKED_LEN];
+	const char *base = getenv("LURK_PKCS11_CONF"), *why = NULL;
+	char key[128], line[8192];
+	FILE *in, *out;
+
+	if (sealed_dir[0] == '\0') {
+		snprintf(sealed_dir, sizeof(sealed_dir), "%s/lurk-p11-XXXXXX",
+			getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		assert_ptr_not_null(mkdtemp(sealed_dir));
+		atexit(sealed_cleanup);
+	}
+	snprintf(key, sizeof(key), "%s/client.key", sealed_dir);
+	snprintf(path, len, "%s/module.conf", sealed_dir);
+	assert_ok(lurk_key_generate(sk, pk));
+	assert_ok(lurk_key_lock(sk, pin, strlen(pin), locked));
+	assert_ok(lurk_keyfile_write_locked(key, locked, 1, &why));
+	assert_ptr_not_null(base);
+	assert_ptr_not_null(in = fopen(base, "r"));
+	assert_ptr_not_null(out = fopen(path, "w"));
+	while (fgets(line, sizeof(line), in) != NULL)
+		if (strncmp(line, "client-key", 10) == 0)
+			fprintf(out, "client-key = %s\n", key);
+		else
+			fputs(line, out);
+	fprintf(out, "\n%s", extra ? extra : "");
+	fclose(in);
+	assert_num_eq(fclose(out), 0);
 }

@@ -18,6 +18,11 @@ void p11_load(void);
 /* C_Initialize(NULL) must succeed. */
 void p11_init(void);
 void p11_fini(void);
+/*
+ * Until lurkd answers a key list (its socket may come before it is ready):
+ * 1 when it did within timeout_ms. Leaves the module uninitialized.
+ */
+int p11_wait_server(int timeout_ms);
 /* A serial session on slot 0. */
 CK_SESSION_HANDLE p11_session(void);
 /* The object with this class and label; fails the test if not exactly one. */
@@ -42,5 +47,71 @@ size_t tls13_content(uint8_t *out, size_t hash_len);
 size_t digest_info_sha256(uint8_t *out);
 
 int64_t now_ms(void);
+
+/*
+ * PKCS#11 3.0 as the standard has it (p11-kit 0.24's header predates it):
+ * CK_INTERFACE, and CK_FUNCTION_LIST_3_0 = the 2.40 list, then these.
+ */
+struct p11_interface {
+	CK_UTF8CHAR_PTR name;
+	CK_VOID_PTR functions;
+	CK_FLAGS flags;
+};
+
+typedef CK_RV p11_login_user_fn(
+	CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG);
+typedef CK_RV p11_message_init_fn(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE);
+typedef CK_RV p11_crypt_message_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,
+	CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR);
+typedef CK_RV p11_crypt_begin_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG);
+typedef CK_RV p11_crypt_next_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,
+	CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS);
+typedef CK_RV p11_message_final_fn(CK_SESSION_HANDLE);
+typedef CK_RV p11_sign_message_fn(
+	CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR);
+typedef CK_RV p11_message_begin_fn(CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG);
+typedef CK_RV p11_verify_message_fn(
+	CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG);
+
+struct p11_functions_3_0 {
+	CK_FUNCTION_LIST v2;
+	CK_RV (*C_GetInterfaceList)(struct p11_interface *, CK_ULONG_PTR);
+	CK_RV (*C_GetInterface)(CK_UTF8CHAR_PTR, CK_VERSION *, struct p11_interface **, CK_FLAGS);
+	p11_login_user_fn *C_LoginUser;
+	CK_RV (*C_SessionCancel)(CK_SESSION_HANDLE, CK_FLAGS);
+	p11_message_init_fn *C_MessageEncryptInit;
+	p11_crypt_message_fn *C_EncryptMessage;
+	p11_crypt_begin_fn *C_EncryptMessageBegin;
+	p11_crypt_next_fn *C_EncryptMessageNext;
+	p11_message_final_fn *C_MessageEncryptFinal;
+	p11_message_init_fn *C_MessageDecryptInit;
+	p11_crypt_message_fn *C_DecryptMessage;
+	p11_crypt_begin_fn *C_DecryptMessageBegin;
+	p11_crypt_next_fn *C_DecryptMessageNext;
+	p11_message_final_fn *C_MessageDecryptFinal;
+	p11_message_init_fn *C_MessageSignInit;
+	p11_sign_message_fn *C_SignMessage;
+	p11_message_begin_fn *C_SignMessageBegin;
+	p11_sign_message_fn *C_SignMessageNext;
+	p11_message_final_fn *C_MessageSignFinal;
+	p11_message_init_fn *C_MessageVerifyInit;
+	p11_verify_message_fn *C_VerifyMessage;
+	p11_message_begin_fn *C_VerifyMessageBegin;
+	p11_verify_message_fn *C_VerifyMessageNext;
+	p11_message_final_fn *C_MessageVerifyFinal;
+};
+
+#ifndef CKF_FIND_OBJECTS
+#define CKF_FIND_OBJECTS (1UL << 6)
+#endif
+#ifndef CKF_INTERFACE_FORK_SAFE
+#define CKF_INTERFACE_FORK_SAFE 1UL
+#endif
+
+/*
+ * A module file like LURK_PKCS11_CONF's but with a new client key sealed
+ * under pin, and extra appended (token sections); its path goes to path.
+ */
+void p11_sealed_conf(const char *pin, const char *extra, char *path, size_t len);
 
 #endif

@@ -1,15 +1,20 @@
 /*
  * PKCS#11 conformance of lurk-pkcs11.so as the independent suites and the
- * consumers check it: initialization rules, slots and token, sessions,
- * write protection, object search and attributes. Run by test-module.sh
- * against a real lurkd.
+ * consumers check it: the 2.40 and 3.0 interfaces, initialization rules,
+ * slots and token, login, sessions (and their lookup at scale and from
+ * threads), write protection, object search, attributes and mechanisms
+ * (before a PIN login too). Run by test-module.sh against a real lurkd, and
+ * with LURK_TEST_MODE=pin by test-module-tools.sh (a PIN-sealed client key).
  */
 #include "config.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "p11-test.h"
 #include "tap.h"
@@ -149,7 +154,10 @@ test_info(void)
 	assert_mem_eq(ti.label, "lurk                            ", 32);
 	assert_true(ti.flags & CKF_WRITE_PROTECTED);
 	assert_true(ti.flags & CKF_TOKEN_INITIALIZED);
+	/* A plain client key: no login needed, no PIN to claim, a PIN-less login path. */
 	assert_false(ti.flags & CKF_LOGIN_REQUIRED);
+	assert_false(ti.flags & CKF_USER_PIN_INITIALIZED);
+	assert_true(ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH);
 	p11_fini();
 }
 
@@ -207,12 +215,18 @@ test_login(void)
 	p11_init();
 	s = p11_session();
 	assert_num_eq(p11->C_Logout(s), CKR_USER_NOT_LOGGED_IN);
-	assert_num_eq(p11->C_Login(s, CKU_USER, (CK_BYTE_PTR) "1234", 4), CKR_OK);
+	/* The protected authentication path: a login without a PIN (GnuTLS --login). */
+	assert_num_eq(p11->C_Login(s, CKU_USER, NULL, 0), CKR_OK);
 	assert_num_eq(p11->C_GetSessionInfo(s, &info), CKR_OK);
 	assert_num_eq(info.state, CKS_RO_USER_FUNCTIONS);
 	assert_num_eq(
 		p11->C_Login(s, CKU_USER, (CK_BYTE_PTR) "1234", 4), CKR_USER_ALREADY_LOGGED_IN);
 	assert_num_eq(p11->C_Logout(s), CKR_OK);
+	/* A PIN a tool sends anyway (pkcs11-tool --pin) is not one the token checks. */
+	assert_num_eq(p11->C_Login(s, CKU_USER, (CK_BYTE_PTR) "1234", 4), CKR_OK);
+	assert_num_eq(p11->C_Logout(s), CKR_OK);
+	assert_num_eq(p11->C_GetSessionInfo(s, &info), CKR_OK);
+	assert_num_eq(info.state, CKS_RO_PUBLIC_SESSION);
 	p11_fini();
 }
 
@@ -354,20 +368,133 @@ test_mechanisms(void)
 	p11_fini();
 }
 
-/* The PKCS#11 3.0 way in: the same function list, by interface name. */
-struct interface {
-	CK_UTF8CHAR *name;
-	void *functions;
-	CK_FLAGS flags;
-};
+static int
+has_mech(const CK_MECHANISM_TYPE *list, CK_ULONG n, CK_MECHANISM_TYPE m)
+{
+	for (CK_ULONG i = 0; i < n; i++)
+		if (list[i] == m)
+			return 1;
+	return 0;
+}
 
+/*
+ * A PIN-sealed client key: before C_Login nothing may be sent, so the key
+ * list is unknown; the mechanism functions (no session, no login) still
+ * answer, with what the token's key types can be served with.
+ */
+static void
+test_mechanisms_before_login(void)
+{
+	const char *saved = getenv("LURK_PKCS11_CONF");
+	char conf[256], *old = saved ? strdup(saved) : NULL;
+	CK_MECHANISM_TYPE list[64];
+	CK_MECHANISM_INFO info;
+	CK_TOKEN_INFO ti;
+	CK_ULONG n;
+
+	p11_sealed_conf("2468",
+		"[token all]\nlabel = lurk\n\n[token ec]\nlabel = lurk-ec\nkey-types = ec\n", conf,
+		sizeof(conf));
+	setenv("LURK_PKCS11_CONF", conf, 1);
+	p11_init();
+	assert_num_eq(p11->C_GetTokenInfo(0, &ti), CKR_OK);
+	assert_true(ti.flags & CKF_LOGIN_REQUIRED);
+	assert_true(ti.flags & CKF_USER_PIN_INITIALIZED);
+	assert_false(ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH);
+	/* Every key type: every mechanism lurk signs or decrypts with. */
+	assert_num_eq(p11->C_GetMechanismList(0, NULL, &n), CKR_OK);
+	assert_num_eq(n, 13);
+	n = 2;
+	assert_num_eq(p11->C_GetMechanismList(0, list, &n), CKR_BUFFER_TOO_SMALL);
+	assert_num_eq(n, 13);
+	n = 64;
+	assert_num_eq(p11->C_GetMechanismList(0, list, &n), CKR_OK);
+	assert_num_eq(n, 13);
+	assert_true(has_mech(list, n, CKM_RSA_PKCS) && has_mech(list, n, CKM_RSA_PKCS_PSS) &&
+		    has_mech(list, n, CKM_SHA256_RSA_PKCS_PSS) && has_mech(list, n, CKM_ECDSA) &&
+		    has_mech(list, n, CKM_ECDSA_SHA384) && has_mech(list, n, CKM_EDDSA));
+	assert_false(has_mech(list, n, CKM_RSA_X_509));
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_RSA_PKCS_PSS, &info), CKR_OK);
+	assert_num_eq(info.flags, CKF_HW | CKF_SIGN);
+	assert_num_eq(info.ulMinKeySize, 2048);
+	assert_num_eq(info.ulMaxKeySize, 4096);
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_RSA_PKCS, &info), CKR_OK);
+	assert_num_eq(info.flags, CKF_HW | CKF_SIGN | CKF_DECRYPT);
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_EDDSA, &info), CKR_OK);
+	assert_num_eq(info.ulMinKeySize, 255);
+	assert_num_eq(info.ulMaxKeySize, 448);
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_RSA_X_509, &info), CKR_MECHANISM_INVALID);
+	/* key-types = ec: the ECDSA family only, P-256 to P-521. */
+	n = 64;
+	assert_num_eq(p11->C_GetMechanismList(1, list, &n), CKR_OK);
+	assert_num_eq(n, 4);
+	assert_true(has_mech(list, n, CKM_ECDSA) && has_mech(list, n, CKM_ECDSA_SHA256) &&
+		    has_mech(list, n, CKM_ECDSA_SHA384) && has_mech(list, n, CKM_ECDSA_SHA512));
+	assert_num_eq(p11->C_GetMechanismInfo(1, CKM_ECDSA, &info), CKR_OK);
+	assert_num_eq(
+		info.flags, CKF_HW | CKF_SIGN | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS);
+	assert_num_eq(info.ulMinKeySize, 256);
+	assert_num_eq(info.ulMaxKeySize, 521);
+	assert_num_eq(p11->C_GetMechanismInfo(1, CKM_RSA_PKCS_PSS, &info), CKR_MECHANISM_INVALID);
+	assert_num_eq(p11->C_GetMechanismInfo(1, CKM_EDDSA, &info), CKR_MECHANISM_INVALID);
+	assert_num_eq(p11->C_GetMechanismList(2, list, &n), CKR_SLOT_ID_INVALID);
+	p11_fini();
+	if (old != NULL)
+		setenv("LURK_PKCS11_CONF", old, 1);
+	free(old);
+}
+
+/*
+ * LURK_TEST_MODE=pin (test-module-tools.sh): a PIN-sealed key lurkd knows,
+ * client p, allowed ec256 only. Before login the token's possible mechanisms,
+ * after it those of its keys.
+ */
+static void
+test_pin_login_mechanisms(void)
+{
+	const char *pin = getenv("LURK_TEST_PIN");
+	CK_MECHANISM_TYPE list[64];
+	CK_MECHANISM_INFO info;
+	CK_TOKEN_INFO ti;
+	CK_SESSION_HANDLE s;
+	CK_ULONG n = 64;
+
+	assert_ptr_not_null(pin);
+	p11_init();
+	assert_num_eq(p11->C_GetTokenInfo(0, &ti), CKR_OK);
+	assert_true(ti.flags & CKF_LOGIN_REQUIRED);
+	assert_true(ti.flags & CKF_USER_PIN_INITIALIZED);
+	assert_false(ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH);
+	assert_num_eq(p11->C_GetMechanismList(0, list, &n), CKR_OK);
+	assert_num_eq(n, 13);
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_RSA_PKCS_PSS, &info), CKR_OK);
+	assert_num_eq(info.ulMinKeySize, 2048);
+	s = p11_session();
+	assert_num_eq(p11->C_Login(s, CKU_USER, NULL, 0), CKR_PIN_INCORRECT);
+	assert_num_eq(p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), CKR_OK);
+	n = 64;
+	assert_num_eq(p11->C_GetMechanismList(0, list, &n), CKR_OK);
+	assert_num_eq(n, 4);
+	assert_true(has_mech(list, n, CKM_ECDSA) && has_mech(list, n, CKM_ECDSA_SHA256));
+	assert_false(has_mech(list, n, CKM_RSA_PKCS_PSS) || has_mech(list, n, CKM_EDDSA));
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_ECDSA, &info), CKR_OK);
+	assert_num_eq(info.ulMinKeySize, 256);
+	assert_num_eq(info.ulMaxKeySize, 256);
+	assert_num_eq(p11->C_GetMechanismInfo(0, CKM_RSA_PKCS_PSS, &info), CKR_MECHANISM_INVALID);
+	assert_num_eq(p11->C_Logout(s), CKR_OK);
+	p11_fini();
+}
+
+/* The PKCS#11 3.0 way in: "PKCS 11" 3.0 (the default) and 2.40. */
 static void
 test_interface(void)
 {
-	CK_RV (*list)(struct interface *, CK_ULONG_PTR);
-	CK_RV (*get)(CK_UTF8CHAR *, CK_VERSION *, struct interface **, CK_FLAGS);
-	struct interface ifs[2], *one = NULL;
-	CK_VERSION v30 = {3, 0};
+	CK_RV (*list)(struct p11_interface *, CK_ULONG_PTR);
+	CK_RV (*get)(CK_UTF8CHAR *, CK_VERSION *, struct p11_interface **, CK_FLAGS);
+	struct p11_interface ifs[2], *one = NULL;
+	struct p11_functions_3_0 *f3;
+	CK_VERSION v30 = {3, 0}, v240 = {2, 40}, v31 = {3, 1}, v220 = {2, 20};
+	CK_UTF8CHAR_PTR name = (CK_UTF8CHAR_PTR) "PKCS 11";
 	CK_ULONG n = 0;
 	void *h;
 
@@ -376,22 +503,267 @@ test_interface(void)
 	*(void **)&list = dlsym(h, "C_GetInterfaceList");
 	*(void **)&get = dlsym(h, "C_GetInterface");
 	assert_true(list != NULL && get != NULL);
+	assert_num_eq(list(NULL, NULL), CKR_ARGUMENTS_BAD);
 	assert_num_eq(list(NULL, &n), CKR_OK);
-	assert_num_eq(n, 1);
+	assert_num_eq(n, 2);
+	n = 1;
+	assert_num_eq(list(ifs, &n), CKR_BUFFER_TOO_SMALL);
+	assert_num_eq(n, 2);
 	assert_num_eq(list(ifs, &n), CKR_OK);
 	assert_str_eq((const char *)ifs[0].name, "PKCS 11");
-	assert_true(ifs[0].functions == p11);
-	assert_num_eq(get((CK_UTF8CHAR *)"PKCS 11", NULL, &one, 0), CKR_OK);
-	assert_true(one->functions == p11);
+	assert_str_eq((const char *)ifs[1].name, "PKCS 11");
+	assert_num_eq(((CK_VERSION *)ifs[0].functions)->major, 3);
+	assert_num_eq(((CK_VERSION *)ifs[0].functions)->minor, 0);
+	assert_true(ifs[1].functions == p11);
+	assert_num_eq(ifs[0].flags, 0);
+	assert_num_eq(ifs[1].flags, 0);
+
+	/* The default is 3.0, by name or not; each version by its number. */
 	assert_num_eq(get(NULL, NULL, &one, 0), CKR_OK);
+	assert_true(one->functions == ifs[0].functions);
+	assert_num_eq(get(name, NULL, &one, 0), CKR_OK);
+	assert_true(one->functions == ifs[0].functions);
+	assert_num_eq(get(name, &v30, &one, 0), CKR_OK);
+	assert_true(one->functions == ifs[0].functions);
+	assert_num_eq(get(name, &v240, &one, 0), CKR_OK);
+	assert_true(one->functions == p11);
+	assert_num_eq(get(NULL, &v240, &one, 0), CKR_OK);
+	assert_true(one->functions == p11);
+	one = NULL;
 	assert_num_eq(get((CK_UTF8CHAR *)"Vendor X", NULL, &one, 0), CKR_ARGUMENTS_BAD);
-	assert_num_eq(get((CK_UTF8CHAR *)"PKCS 11", &v30, &one, 0), CKR_ARGUMENTS_BAD);
+	assert_num_eq(get((CK_UTF8CHAR *)"PKCS 11 ", NULL, &one, 0), CKR_ARGUMENTS_BAD);
+	assert_num_eq(get(name, &v31, &one, 0), CKR_ARGUMENTS_BAD);
+	assert_num_eq(get(name, &v220, &one, 0), CKR_ARGUMENTS_BAD);
+	assert_num_eq(get(name, NULL, &one, CKF_INTERFACE_FORK_SAFE), CKR_ARGUMENTS_BAD);
+	assert_ptr_null(one);
+	assert_num_eq(get(name, NULL, NULL, 0), CKR_ARGUMENTS_BAD);
+
+	/* The 3.0 list: the 2.40 functions, then every 3.0 one, none missing. */
+	f3 = ifs[0].functions;
+	{
+		void (*const *fp)(void) = (void (*const *)(void))(
+			(const char *)f3 + offsetof(CK_FUNCTION_LIST, C_Initialize));
+		size_t nfp = (sizeof(*f3) - offsetof(CK_FUNCTION_LIST, C_Initialize)) / sizeof(*fp);
+		assert_num_eq(nfp, 68 + 24);
+		for (size_t i = 0; i < nfp; i++)
+			if (fp[i] == NULL)
+				lurk_test_fail(__FILE__, __LINE__, "3.0 function %zu is NULL", i);
+	}
+	assert_true(f3->v2.C_Initialize == p11->C_Initialize);
+	assert_true(f3->v2.C_Sign == p11->C_Sign);
+	assert_true(f3->v2.C_WaitForSlotEvent == p11->C_WaitForSlotEvent);
+	assert_true((void *)f3->C_GetInterfaceList == (void *)list);
+	assert_true((void *)f3->C_GetInterface == (void *)get);
+	{
+		CK_SESSION_HANDLE s;
+		CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+		CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+		CK_ATTRIBUTE t = {CKA_CLASS, &priv, sizeof(priv)};
+		CK_OBJECT_HANDLE o[2];
+		CK_BYTE b[64];
+		CK_ULONG bl = sizeof(b);
+		CK_INFO info;
+
+		assert_num_eq(f3->v2.C_Initialize(NULL), CKR_OK);
+		assert_num_eq(f3->v2.C_GetInfo(&info), CKR_OK);
+		assert_num_eq(info.cryptokiVersion.major, 3);
+		assert_num_eq(info.cryptokiVersion.minor, 0);
+		assert_num_eq(p11->C_GetInfo(&info), CKR_OK);
+		assert_num_eq(info.cryptokiVersion.major, 2);
+		assert_num_eq(info.cryptokiVersion.minor, 40);
+		assert_num_eq(f3->v2.C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+		assert_num_eq(f3->C_LoginUser(s, CKU_USER, NULL, 0, (CK_UTF8CHAR_PTR) "u", 1),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageEncryptInit(s, &m, 1), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_EncryptMessage(s, NULL, 0, NULL, 0, b, 1, b, &bl),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(
+			f3->C_EncryptMessageBegin(s, NULL, 0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_EncryptMessageNext(s, NULL, 0, b, 1, b, &bl, 0),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageEncryptFinal(s), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageDecryptInit(s, &m, 1), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_DecryptMessage(s, NULL, 0, NULL, 0, b, 1, b, &bl),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(
+			f3->C_DecryptMessageBegin(s, NULL, 0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_DecryptMessageNext(s, NULL, 0, b, 1, b, &bl, 0),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageDecryptFinal(s), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageSignInit(s, &m, 1), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(
+			f3->C_SignMessage(s, NULL, 0, b, 1, b, &bl), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_SignMessageBegin(s, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_SignMessageNext(s, NULL, 0, b, 1, b, &bl),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageSignFinal(s), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageVerifyInit(s, &m, 1), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(
+			f3->C_VerifyMessage(s, NULL, 0, b, 1, b, 1), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_VerifyMessageBegin(s, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_VerifyMessageNext(s, NULL, 0, b, 1, b, 1),
+			CKR_FUNCTION_NOT_SUPPORTED);
+		assert_num_eq(f3->C_MessageVerifyFinal(s), CKR_FUNCTION_NOT_SUPPORTED);
+		/* Every one checks its session first. */
+		assert_num_eq(f3->C_MessageSignInit(s + 1, &m, 1), CKR_SESSION_HANDLE_INVALID);
+		assert_num_eq(f3->C_LoginUser(s + 1, CKU_USER, NULL, 0, NULL, 0),
+			CKR_SESSION_HANDLE_INVALID);
+		assert_num_eq(f3->C_SessionCancel(s + 1, CKF_SIGN), CKR_SESSION_HANDLE_INVALID);
+		/* C_SessionCancel ends a search (and a signature); nothing active is fine. */
+		assert_num_eq(f3->C_SessionCancel(s, CKF_SIGN | CKF_DECRYPT), CKR_OK);
+		assert_num_eq(f3->v2.C_FindObjectsInit(s, &t, 1), CKR_OK);
+		assert_num_eq(f3->C_SessionCancel(s, CKF_FIND_OBJECTS), CKR_OK);
+		assert_num_eq(f3->v2.C_FindObjects(s, o, 2, &bl), CKR_OPERATION_NOT_INITIALIZED);
+		assert_num_eq(
+			f3->v2.C_SignInit(s, &m, p11_find(s, CKO_PRIVATE_KEY, "ec256")), CKR_OK);
+		assert_num_eq(f3->C_SessionCancel(s, CKF_SIGN), CKR_OK);
+		bl = sizeof(b);
+		assert_num_eq(f3->v2.C_Sign(s, b, 32, b, &bl), CKR_OPERATION_NOT_INITIALIZED);
+		assert_num_eq(f3->v2.C_Finalize(NULL), CKR_OK);
+	}
 	dlclose(h);
+}
+
+/*
+ * Session lookup is O(1): a handle is found as fast among 10,000 open
+ * sessions as alone (the table was scanned from its start on every call).
+ * Best of several runs, compared with a wide margin.
+ */
+static int64_t
+lookup_ns(CK_SESSION_HANDLE s, int calls)
+{
+	struct timespec a, b;
+	int64_t best = INT64_MAX;
+	CK_SESSION_INFO info;
+
+	for (int run = 0; run < 5; run++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (int i = 0; i < calls; i++)
+			if (p11->C_GetSessionInfo(s, &info) != CKR_OK)
+				return -1;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		int64_t ns = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+#define MANY 10000
+
+static void
+test_session_lookup_scales(void)
+{
+	CK_SESSION_HANDLE *all = calloc(MANY, sizeof(*all)), alone;
+	int64_t t1, tn;
+
+	assert_ptr_not_null(all);
+	p11_init();
+	alone = p11_session();
+	t1 = lookup_ns(alone, 2000);
+	assert_num_eq(p11->C_CloseSession(alone), CKR_OK);
+	for (size_t i = 0; i < MANY; i++)
+		all[i] = p11_session();
+	tn = lookup_ns(all[MANY - 1], 2000);
+	lurk_test_diag("2000 lookups: %lld us with 1 session, %lld us with %d",
+		(long long)t1 / 1000, (long long)tn / 1000, MANY);
+	assert_true(t1 > 0 && tn > 0);
+	assert_num_cmp(tn, <, 10 * t1 + 2000000);
+	/* Closed handles stay invalid when their slots are reused. */
+	for (size_t i = 0; i < MANY; i += 2)
+		assert_num_eq(p11->C_CloseSession(all[i]), CKR_OK);
+	for (size_t i = 0; i < MANY; i += 2) {
+		CK_SESSION_HANDLE again = p11_session();
+		CK_SESSION_INFO info;
+		assert_num_eq(p11->C_GetSessionInfo(all[i], &info), CKR_SESSION_HANDLE_INVALID);
+		assert_num_eq(p11->C_CloseSession(all[i]), CKR_SESSION_HANDLE_INVALID);
+		assert_true(again != all[i]);
+		all[i] = again;
+	}
+	for (size_t i = 0; i < MANY; i++)
+		assert_num_eq(p11->C_CloseSession(all[i]), CKR_OK);
+	p11_fini();
+	free(all);
+}
+
+#define SESSIONS 1000
+#define LOOKERS  8
+
+static CK_SESSION_HANDLE shared[SESSIONS];
+static unsigned long looker_bad[LOOKERS];
+static pthread_barrier_t look_barrier;
+
+/* Looks up every shared session many times, and opens and closes its own meanwhile. */
+static void *
+looker(void *arg)
+{
+	size_t me = (size_t)arg;
+	CK_SESSION_INFO info;
+
+	pthread_barrier_wait(&look_barrier);
+	for (int round = 0; round < 50; round++) {
+		CK_SESSION_HANDLE mine, closed;
+		for (size_t i = 0; i < SESSIONS; i++) {
+			size_t j = (i * 7 + me * 131) % SESSIONS;
+			if (p11->C_GetSessionInfo(shared[j], &info) != CKR_OK || info.slotID != 0 ||
+				info.state != CKS_RO_PUBLIC_SESSION)
+				looker_bad[me]++;
+		}
+		if (p11->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &mine) !=
+			CKR_OK) {
+			looker_bad[me]++;
+			continue;
+		}
+		if (p11->C_GetSessionInfo(mine, &info) != CKR_OK ||
+			info.state != CKS_RW_PUBLIC_SESSION)
+			looker_bad[me]++;
+		closed = mine;
+		if (p11->C_CloseSession(mine) != CKR_OK)
+			looker_bad[me]++;
+		/* Another thread may have reopened the slot: never as this handle. */
+		if (p11->C_GetSessionInfo(closed, &info) != CKR_SESSION_HANDLE_INVALID)
+			looker_bad[me]++;
+	}
+	return NULL;
+}
+
+static void
+test_sessions_threads(void)
+{
+	pthread_t t[LOOKERS];
+	unsigned long bad = 0;
+
+	p11_init();
+	for (size_t i = 0; i < SESSIONS; i++)
+		shared[i] = p11_session();
+	pthread_barrier_init(&look_barrier, NULL, LOOKERS);
+	for (size_t i = 0; i < LOOKERS; i++)
+		assert_num_eq(pthread_create(&t[i], NULL, looker, (void *)i), 0);
+	for (size_t i = 0; i < LOOKERS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&look_barrier);
+	for (size_t i = 0; i < LOOKERS; i++)
+		bad += looker_bad[i];
+	assert_num_eq(bad, 0);
+	assert_num_eq(p11->C_CloseAllSessions(0), CKR_OK);
+	for (size_t i = 0; i < SESSIONS; i++) {
+		CK_SESSION_INFO info;
+		assert_num_eq(p11->C_GetSessionInfo(shared[i], &info), CKR_SESSION_HANDLE_INVALID);
+	}
+	p11_fini();
 }
 
 int
 main(int argc, char **argv)
 {
+	const char *mode = getenv("LURK_TEST_MODE");
+
+	if (mode != NULL && strcmp(mode, "pin") == 0) {
+		lurk_test(test_pin_login_mechanisms, "/p11/pin/mechanisms-before-and-after-login");
+		return lurk_test_run(argc, argv);
+	}
+	if (!p11_wait_server(15000))
+		lurk_test_diag("lurkd did not answer a key list within 15 s");
 	lurk_test(test_before_init, "/p11/before-initialize");
 	lurk_test(test_interface, "/p11/interfaces");
 	lurk_test(test_init_args, "/p11/initialize-arguments");
@@ -402,5 +774,9 @@ main(int argc, char **argv)
 	lurk_test(test_find, "/p11/find-objects");
 	lurk_test(test_attributes, "/p11/attributes");
 	lurk_test(test_mechanisms, "/p11/mechanisms");
+	lurk_test(test_session_lookup_scales, "/p11/session-lookup-scales");
+	lurk_test(test_sessions_threads, "/p11/sessions-8-threads");
+	/* Last: it points LURK_PKCS11_CONF elsewhere while it runs. */
+	lurk_test(test_mechanisms_before_login, "/p11/mechanisms-before-login");
 	return lurk_test_run(argc, argv);
 }

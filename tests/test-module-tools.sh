@@ -11,7 +11,7 @@ D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
 # --test-fork is counted only where this opensc has it
 if $TOOL_ENV pkcs11-tool --help 2>&1 | grep -q -- --test-fork; then HAS_FORK=1; else HAS_FORK=0; fi
-plan $((25 + HAS_FORK))
+plan $((29 + HAS_FORK))
 
 MODULE=$(cd "${top_builddir:-.}" && pwd)/.libs/lurk-pkcs11.so
 KEYS="rsa2048 rsa3072 ec256 ec384 ec521 ed25519"
@@ -50,8 +50,24 @@ key_id() {
 }
 
 # --- lurkd and the module's configuration -----------------------------------
-if lurkd_setup "$D" >"$D/setup.log" 2>&1 && lurkd_start "$D" 2>>"$D/setup.log"; then
+# Client p has a PIN-sealed key (PIN 2468) and may use ec256 only.
+pin_client() {
+	echo 2468 >"$D/pin" && chmod 600 "$D/pin" &&
+		"$ADMIN" genkey --pin-file "$D/pin" "$D/p.key" >"$D/p.pub" &&
+		printf '\n[client p]\npublic-key = %s\nkeys = ec256\n' "$(cat "$D/p.pub")" >>"$D/lurkd.conf"
+}
+# lurkd_start returns when the socket is there; lurkd answers once it says so.
+lurkd_ready() {
+	for _i in $(seq 1 200); do
+		grep -q "lurkd ready" "$D/lurkd.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+if lurkd_setup "$D" >"$D/setup.log" 2>&1 && pin_client >>"$D/setup.log" 2>&1 &&
+	lurkd_start "$D" 2>>"$D/setup.log"; then
 	ok "setup and start lurkd"
+	lurkd_ready || diag "lurkd has not said it is ready after 10 s"
 else
 	not_ok "setup and start lurkd"
 	diag_file "$D/setup.log"
@@ -64,9 +80,12 @@ client-key = $D/a.key
 address = unix:$D/lurkd.sock
 public-key = $(cat "$D/server.pub")
 EOF
+sed "s|client-key = .*|client-key = $D/p.key|" "$D/lurk-pkcs11.conf" >"$D/pin.conf"
 LURK_PKCS11_CONF=$D/lurk-pkcs11.conf
-GNUTLS_PIN=anything # the token needs no login but accepts one
-export LURK_PKCS11_CONF GNUTLS_PIN
+export LURK_PKCS11_CONF
+# A plain client key: the token has no PIN and needs no login, and a login
+# the tools make anyway asks for none (a protected authentication path).
+unset GNUTLS_PIN GNUTLS_SO_PIN
 for k in $KEYS; do openssl x509 -pubkey -noout -in "$D/pki/$k.pem" >"$D/$k.pub"; done
 
 # The thread tests run in the background: pkcs11-tool sleeps a fixed 30 s
@@ -105,10 +124,10 @@ b=$(openssl x509 -in "$D/pki/ec256.pem" -outform DER | sha256sum)
 [ "$a" = "$b" ]
 report "p11tool --export of ec256's certificate equals the PKI's" $? "$D/export.err"
 
-p11 --list-privkeys --login pkcs11:token=lurk >"$D/privs.out" 2>&1
+p11 --list-privkeys --login pkcs11:token=lurk </dev/null >"$D/privs.out" 2>&1
 n=$(grep -c "URL: pkcs11:.*type=private" "$D/privs.out")
 [ "$n" -eq 6 ]
-report "p11tool --list-privkeys --login lists 6 private keys ($n)" $? "$D/privs.out"
+report "p11tool --list-privkeys --login, no PIN given, lists 6 private keys ($n)" $? "$D/privs.out"
 
 # test_sign KEY [OPTIONS]: p11tool signs "Test data to sign" and verifies it.
 test_sign() {
@@ -128,6 +147,22 @@ test_sign ed25519 --hash SHA512
 ptool -L -O -M >"$D/lom.out" 2>&1
 report "pkcs11-tool -L -O -M" $? "$D/lom.out"
 ptool -O --type privkey >"$D/privkeys.txt" 2>/dev/null
+ptool --login -O --type privkey </dev/null >"$D/login.out" 2>&1 &&
+	[ "$(grep -c "^Private Key Object" "$D/login.out")" -eq 6 ] && ! grep -q "enter User PIN" "$D/login.out"
+report "pkcs11-tool --login, no PIN given, lists 6 private keys" $? "$D/login.out"
+
+# A PIN-sealed client key before login: the mechanism functions take no
+# session and need no login; they give what the token's key types can use.
+LURK_PKCS11_CONF=$D/pin.conf ptool -M >"$D/pin-mechs.out" 2>&1 &&
+	grep -q "^  ECDSA," "$D/pin-mechs.out" && grep -q "^  RSA-PKCS-PSS," "$D/pin-mechs.out" &&
+	grep -q "^  EDDSA," "$D/pin-mechs.out"
+report "pkcs11-tool -M with a PIN-sealed key, before login" $? "$D/pin-mechs.out"
+LURK_PKCS11_CONF=$D/pin.conf p11 --list-mechanisms pkcs11:token=lurk >"$D/pin-mechs2.out" 2>&1 &&
+	grep -q "\] CKM_ECDSA " "$D/pin-mechs2.out"
+report "p11tool --list-mechanisms with a PIN-sealed key, before login" $? "$D/pin-mechs2.out"
+LURK_PKCS11_CONF=$D/pin.conf LURK_TEST_MODE=pin LURK_TEST_PIN=2468 LURK_TEST_MODULE=$MODULE \
+	$LIMIT "${top_builddir:-.}/tests/test-module-p11" >"$D/pin-p11.out" 2>&1
+report "PIN-sealed key: every possible mechanism before login, the key's after" $? "$D/pin-p11.out"
 
 # sign NAME KEY MECH IN OUT [pkcs11-tool options]: status of pkcs11-tool
 # (NAME, unused, lets refused pass its own arguments on).
