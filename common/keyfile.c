@@ -32,6 +32,22 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/*
+ * 1 if any of the n bytes is over 0x7f. libsodium 1.0.18's base64 decoder
+ * reads its input as (signed) char and takes every such byte for a base64
+ * digit, so a key line holding one decoded to some other key instead of being
+ * refused. An OR over all bytes, branch-free: the text is key material.
+ */
+static int
+has_high_byte(const char *p, size_t n)
+{
+	unsigned char acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= (unsigned char)p[i];
+	return acc >> 7;
+}
+
 int
 lurk_key_b64_decode(const char *text, uint8_t key[LURK_KEY_LEN])
 {
@@ -49,8 +65,9 @@ lurk_key_b64_decode(const char *text, uint8_t key[LURK_KEY_LEN])
 	if (end - start != LURK_KEY_B64_LEN)
 		return LURK_ERR_BAD_FORMAT;
 	/* libsodium's decoder runs in constant time over the key material. */
-	if (sodium_base642bin(key, LURK_KEY_LEN, text + start, LURK_KEY_B64_LEN, NULL, &bin_len,
-		    &last, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (has_high_byte(text + start, LURK_KEY_B64_LEN) ||
+		sodium_base642bin(key, LURK_KEY_LEN, text + start, LURK_KEY_B64_LEN, NULL, &bin_len,
+			&last, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		bin_len != LURK_KEY_LEN || last != text + end) {
 		sodium_memzero(key, LURK_KEY_LEN);
 		return LURK_ERR_BAD_FORMAT;
@@ -319,8 +336,9 @@ lurk_keyfile_load(const char *path, uint8_t sk[LURK_KEY_LEN], uint8_t locked[LUR
 		r = lurk_keyfile_parse(text, len, sk, why);
 		goto out;
 	}
-	if (sodium_base642bin(locked, LURK_LOCKED_LEN, l, strcspn(l, "\r\n"), " \t", &got, NULL,
-		    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (has_high_byte(l, strcspn(l, "\r\n")) ||
+		sodium_base642bin(locked, LURK_LOCKED_LEN, l, strcspn(l, "\r\n"), " \t", &got, NULL,
+			sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		got != LURK_LOCKED_LEN) {
 		set_why(why, "PIN-protected key line is malformed");
 		r = LURK_ERR_KEY_FILE;
