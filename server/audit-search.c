@@ -70,7 +70,7 @@ matches(json_t *o, const struct lurk_audit_query *q)
  * of the input, else 1 with *bad set for a line that cannot be a record:
  * longer than MAX_LINE, or holding a NUL byte. Such a line is read to its end
  * and never split: with fgets, the part after a NUL in an over-long line came
- * back as a line of its own, parsed as a record.
+ * back as a line of its own, parsed as a record. The caller holds f's lock.
  */
 static int
 read_line(FILE *f, char *line, int *bad)
@@ -79,7 +79,7 @@ read_line(FILE *f, char *line, int *bad)
 	int c;
 
 	*bad = 0;
-	while ((c = getc(f)) != EOF && c != '\n') {
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
 		if (c == '\0' || n == MAX_LINE)
 			*bad = 1;
 		else
@@ -98,6 +98,7 @@ lurk_audit_search_stream(FILE *f, const struct lurk_audit_query *q, FILE *out, l
 
 	if ((line = malloc(MAX_LINE + 1)) == NULL)
 		return -1;
+	flockfile(f);
 	while (read_line(f, line, &bad)) {
 		json_error_t err;
 		json_t *o;
@@ -127,6 +128,7 @@ lurk_audit_search_stream(FILE *f, const struct lurk_audit_query *q, FILE *out, l
 		}
 		json_decref(o);
 	}
+	funlockfile(f);
 	free(line);
 	return found;
 }
