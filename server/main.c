@@ -341,9 +341,9 @@ take_signal(int sfd)
  * SIGTERM/SIGINT → the child stops; the child's exit → we exit with it.
  */
 static int
-parent_loop(pid_t child, int sock, int sfd, const char *path)
+parent_loop(pid_t child, int sock, int sfd, const char *path, const char *pid_file)
 {
-	int want = 0, in_flight = 1, stopping = 0, status = 0;
+	int want = 0, in_flight = 1, stopping = 0, status = 0, ready = 0;
 
 	for (;;) {
 		struct pollfd pf[2] = {
@@ -376,6 +376,13 @@ parent_loop(pid_t child, int sock, int sfd, const char *path)
 				sock = -1;
 			} else if (type == PRIVSEP_DONE) {
 				in_flight = 0;
+				/* The first DONE: the child has its keys; lurkd is ready. */
+				if (!ready && pid_file != NULL && write_pid(pid_file) != 0 &&
+					!stopping) {
+					stopping = 1;
+					(void)kill(child, SIGTERM);
+				}
+				ready = 1;
 			} else if (type == PRIVSEP_RELOAD) {
 				want = 1;
 			}
@@ -521,6 +528,7 @@ main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG, *check = NULL, *pid_file = NULL;
 	int to_syslog = 0, level = LURK_LOG_INFO, opt, ret = 1, sfd = -1, sock = -1, audit_fd = -1;
+	int privsep = 0;
 	struct lurkd s;
 	struct lurkd_config *boot = NULL;
 	struct lurkd_files *rec = NULL;
@@ -602,6 +610,27 @@ main(int argc, char **argv)
 	}
 	if (set_fd_budget(&s, boot) != 0)
 		goto out;
+	privsep = pw != NULL && getuid() == 0 && pw->pw_uid != 0;
+	if (!privsep) {
+		/* One process: load the keys from what was read, before anyone can connect. */
+		struct lurkd_files *fs;
+		uint8_t *bundle = NULL;
+		size_t len = 0;
+		int r = -1;
+		if (lurkd_files_bundle(rec, &bundle, &len) == 0 &&
+			(fs = lurkd_files_from_bundle(bundle, len)) != NULL) {
+			r = lurkd_config_load(path, fs, LURKD_CONF_KEYS, &s.cfg, err, ERR_MAX);
+			lurkd_files_free(fs);
+		}
+		if (bundle != NULL) {
+			lurk_wipe(bundle, len);
+			free(bundle);
+		}
+		if (r != 0) {
+			log_lines("", err);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < boot->nlisten; i++) {
 		char where[300];
 		lurkd_listen_describe(&boot->listen[i], where, sizeof(where));
@@ -615,13 +644,17 @@ main(int argc, char **argv)
 			unix_paths[i] = strdup(boot->listen[i].path);
 		lurk_info("listening on %s", where);
 	}
-	/* The pid file is written while we may still write where root can. */
-	if (pid_file != NULL && write_pid(pid_file) != 0)
+	/*
+	 * The pid file says lurkd is ready: here, keys loaded and sockets open;
+	 * privilege separated, the parent writes it when the child has loaded
+	 * its first configuration (parent_loop).
+	 */
+	if (!privsep && pid_file != NULL && write_pid(pid_file) != 0)
 		goto out;
 	if ((sfd = signal_fd(&sigs)) < 0)
 		goto out;
 
-	if (pw != NULL && getuid() == 0 && pw->pw_uid != 0) {
+	if (privsep) {
 		int sp[2];
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
 			lurk_error("socketpair: %s", strerror(errno));
@@ -643,7 +676,7 @@ main(int argc, char **argv)
 				(void)waitpid(child, NULL, 0);
 				goto cleanup;
 			}
-			ret = parent_loop(child, sp[0], sfd, path);
+			ret = parent_loop(child, sp[0], sfd, path, pid_file);
 			goto cleanup;
 		}
 		close(sp[0]);
@@ -658,25 +691,6 @@ main(int argc, char **argv)
 		if (audit_fd >= 0 && lurkd_audit_open_fd(s.cfg->audit_log, audit_fd,
 					     s.cfg->audit_sync, &s.audit) != 0)
 			goto out;
-	} else {
-		/* One process: load the keys from what was read. */
-		struct lurkd_files *fs;
-		uint8_t *bundle = NULL;
-		size_t len = 0;
-		int r = -1;
-		if (lurkd_files_bundle(rec, &bundle, &len) == 0 &&
-			(fs = lurkd_files_from_bundle(bundle, len)) != NULL) {
-			r = lurkd_config_load(path, fs, LURKD_CONF_KEYS, &s.cfg, err, ERR_MAX);
-			lurkd_files_free(fs);
-		}
-		if (bundle != NULL) {
-			lurk_wipe(bundle, len);
-			free(bundle);
-		}
-		if (r != 0) {
-			log_lines("", err);
-			goto out;
-		}
 	}
 	lurkd_files_free(rec);
 	rec = NULL;
