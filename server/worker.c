@@ -192,6 +192,8 @@ static struct lurk_log_limit at_max =
 static void
 accept_all(struct lurkd_worker *w, int lfd)
 {
+	uint8_t scratch_drain[512];
+
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
@@ -224,6 +226,13 @@ accept_all(struct lurkd_worker *w, int lfd)
 				"connection refused: max-connections (%u) reached",
 				w->cfg->max_connections);
 			lurkd_send_refusal(fd, LURK_REFUSAL_BUSY);
+			/*
+			 * A msg1 already here, unread, would make the close a reset that
+			 * discards the refusal on the client's side: read it away first.
+			 */
+			(void)shutdown(fd, SHUT_WR);
+			while (recv(fd, scratch_drain, sizeof(scratch_drain), MSG_DONTWAIT) > 0)
+				;
 			close(fd);
 			continue;
 		}
