@@ -226,16 +226,28 @@ C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE bk, CK_ATT
 	return lp_unsupported(h);
 }
 
+/*
+ * The token has no RNG (no CKF_RNG): PKCS#11 names that CKR_RANDOM_NO_RNG,
+ * after the session and the arguments are checked.
+ */
+static CK_RV
+no_rng(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
+{
+	CK_RV rv = lp_unsupported(h);
+
+	if (rv != CKR_FUNCTION_NOT_SUPPORTED)
+		return rv;
+	return d == NULL && dl > 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG;
+}
+
 CK_RV
 C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
-	(void)d, (void)dl;
-	return lp_unsupported(h);
+	return no_rng(h, d, dl);
 }
 
 CK_RV
 C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
-	(void)d, (void)dl;
-	return lp_unsupported(h);
+	return no_rng(h, d, dl);
 }

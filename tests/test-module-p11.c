@@ -197,7 +197,9 @@ test_sessions(void)
 	assert_num_eq(p11->C_CancelFunction(s), CKR_FUNCTION_NOT_PARALLEL);
 	/* No private-key encryption (libp11's fallback), no digest, no RNG. */
 	assert_num_eq(p11->C_EncryptInit(s, &m, 1), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_num_eq(p11->C_GenerateRandom(s, buf, n), CKR_FUNCTION_NOT_SUPPORTED);
+	assert_num_eq(p11->C_GenerateRandom(s, buf, n), CKR_RANDOM_NO_RNG);
+	assert_num_eq(p11->C_SeedRandom(s, buf, n), CKR_RANDOM_NO_RNG);
+	assert_num_eq(p11->C_GenerateRandom(s, NULL, 1), CKR_ARGUMENTS_BAD);
 	assert_num_eq(p11->C_GetSessionInfo(s + 1000, &info), CKR_SESSION_HANDLE_INVALID);
 	assert_num_eq(p11->C_CloseSession(s), CKR_OK);
 	assert_num_eq(p11->C_CloseSession(s), CKR_SESSION_HANDLE_INVALID);
