@@ -87,7 +87,37 @@ lurk_client_parse_address(
 	return 0;
 }
 
-/* Waits for fd to be ready for `events` until the deadline; *err gets a failing poll's errno. */
+/* The pending error of a socket (SO_ERROR), or dflt when it has none. */
+static int
+socket_error(int fd, int dflt)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0 || e == 0)
+		return dflt;
+	return e;
+}
+
+/* Whether fd has something to read now (bytes, or the end of stream). */
+static int
+readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * Waits for fd to be ready for `events` until the deadline; *err gets the
+ * errno of a failure. What poll reports besides readiness counts, so the
+ * caller never loops on a socket that will not work: POLLNVAL, POLLERR (the
+ * socket's own error in *err) and POLLHUP (even with POLLOUT, as an
+ * unconnected socket has) are failures, unless there is something to read.
+ * That comes first: the caller's next call meets the closed or failed
+ * socket and its recv gets the bytes (a refusal lurkd sent before closing),
+ * then the error or the end of stream.
+ */
 static int
 wait_fd(int fd, short events, int64_t deadline, int *err)
 {
@@ -105,8 +135,64 @@ wait_fd(int fd, short events, int64_t deadline, int *err)
 			*err = errno;
 			return LURK_ERR_IO;
 		}
-		if (n > 0)
+		if (n == 0)
+			continue;
+		if (pfd.revents & POLLNVAL) {
+			*err = EBADF;
+			return LURK_ERR_IO;
+		}
+		if ((pfd.revents & (POLLERR | POLLHUP)) && !readable(fd)) {
+			*err = socket_error(fd, (pfd.revents & POLLERR) ? EIO : EPIPE);
+			return LURK_ERR_IO;
+		}
+		return 0;
+	}
+}
+
+/* Sleeps ms milliseconds, or until the deadline if that comes first. */
+static void
+nap(int ms, int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+	struct timespec ts;
+
+	if (left < ms)
+		ms = left > 0 ? (int)left : 0;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * A unix connect. EAGAIN is not "in progress" (a unix connect completes or
+ * fails at once): the server's listen queue is full, because lurkd is
+ * overloaded or not accepting. The connect is tried again after a pause
+ * (5 ms, doubling to 100 ms) until the deadline, which then gives
+ * LURK_ERR_TIMEOUT with *err = EAGAIN.
+ */
+static int
+connect_unix(int fd, const struct sockaddr_un *sa, int64_t deadline, int *err)
+{
+	int pause_ms = 5;
+
+	for (;;) {
+		if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
 			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EINPROGRESS)
+			return 0; /* not on Linux; the handshake waits until writable */
+		if (errno != EAGAIN) {
+			*err = errno;
+			return LURK_ERR_IO;
+		}
+		if (deadline - now_ms() <= 0) {
+			*err = EAGAIN;
+			return LURK_ERR_TIMEOUT;
+		}
+		nap(pause_ms, deadline);
+		pause_ms = pause_ms >= 50 ? 100 : pause_ms * 2;
 	}
 }
 
@@ -130,11 +216,9 @@ open_socket(const char *address, int64_t deadline, int *out, int *err)
 			*err = errno;
 			return LURK_ERR_IO;
 		}
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS &&
-			errno != EAGAIN) {
-			*err = errno;
+		if ((r = connect_unix(fd, &sa, deadline, err)) != 0) {
 			close(fd);
-			return LURK_ERR_IO;
+			return r;
 		}
 		*out = fd;
 		return 0;
@@ -433,6 +517,29 @@ lurk_client_stale(struct lurk_client *c)
 	return lurk_chan_check_limits(c->chan) != 0;
 }
 
+int
+lurk_client_check_idle(struct lurk_client *c)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
+	int n;
+
+	if (c->dead || c->pid != getpid())
+		return LURK_ERR_STATE;
+	if (lurk_chan_check_limits(c->chan) != 0)
+		return LURK_ERR_SESSION_EXPIRED;
+	if (c->in_off < c->in_len)
+		return LURK_ERR_BAD_FORMAT;
+	while ((n = poll(&pfd, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return 0;
+	c->dead = 1;
+	/* Bytes before the end of stream are junk too, but the end is what happened. */
+	if (n < 0 || (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+		return LURK_ERR_EOF;
+	return LURK_ERR_BAD_FORMAT;
+}
+
 uint32_t
 lurk_client_next_id(struct lurk_client *c)
 {
@@ -458,4 +565,13 @@ lurk_client_free(struct lurk_client *c)
 	lurk_buf_clear(&c->out);
 	lurk_wipe(c, sizeof(*c));
 	free(c);
+}
+
+void
+lurk_client_abandon(struct lurk_client *c)
+{
+	if (c != NULL && c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
 }

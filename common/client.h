@@ -61,11 +61,29 @@ int lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len,
 	struct lurk_buf *resp) LURK_MUST_CHECK;
 /* 1 if the connection should not be used for another call. */
 int lurk_client_stale(struct lurk_client *c);
+/*
+ * For an idle connection about to carry a call: 0 if it may, else why not:
+ * LURK_ERR_STATE (failed before, or made by another process),
+ * LURK_ERR_SESSION_EXPIRED (our age or message limit), LURK_ERR_EOF (the
+ * server closed it: its session-max-age or idle-timeout, a reload, a
+ * restart) or LURK_ERR_BAD_FORMAT (bytes arrived unasked: lurkd sends
+ * nothing between calls). One poll() that does not wait, no byte sent or
+ * read.
+ */
+int lurk_client_check_idle(struct lurk_client *c) LURK_MUST_CHECK;
 uint32_t lurk_client_next_id(struct lurk_client *c);
 /* Our Noise session id prefix (16 hex characters) for logs. */
 const char *lurk_client_session(const struct lurk_client *c);
 /* Closes the socket and wipes the channel without sending anything. NULL is fine. */
 void lurk_client_free(struct lurk_client *c);
+/*
+ * In a child after fork (a pthread_atfork child handler): closes the
+ * child's copy of the socket, and nothing else, so it is async-signal-safe
+ * and safe on a connection a thread of the parent was in the middle of
+ * changing. A connection abandoned while idle is freed later as usual
+ * (lurk_client_free); one that was in use is never touched again.
+ */
+void lurk_client_abandon(struct lurk_client *c);
 
 /* Splits "unix:/p", "tcp:h:p", "tcp:[h]:p" into parts; 0 or LURK_ERR_CONFIG. */
 int lurk_client_parse_address(const char *address, int *is_unix, char *host, size_t host_len,
