@@ -9,12 +9,15 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -440,6 +443,285 @@ test_hang(void)
 	close(fd);
 }
 
+/*
+ * A unix-socket relay in front of lurkd, standing in for a server that
+ * closes connections: with kill_next set it closes the connection of the
+ * next request (on a session already made) instead of passing it on, as
+ * lurkd does when the request comes just past session-max-age; with
+ * close_idle set it closes every connection at once, as lurkd does at
+ * session-max-age, on a reload or when it stops. It counts what it did.
+ */
+#define RELAY_MAX 16
+
+struct relay {
+	pthread_t t;
+	int lfd;
+	char target[108];
+	int wake[2];
+	int kill_next, close_idle, stop; /* under lock */
+	int accepted, killed, closed;    /* under lock */
+	pthread_mutex_t lock;
+	struct {
+		int c, s;    /* client side, server side; -1 when free */
+		int session; /* the server has answered on it */
+	} p[RELAY_MAX];
+};
+
+static void
+relay_close(struct relay *r, int i)
+{
+	close(r->p[i].c);
+	close(r->p[i].s);
+	r->p[i].c = r->p[i].s = -1;
+	r->p[i].session = 0;
+}
+
+/* Moves what is readable on from to to; 0 when from closed or failed. */
+static int
+relay_move(int from, int to)
+{
+	uint8_t b[16384];
+	ssize_t n = recv(from, b, sizeof(b), 0), off = 0;
+
+	if (n <= 0)
+		return 0;
+	while (off < n) {
+		ssize_t w = send(to, b + off, (size_t)(n - off), MSG_NOSIGNAL);
+		if (w <= 0)
+			return 0;
+		off += w;
+	}
+	return 1;
+}
+
+static void *
+relay_run(void *arg)
+{
+	struct relay *r = arg;
+
+	for (;;) {
+		struct pollfd pf[2 + 2 * RELAY_MAX];
+		int idx[2 + 2 * RELAY_MAX], n = 2;
+
+		pthread_mutex_lock(&r->lock);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		if (r->close_idle) {
+			for (int i = 0; i < RELAY_MAX; i++)
+				if (r->p[i].c >= 0) {
+					relay_close(r, i);
+					r->closed++;
+				}
+			r->close_idle = 0;
+		}
+		pthread_mutex_unlock(&r->lock);
+		pf[0] = (struct pollfd){.fd = r->lfd, .events = POLLIN};
+		pf[1] = (struct pollfd){.fd = r->wake[0], .events = POLLIN};
+		for (int i = 0; i < RELAY_MAX; i++)
+			if (r->p[i].c >= 0) {
+				idx[n] = i;
+				pf[n++] = (struct pollfd){.fd = r->p[i].c, .events = POLLIN};
+				idx[n] = i;
+				pf[n++] = (struct pollfd){.fd = r->p[i].s, .events = POLLIN};
+			}
+		if (poll(pf, (nfds_t)n, -1) < 0)
+			continue;
+		if (pf[1].revents) {
+			char b[16];
+			if (read(r->wake[0], b, sizeof(b)) < 0)
+				continue;
+		}
+		if (pf[0].revents & POLLIN) {
+			struct sockaddr_un sa = {.sun_family = AF_UNIX};
+			int c = accept(r->lfd, NULL, NULL), s = socket(AF_UNIX, SOCK_STREAM, 0), i;
+			memcpy(sa.sun_path, r->target, strlen(r->target) + 1);
+			for (i = 0; i < RELAY_MAX && r->p[i].c >= 0; i++)
+				;
+			if (c < 0 || s < 0 || i == RELAY_MAX ||
+				connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+				close(c);
+				close(s);
+			} else {
+				pthread_mutex_lock(&r->lock);
+				r->p[i].c = c;
+				r->p[i].s = s;
+				r->accepted++;
+				pthread_mutex_unlock(&r->lock);
+			}
+			continue; /* the table changed: poll again */
+		}
+		for (int k = 2; k < n; k++) {
+			int i = idx[k], from_client = (k % 2) == 0;
+			if (!pf[k].revents || r->p[i].c < 0)
+				continue;
+			pthread_mutex_lock(&r->lock);
+			if (from_client && r->p[i].session && r->kill_next) {
+				r->kill_next = 0;
+				r->killed++;
+				relay_close(r, i);
+			} else if (!relay_move(from_client ? r->p[i].c : r->p[i].s,
+					   from_client ? r->p[i].s : r->p[i].c)) {
+				relay_close(r, i);
+			} else if (!from_client) {
+				r->p[i].session = 1;
+			}
+			pthread_mutex_unlock(&r->lock);
+		}
+	}
+	return NULL;
+}
+
+static void
+relay_start(struct relay *r, const char *listen_path, const char *target)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < RELAY_MAX; i++)
+		r->p[i].c = r->p[i].s = -1;
+	assert_num_cmp(strlen(target), <, sizeof(r->target));
+	assert_num_cmp(strlen(listen_path), <, sizeof(sa.sun_path));
+	memcpy(r->target, target, strlen(target) + 1);
+	memcpy(sa.sun_path, listen_path, strlen(listen_path) + 1);
+	unlink(sa.sun_path);
+	assert_num_eq(pthread_mutex_init(&r->lock, NULL), 0);
+	assert_num_eq(pipe(r->wake), 0);
+	assert_true((r->lfd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_num_eq(bind(r->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_num_eq(listen(r->lfd, 16), 0);
+	assert_num_eq(pthread_create(&r->t, NULL, relay_run, r), 0);
+}
+
+/* Sets *flag under the relay's lock and wakes it. */
+static void
+relay_set(struct relay *r, int *flag)
+{
+	pthread_mutex_lock(&r->lock);
+	*flag = 1;
+	pthread_mutex_unlock(&r->lock);
+	assert_num_eq(write(r->wake[1], "x", 1), 1);
+}
+
+/* Reads a counter under the relay's lock, once the relay has done what it was told. */
+static int
+relay_count(struct relay *r, int *counter)
+{
+	int v;
+
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&r->lock);
+		v = r->close_idle;
+		pthread_mutex_unlock(&r->lock);
+		if (!v)
+			break;
+		usleep(5000);
+	}
+	pthread_mutex_lock(&r->lock);
+	v = *counter;
+	pthread_mutex_unlock(&r->lock);
+	return v;
+}
+
+static void
+relay_stop(struct relay *r)
+{
+	relay_set(r, &r->stop);
+	pthread_join(r->t, NULL);
+	for (int i = 0; i < RELAY_MAX; i++)
+		if (r->p[i].c >= 0)
+			relay_close(r, i);
+	close(r->lfd);
+	close(r->wake[0]);
+	close(r->wake[1]);
+	pthread_mutex_destroy(&r->lock);
+}
+
+/*
+ * LURK_TEST_MODE=reuse: the server closes pooled connections (LURK_TEST_DIR
+ * holds lurkd's socket and keys). A connection it closed while idle is
+ * replaced before use; one it closes as a request arrives costs one retry on
+ * a new connection to the same server. Neither is an error nor a server
+ * down: test-module.sh checks the module logged no warning, and counts the
+ * info lines.
+ */
+static void
+test_reuse(void)
+{
+	const char *dir = getenv("LURK_TEST_DIR");
+	char conf[4096], pub[128], sock[200], target[200];
+	struct relay r;
+	uint8_t h[32];
+	FILE *f;
+
+	assert_ptr_not_null(dir);
+	snprintf(sock, sizeof(sock), "%s/relay.sock", dir);
+	snprintf(target, sizeof(target), "%s/lurkd.sock", dir);
+	relay_start(&r, sock, target);
+	snprintf(conf, sizeof(conf), "%s/server.pub", dir);
+	assert_ptr_not_null(f = fopen(conf, "r"));
+	assert_ptr_not_null(fgets(pub, sizeof(pub), f));
+	fclose(f);
+	snprintf(conf, sizeof(conf), "%s/relay.conf", dir);
+	assert_ptr_not_null(f = fopen(conf, "w"));
+	fprintf(f,
+		"[module]\nclient-key = %s/a.key\nconnect-timeout = 1000\ntimeout = 2000\n\n"
+		"[server relayed]\naddress = unix:%s\npublic-key = %s\n",
+		dir, sock, pub);
+	fclose(f);
+	setenv("LURK_PKCS11_CONF", conf, 1);
+	setup(); /* the key list came through the relay: one connection, now idle */
+	randombytes_buf(h, sizeof(h));
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	assert_num_eq(relay_count(&r, &r.accepted), 1);
+
+	/* Closed as the request arrives: one retry, on a new connection to the same server. */
+	relay_set(&r, &r.kill_next);
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+	assert_num_eq(relay_count(&r, &r.killed), 1);
+	assert_num_eq(relay_count(&r, &r.accepted), 2);
+	sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32); /* the new one went back to the pool */
+	assert_num_eq(relay_count(&r, &r.accepted), 2);
+
+	/* Closed while idle, three times: replaced before use, each time. */
+	for (int i = 0; i < 3; i++) {
+		relay_set(&r, &r.close_idle);
+		assert_num_eq(relay_count(&r, &r.closed), i + 1);
+		usleep(20000); /* the close reaches the module's socket */
+		sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+		assert_num_eq(relay_count(&r, &r.accepted), 3 + i);
+	}
+	p11_fini();
+	relay_stop(&r);
+	unlink(sock);
+}
+
+/*
+ * LURK_TEST_MODE=age: lurkd runs with session-max-age = 10 (its minimum) and
+ * closes each session at that age, idle or not. Signing every 250 ms for
+ * LURK_TEST_AGE_S seconds crosses that, and every signature is made.
+ */
+static void
+test_age(void)
+{
+	const char *v = getenv("LURK_TEST_AGE_S");
+	int64_t end;
+	int n = 0;
+
+	setup();
+	end = now_ms() + (v ? atoi(v) : 12) * 1000;
+	while (now_ms() < end) {
+		uint8_t h[32];
+		randombytes_buf(h, sizeof(h));
+		sign_ok("ec256", CKM_ECDSA, NULL, 0, h, 32);
+		n++;
+		usleep(250000);
+	}
+	lurk_test_diag("%d signatures across session-max-age", n);
+	p11_fini();
+}
+
 /* LURK_TEST_MODE=pin: the client key is PIN-protected (LURK_TEST_PIN). */
 static void
 test_pin(void)
@@ -518,6 +800,10 @@ main(int argc, char **argv)
 		lurk_test(test_hang, "/ops/mute-server");
 	} else if (strcmp(mode, "pin") == 0) {
 		lurk_test(test_pin, "/ops/pin-protected-client-key");
+	} else if (strcmp(mode, "reuse") == 0) {
+		lurk_test(test_reuse, "/ops/server-closes-pooled-connections");
+	} else if (strcmp(mode, "age") == 0) {
+		lurk_test(test_age, "/ops/session-max-age");
 	} else if (strcmp(mode, "noconf") == 0) {
 		lurk_test(test_noconf, "/ops/broken-configuration");
 	}

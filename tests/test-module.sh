@@ -2,14 +2,15 @@
 # lurk-pkcs11.so loaded as consumers load it (dlopen + C_GetFunctionList)
 # against a real lurkd: PKCS#11 conformance (test-module-p11), every key and
 # mechanism signed and verified, decryption, refusals, threads and fork
-# (test-module-ops), then a lurkd that dies and restarts, failover to a
-# second server, and a broken module configuration.
+# (test-module-ops), fork while other threads sign (test-module-fork), then
+# a lurkd that dies and restarts, pooled connections the server closes,
+# failover to a second server, and a broken module configuration.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"
 make_tmpdir
 D=$TEST_TMP
-trap 'lurkd_stop "$D/replica" >/dev/null 2>&1; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 15
+trap 'lurkd_stop "$D/replica" >/dev/null 2>&1; lurkd_stop "$D/aged" >/dev/null 2>&1; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
+plan 21
 
 LURK_TEST_MODULE=$(cd "$top_builddir" && pwd)/.libs/lurk-pkcs11.so
 export LURK_TEST_MODULE
@@ -38,6 +39,8 @@ export LURK_PKCS11_CONF="$D/module.conf"
 run "PKCS#11 conformance" "$top_builddir/tests/test-module-p11"
 run "sign, decrypt, refusals, threads, fork" env LURK_TEST_MODE=ops "$top_builddir/tests/test-module-ops"
 ops_out=$out
+run "fork while other threads sign: each child signs in time, with or without C_Initialize" \
+	"$top_builddir/tests/test-module-fork"
 
 # The key server dies and comes back.
 # (lurkd_stop's own status is wait's, meaningless outside the shell that started it.)
@@ -49,6 +52,36 @@ run "a dead server gives CKR_DEVICE_ERROR in time; a restart costs a reconnect" 
 check "refusals and the outage are in the module's log lines, with the reason" \
 	sh -c "echo \"\$0\" | grep -q 'lurkd refused sign with key ed25519: refused by usage policy (reason 4: ' &&
 		echo \"\$1\" | grep -q 'no key server answered'" "$ops_out" "$out"
+
+# The server closes pooled connections (a relay in front of lurkd does it):
+# while idle, replaced before use; as a request arrives, one retry on a new
+# connection to the same server. No warning, no server down.
+LURK_PKCS11_LOG=info LURK_TEST_DIR=$D run "connections the server closes are replaced, not errors" \
+	env LURK_TEST_MODE=reuse "$top_builddir/tests/test-module-ops"
+retried=$(echo "$out" | grep -c 'on a pooled connection (session [0-9a-f]*): retrying on a new connection')
+replaced=$(echo "$out" | grep -c 'pooled connection (session [0-9a-f]*) closed by the server: replaced')
+check "and the module logged no warning, $retried retry (1), $replaced replaced (3)" \
+	sh -c '! echo "$0" | grep -q "warning:" && [ "$1" -eq 1 ] && [ "$2" -eq 3 ]' "$out" "$retried" "$replaced"
+
+# lurkd with session-max-age = 10 (the least it takes) closes every session
+# at that age: signing across it costs no error and no warning.
+D3=$D/aged
+mkdir -p "$D3"
+cp -r "$D/pki" "$D/server.key" "$D/a.pub" "$D/b.pub" "$D3/"
+lurkd_pick_port 5 >"$D3/port"
+lurkd_write_conf "$D3" ""
+sed -i 's/^\[server\]$/[server]\nsession-max-age = 10/' "$D3/lurkd.conf"
+check "a lurkd with session-max-age = 10 starts" sh -c ". '$top_srcdir/tests/lib-lurkd.sh'; lurkd_start '$D3' >/dev/null"
+module_conf "$D/aged.conf"
+# (Generous timeouts: this is about sessions closing, not a slow machine.)
+sed -i -e "s|unix:$D/lurkd.sock|unix:$D3/lurkd.sock|" -e 's/^connect-timeout = .*/connect-timeout = 5000/' \
+	-e 's/^timeout = .*/timeout = 5000/' "$D/aged.conf"
+LURK_PKCS11_CONF="$D/aged.conf" LURK_PKCS11_LOG=info LURK_TEST_AGE_S=12 run "signing every 250 ms for 12 s across session-max-age" \
+	env LURK_TEST_MODE=age "$top_builddir/tests/test-module-ops"
+renewed=$(echo "$out" | grep -cE 'closed by the server: replaced|on a pooled connection .*: retrying on a new connection')
+check "no warning; the session the server closed was replaced ($renewed times)" \
+	sh -c '! echo "$0" | grep -q "warning:" && [ "$1" -ge 1 ]' "$out" "$renewed"
+sh -c ". '$top_srcdir/tests/lib-lurkd.sh'; lurkd_stop '$D3'" >/dev/null 2>&1
 
 # Failover: the first server listed is not there.
 module_conf "$D/failover.conf" "$(printf '[server gone]\naddress = unix:%s\npublic-key = %s' "$D/nothing.sock" "$(cat "$D/server.pub")")"
