@@ -121,8 +121,8 @@ struct lurkd_config {
 	unsigned replay_cache;
 	unsigned session_max_age_s;
 	unsigned handshake_timeout_s; /* handshake and first request */
-	unsigned idle_timeout_s;  /* an authenticated connection with no request is closed */
-	unsigned frame_timeout_s; /* a frame must complete this long after its first byte */
+	unsigned idle_timeout_s;      /* an authenticated connection with no request is closed */
+	unsigned frame_timeout_s;     /* a frame must complete this long after its first byte */
 	unsigned max_connections;
 	unsigned max_connections_line; /* 0: the default */
 	struct lurkd_key *keys;
