@@ -112,9 +112,11 @@ void lp_pool_forget(struct lp_pool *p);
 /*
  * One request, one response: the message built by build(ctx, out, id) is
  * sent on a pooled connection and the response (header included) replaces
- * resp. A connection that fails is dropped and the call is made once more on
- * a fresh one (another server if there is one). CKR_OK, or CKR_DEVICE_ERROR
- * when no server answered in time.
+ * resp. An idle connection the server closed is dropped before use; a reused
+ * connection that fails is dropped and the call is made once more on a fresh
+ * connection to the same server, and a fresh one that fails marks its server
+ * down (backoff) and moves to another server if there is one. CKR_OK, or
+ * CKR_DEVICE_ERROR when no server answered in time.
  */
 typedef int (*lp_build_fn)(void *ctx, struct lurk_buf *out, uint32_t id);
 CK_RV lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *resp);
