@@ -126,11 +126,19 @@ take_orphans(struct lp_pool *p, struct pconn *list)
  * closed and the connections set aside for take_orphans.
  */
 static void
-reset_in_child(struct lp_pool *p)
+reset_in_child(struct lp_pool *p, int lock_is_ours)
 {
 	struct pconn *pc = p->conns, *last = NULL;
 
-	(void)pthread_mutex_init(&p->lock, NULL);
+	/*
+	 * From the fork handler the lock is held by this thread (fork_prepare
+	 * took it): release it. Without the handlers it may be held by a thread
+	 * the fork left behind: make it anew.
+	 */
+	if (lock_is_ours)
+		pthread_mutex_unlock(&p->lock);
+	else
+		(void)pthread_mutex_init(&p->lock, NULL);
 	for (; pc != NULL; last = pc, pc = pc->next)
 		lurk_client_abandon(pc->c);
 	if (last != NULL) {
@@ -165,9 +173,10 @@ fork_parent(void)
 static void
 fork_child(void)
 {
-	(void)pthread_mutex_init(&pools_lock, NULL);
+	/* fork_prepare's locks belong to this thread, the child's only one. */
 	for (struct lp_pool *p = pools; p != NULL; p = p->next_pool)
-		reset_in_child(p);
+		reset_in_child(p, 1);
+	pthread_mutex_unlock(&pools_lock);
 }
 
 /* Once per load of the module (glibc drops the handlers at dlclose). */
@@ -218,7 +227,7 @@ static void
 check_pid(struct lp_pool *p)
 {
 	if (__atomic_load_n(&p->pid, __ATOMIC_ACQUIRE) != getpid())
-		reset_in_child(p);
+		reset_in_child(p, 0);
 }
 
 /* Takes a server's idle connections off the pool (under the lock); the caller frees them. */
