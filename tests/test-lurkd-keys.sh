@@ -7,7 +7,9 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 17
+n=17
+[ -n "${LURK_TOOL_PRELOAD:-}" ] && n=16 # sanitizer builds: no mlock check (below)
+plan $n
 
 lurkd_setup "$D" || exit 1
 
@@ -84,13 +86,17 @@ if [ -n "$run_as" ]; then
 		done <"/proc/$child/maps"
 	fi
 	check "the static key's page is read-only between guard pages ($maps)" test "$maps" = "---p r--p ---p"
-	check "... and locked in RAM ($(grep VmLck /proc/$child/status | tr -s ' \t' ' '))" \
-		sh -c "[ \$(awk '/^VmLck/ {print \$2}' /proc/$child/status) -gt 0 ]"
+	# Locked in RAM (mlock). AddressSanitizer's mlock interceptor does
+	# nothing, so the sanitizer build has no such check (see the plan).
+	lck=$(awk '/^VmLck/ {print $2}' /proc/$child/status)
+	if [ -z "${LURK_TOOL_PRELOAD:-}" ]; then
+		check "... and locked in RAM (VmLck: $lck kB)" test "$lck" -gt 0
+	fi
 else
 	ok "privileges dropped # SKIP not root"
 	ok "no core dumps # SKIP not root"
 	ok "guarded key # SKIP not root"
-	ok "locked key # SKIP not root"
+	[ -z "${LURK_TOOL_PRELOAD:-}" ] && ok "locked key # SKIP not root"
 fi
 lurkd_stop "$D"
 

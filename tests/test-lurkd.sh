@@ -106,11 +106,17 @@ for kind in bytes zero-frame giant-frame bad-msg1; do
 	check "junk ($kind) closes the connection" lc_q "$D" a junk $kind
 done
 # A flood of junk handshakes and unknown clients: a few log lines each, not one per connection.
+# At most 5 lines of each kind per 10 s window (one more window for an
+# earlier line): the bound follows the time the flood took on this machine.
+t0=$(date +%s)
 for i in $(seq 1 60); do lc_q "$D" a junk bad-msg1; lc_q "$D" stranger ping; done
+windows=$((($(date +%s) - t0) / 10 + 2))
 hs=$(lurkd_log_count "$D" "handshake from .* refused")
 uk=$(lurkd_log_count "$D" "unknown client key [0-9a-f]+ from")
-check "60 junk handshakes: at most 15 log lines ($hs)" test "$hs" -ge 1 -a "$hs" -le 15
-check "60 unknown-client attempts: at most 15 log lines ($uk)" test "$uk" -ge 1 -a "$uk" -le 15
+check "60 junk handshakes in $windows windows: at most $((5 * windows)) log lines ($hs)" \
+	test "$hs" -ge 1 -a "$hs" -le $((5 * windows)) -a "$hs" -lt 60
+check "60 unknown-client attempts: at most $((5 * windows)) log lines ($uk)" \
+	test "$uk" -ge 1 -a "$uk" -le $((5 * windows)) -a "$uk" -lt 60
 check "lurkd still serves after bad input" lc_q "$D" a ping
 
 # 1,000 connections open at once, each making a request.
