@@ -449,7 +449,14 @@ out:
 int
 lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len, struct lurk_buf *resp)
 {
-	int64_t deadline = now_ms() + c->io_timeout_ms;
+	return lurk_client_call_within(c, req, req_len, resp, c->io_timeout_ms);
+}
+
+int
+lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
+	struct lurk_buf *resp, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	struct lurk_wire_frag *fr = NULL;
 	struct lurk_wire_hdr want, got;
 	struct lurk_buf view;

@@ -59,6 +59,9 @@ int lurk_client_connect(const struct lurk_client_cfg *cfg, struct lurk_client **
  */
 int lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len,
 	struct lurk_buf *resp) LURK_MUST_CHECK;
+/* The same, bounded by timeout_ms instead of the connection's io_timeout_ms. */
+int lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
+	struct lurk_buf *resp, int timeout_ms) LURK_MUST_CHECK;
 /* 1 if the connection should not be used for another call. */
 int lurk_client_stale(struct lurk_client *c);
 /*

@@ -155,7 +155,14 @@ op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key, enum lp_o
 		rv = CKR_OPERATION_ACTIVE;
 		goto out;
 	}
-	if ((rv = lp_key_ready()) != CKR_OK || (rv = lp_load_list()) != CKR_OK)
+	/* The list may need the network: not under the session's lock. */
+	lp_session_unlock(s);
+	if ((rv = lp_key_ready()) == CKR_OK)
+		rv = lp_load_list();
+	lp_session_relock(s);
+	if (rv == CKR_OK && s->op.kind != LP_OP_NONE)
+		rv = CKR_OPERATION_ACTIVE; /* another thread, on this session, meanwhile */
+	if (rv != CKR_OK)
 		goto out;
 	o = lp_object_from_handle(s->tok, key);
 	if (o == NULL || o->klass != CKO_PRIVATE_KEY) {
@@ -290,12 +297,17 @@ finish(struct lp_session *s, const uint8_t *data, size_t len, CK_BYTE_PTR out, C
 	}
 	if (!lp_out_room(out, out_len, need, &rv))
 		return rv; /* a size query, or too small: the operation stays */
-	if (data == NULL && len > 0)
+	if (data == NULL && len > 0) {
 		rv = CKR_ARGUMENTS_BAD;
-	else if (len > LURK_WIRE_MAX_DATA)
+	} else if (len > LURK_WIRE_MAX_DATA) {
 		rv = CKR_DATA_LEN_RANGE;
-	else
+	} else {
+		/* No lock across the round trip; the operation is ours meanwhile. */
+		s->op.running = 1;
+		lp_session_unlock(s);
 		rv = remote(&s->op, data, len, out, out_len);
+		lp_session_relock(s);
+	}
 	lp_op_end(&s->op);
 	return rv;
 }
@@ -316,7 +328,7 @@ C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_
 		return rv;
 	if (s->op.kind != LP_OP_SIGN)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (s->op.updated)
+	else if (s->op.running || s->op.updated)
 		rv = CKR_OPERATION_ACTIVE;
 	else
 		rv = finish(s, data, len, sig, sig_len, lp_key_sig_len(s->op.key->key));
@@ -334,6 +346,10 @@ C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len)
 		return rv;
 	if (s->op.kind != LP_OP_SIGN) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;
+		goto out;
+	}
+	if (s->op.running) {
+		rv = CKR_OPERATION_ACTIVE;
 		goto out;
 	}
 	if (!is_combined(s->op.mech))
@@ -363,6 +379,8 @@ C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
 		return rv;
 	if (s->op.kind != LP_OP_SIGN)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else if (s->op.running)
+		rv = CKR_OPERATION_ACTIVE;
 	else if (!is_combined(s->op.mech)) {
 		lp_op_end(&s->op);
 		rv = CKR_MECHANISM_INVALID;
@@ -391,6 +409,8 @@ C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR ct, CK_ULONG len, CK_BYTE_PTR pt, CK_
 		return rv;
 	if (s->op.kind != LP_OP_DECRYPT)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else if (s->op.running)
+		rv = CKR_OPERATION_ACTIVE;
 	else if (len > LURK_WIRE_MAX_CIPHERTEXT && pt != NULL) {
 		lp_op_end(&s->op);
 		rv = CKR_ENCRYPTED_DATA_LEN_RANGE;

@@ -50,7 +50,7 @@ struct lp_token_conf {
 
 struct lp_conf {
 	char path[4096];
-	uint8_t client_sk[LURK_KEY_LEN]; /* secret; zero while a PIN-protected key is locked */
+	uint8_t client_sk[LURK_KEY_LEN]; /* secret, as read; C_Initialize moves it into the pool */
 	uint8_t locked[LURK_LOCKED_LEN]; /* the sealed key, when the file is PIN-protected */
 	int pin_protected;
 	int connect_timeout_ms;
@@ -110,13 +110,18 @@ void lp_pool_free(struct lp_pool *p);
 /* Drops every idle connection without sending on it (after fork). */
 void lp_pool_forget(struct lp_pool *p);
 /*
- * One request, one response: the message built by build(ctx, out, id) is
- * sent on a pooled connection and the response (header included) replaces
- * resp. An idle connection the server closed is dropped before use; a reused
- * connection that fails is dropped and the call is made once more on a fresh
- * connection to the same server, and a fresh one that fails marks its server
- * down (backoff) and moves to another server if there is one. CKR_OK, or
- * CKR_DEVICE_ERROR when no server answered in time.
+ * The client key, copied into the pool's guarded memory (NULL wipes it).
+ * Every connection made with the key it replaces is closed: idle ones now,
+ * those in use when they are checked in. 0 or LURK_ERR_ALLOC.
+ */
+int lp_pool_set_key(struct lp_pool *p, const uint8_t *sk) LURK_MUST_CHECK;
+/*
+ * One request, one response, within the conf's io timeout from start to
+ * end: the message built by build(ctx, out, id) is sent on a pooled
+ * connection and the response (header included) replaces resp. CKR_OK;
+ * CKR_DEVICE_ERROR when no server answered in time, or at once when every
+ * server is in backoff; CKR_USER_NOT_LOGGED_IN when there is no client key.
+ * The failure model (backoff, probes, retries, balance) is pool.c's.
  */
 typedef int (*lp_build_fn)(void *ctx, struct lurk_buf *out, uint32_t id);
 CK_RV lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *resp);
@@ -146,6 +151,15 @@ extern struct lp_state lp;
 int64_t lp_now_ms(void);
 /* Checks initialization; CKR_OK or CKR_CRYPTOKI_NOT_INITIALIZED. */
 CK_RV lp_check(void);
+/*
+ * A call that uses the module's state: lp_enter checks initialization and
+ * counts the call in; lp_leave (only after CKR_OK) counts it out. C_Finalize
+ * waits for the calls counted in (each bounded by the timeout) before it
+ * frees anything, so a C_Finalize that races other calls, which PKCS#11
+ * leaves undefined, does not free what they use.
+ */
+CK_RV lp_enter(void) LURK_MUST_CHECK;
+void lp_leave(void);
 /* Loads the key list if not yet loaded (network, no lock held). */
 CK_RV lp_load_list(void);
 /* CKR_OK when the client key is usable (no PIN, or C_Login gave it). */
@@ -164,6 +178,7 @@ struct lp_op {
 	uint8_t context[LURK_WIRE_MAX_CONTEXT]; /* EdDSA context, param points here */
 	struct lurk_buf *data;                  /* multi-part data, NULL until C_SignUpdate */
 	int updated;                            /* C_SignUpdate was called */
+	int running; /* its round trip is under way, without the session's lock: hands off */
 };
 
 struct lp_session {
@@ -180,9 +195,19 @@ struct lp_session {
 	struct lp_op op;
 };
 
-/* session.c: finds an open session, locked and referenced; put releases it. */
+/*
+ * session.c: finds an open session, locked and referenced (and the call
+ * counted in, lp_enter); put releases all three.
+ */
 CK_RV lp_session_get(CK_SESSION_HANDLE h, struct lp_session **out);
 void lp_session_put(struct lp_session *s);
+/*
+ * Lets the session's lock go for a network round trip and takes it back:
+ * the session stays referenced; what the caller marked as its own (an
+ * operation `running`) nobody else changes meanwhile, the rest may have.
+ */
+void lp_session_unlock(struct lp_session *s);
+void lp_session_relock(struct lp_session *s);
 /* Closes every session (C_Finalize, fork); with tok < LP_MAX_TOKENS only that token's. */
 void lp_sessions_close(size_t tok);
 /* After fork: fresh locks (a lock may have been held by a thread left behind). */

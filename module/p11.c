@@ -69,6 +69,49 @@ lp_check(void)
 								  : CKR_CRYPTOKI_NOT_INITIALIZED;
 }
 
+/* Calls counted in (lp_enter); sequentially consistent with lp.initialized. */
+static unsigned inflight;
+
+CK_RV
+lp_enter(void)
+{
+	/* In first, then look: C_Finalize clears initialized, then waits for inflight 0. */
+	__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&lp.initialized, __ATOMIC_SEQ_CST)) {
+		lp_leave();
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	return CKR_OK;
+}
+
+void
+lp_leave(void)
+{
+	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * C_Finalize, once no new call can start: waits for the calls under way,
+ * each bounded by the timeout. 0 when none is left; -1 if some still are
+ * after twice the timeout (then nothing may be freed).
+ */
+static int
+wait_for_calls(void)
+{
+	int64_t until = lp_now_ms() + 2 * (int64_t)(lp.conf_ok ? lp.conf.io_timeout_ms : 0) + 1000;
+	struct timespec pause = {0, 1000000};
+
+	/* In a child the parent's threads are gone: what they counted in never leaves. */
+	if (lp.pid != getpid())
+		return 0;
+	while (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) != 0) {
+		if (lp_now_ms() > until)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 static void
 log_setup(void)
 {
@@ -111,6 +154,7 @@ static void
 after_fork(void)
 {
 	(void)pthread_mutex_init(&lp.lock, NULL);
+	__atomic_store_n(&inflight, 0, __ATOMIC_SEQ_CST); /* their threads did not fork */
 	lp_pool_forget(lp.pool);
 	lp_sessions_after_fork();
 	lp.pid = getpid();
@@ -147,11 +191,16 @@ C_Initialize(CK_VOID_PTR args)
 	lp.conf_ok = 0;
 	if (lp_conf_load(&lp.conf, lp_conf_path(), err, sizeof(err)) != 0) {
 		lurk_error("%s; lurk shows no token until this is fixed", err);
-	} else if (lp_pool_new(&lp.pool, &lp.conf) != 0) {
+	} else if (lp_pool_new(&lp.pool, &lp.conf) != 0 ||
+		   (!lp.conf.pin_protected && lp_pool_set_key(lp.pool, lp.conf.client_sk) != 0)) {
+		lp_pool_free(lp.pool);
+		lp.pool = NULL;
 		lp_conf_clear(&lp.conf);
 		rv = CKR_HOST_MEMORY;
 		goto out;
 	} else {
+		/* The pool keeps the key in guarded memory; no other copy stays. */
+		sodium_memzero(lp.conf.client_sk, sizeof(lp.conf.client_sk));
 		lp.conf_ok = 1;
 	}
 	lp.pid = getpid();
@@ -171,7 +220,20 @@ C_Finalize(CK_VOID_PTR reserved)
 		pthread_mutex_unlock(&init_lock);
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	}
-	__atomic_store_n(&lp.initialized, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&lp.initialized, 0, __ATOMIC_SEQ_CST);
+	if (wait_for_calls() != 0) {
+		/* PKCS#11 leaves this undefined; we leak rather than free what is in use. */
+		lurk_error("C_Finalize: calls still under way after twice the timeout; the "
+			   "module's memory is left as it is");
+		lp_sessions_close(LP_MAX_TOKENS); /* frees only those nobody uses */
+		lp.pool = NULL;
+		lp.conf_ok = 0;
+		memset(lp.tokens, 0, sizeof(lp.tokens));
+		memset(&lp.list, 0, sizeof(lp.list));
+		lp.list_loaded = 0;
+		pthread_mutex_unlock(&init_lock);
+		return CKR_OK;
+	}
 	lp_sessions_close(LP_MAX_TOKENS);
 	lp_pool_free(lp.pool);
 	lp.pool = NULL;

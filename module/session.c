@@ -88,14 +88,16 @@ lp_session_get(CK_SESSION_HANDLE h, struct lp_session **out)
 	CK_RV rv;
 
 	*out = NULL;
-	if ((rv = lp_check()) != CKR_OK)
+	if ((rv = lp_enter()) != CKR_OK)
 		return rv;
 	pthread_mutex_lock(&table_lock);
 	if ((s = lookup(h)) != NULL)
 		s->refs++;
 	pthread_mutex_unlock(&table_lock);
-	if (s == NULL)
+	if (s == NULL) {
+		lp_leave();
 		return CKR_SESSION_HANDLE_INVALID;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (__atomic_load_n(&s->closed, __ATOMIC_ACQUIRE)) {
 		lp_session_put(s);
@@ -103,6 +105,18 @@ lp_session_get(CK_SESSION_HANDLE h, struct lp_session **out)
 	}
 	*out = s;
 	return CKR_OK;
+}
+
+void
+lp_session_unlock(struct lp_session *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+lp_session_relock(struct lp_session *s)
+{
+	pthread_mutex_lock(&s->lock);
 }
 
 void
@@ -116,6 +130,7 @@ lp_session_put(struct lp_session *s)
 	pthread_mutex_unlock(&table_lock);
 	if (last)
 		session_free(s);
+	lp_leave();
 }
 
 /* Takes a session out of its slot; freed when its last user lets go. Under table_lock. */
@@ -182,17 +197,17 @@ take_slot(size_t *out)
 	return CKR_OK;
 }
 
-CK_RV
-C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+static CK_RV
+counted_open_session(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
 	CK_SESSION_HANDLE_PTR out)
 {
 	struct lp_session *s;
 	size_t tok, i;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
 	(void)app;
 	(void)notify;
-	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+	if ((rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	if (out == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -224,18 +239,41 @@ C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify
 }
 
 CK_RV
-C_CloseSession(CK_SESSION_HANDLE h)
+C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+	CK_SESSION_HANDLE_PTR out)
 {
 	CK_RV rv;
 
-	if ((rv = lp_check()) != CKR_OK)
+	if ((rv = lp_enter()) != CKR_OK)
 		return rv;
+	rv = counted_open_session(slot, flags, app, notify, out);
+	lp_leave();
+	return rv;
+}
+
+static CK_RV
+counted_close_session(CK_SESSION_HANDLE h)
+{
+	CK_RV rv = CKR_OK;
+
 	pthread_mutex_lock(&table_lock);
 	if (lookup(h) != NULL)
 		unlink_at((size_t)(h & SLOT_MASK));
 	else
 		rv = CKR_SESSION_HANDLE_INVALID;
 	pthread_mutex_unlock(&table_lock);
+	return rv;
+}
+
+CK_RV
+C_CloseSession(CK_SESSION_HANDLE h)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_close_session(h);
+	lp_leave();
 	return rv;
 }
 
@@ -252,8 +290,9 @@ lp_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
 
 	if ((rv = lp_session_get(h, &s)) != CKR_OK)
 		return rv;
-	if (((flags & CKF_SIGN) && s->op.kind == LP_OP_SIGN) ||
-		((flags & CKF_DECRYPT) && s->op.kind == LP_OP_DECRYPT))
+	/* One under way (another thread, on this session) ends when its answer comes. */
+	if (!s->op.running && (((flags & CKF_SIGN) && s->op.kind == LP_OP_SIGN) ||
+				      ((flags & CKF_DECRYPT) && s->op.kind == LP_OP_DECRYPT)))
 		lp_op_end(&s->op);
 	if (flags & CKF_FIND_OBJECTS) {
 		free(s->found);
@@ -265,16 +304,28 @@ lp_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
 	return CKR_OK;
 }
 
-CK_RV
-C_CloseAllSessions(CK_SLOT_ID slot)
+static CK_RV
+counted_close_all_sessions(CK_SLOT_ID slot)
 {
 	size_t tok;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+	if ((rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	lp_sessions_close(tok);
 	return CKR_OK;
+}
+
+CK_RV
+C_CloseAllSessions(CK_SLOT_ID slot)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_close_all_sessions(slot);
+	lp_leave();
+	return rv;
 }
 
 CK_RV
@@ -368,7 +419,15 @@ C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 		rv = CKR_OPERATION_ACTIVE;
 		goto out;
 	}
-	if ((rv = lp_load_list()) == CKR_USER_NOT_LOGGED_IN) {
+	/* The list may need the network: not under the session's lock. */
+	lp_session_unlock(s);
+	rv = lp_load_list();
+	lp_session_relock(s);
+	if (s->finding) {
+		rv = CKR_OPERATION_ACTIVE; /* another thread, on this session, meanwhile */
+		goto out;
+	}
+	if (rv == CKR_USER_NOT_LOGGED_IN) {
 		/* PIN-protected and not logged in: no object is known yet. */
 		free(s->found);
 		s->found = NULL;

@@ -134,15 +134,13 @@ lp_load_list(void)
 	return CKR_OK;
 }
 
-CK_RV
-C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+static CK_RV
+counted_get_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 {
 	size_t n;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
 	(void)present;
-	if ((rv = lp_check()) != CKR_OK)
-		return rv;
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
 	n = lp.conf_ok ? lp.conf.ntokens : 0;
@@ -153,13 +151,25 @@ C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 }
 
 CK_RV
-C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_get_slot_list(present, list, count);
+	lp_leave();
+	return rv;
+}
+
+static CK_RV
+counted_get_slot_info(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 {
 	char desc[128];
 	size_t tok;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+	if ((rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -175,16 +185,28 @@ C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 }
 
 CK_RV
-C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_get_slot_info(slot, info);
+	lp_leave();
+	return rv;
+}
+
+static CK_RV
+counted_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	uint8_t digest[8];
 	char serial[17];
 	crypto_generichash_state st;
 	const struct lp_token_conf *tc;
 	size_t tok;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+	if ((rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -225,6 +247,18 @@ C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	info->hardwareVersion.minor = 1;
 	info->firmwareVersion.minor = 1;
 	return CKR_OK;
+}
+
+CK_RV
+C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_get_token_info(slot, info);
+	lp_leave();
+	return rv;
 }
 
 /*
@@ -302,15 +336,15 @@ possible_info(size_t tok, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 	return found ? CKR_OK : CKR_MECHANISM_INVALID;
 }
 
-CK_RV
-C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+static CK_RV
+counted_get_mechanism_list(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
 	CK_MECHANISM_TYPE mechs[LURK_ARRAY_LEN(possible)];
 	const CK_MECHANISM_TYPE *from;
 	size_t tok, n;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+	if ((rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -331,13 +365,25 @@ C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR cou
 }
 
 CK_RV
-C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_get_mechanism_list(slot, list, count);
+	lp_leave();
+	return rv;
+}
+
+static CK_RV
+counted_get_mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
 	int found = 0;
 	size_t tok;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	if ((rv = lp_check()) != CKR_OK || (rv = lp_slot_token(slot, &tok)) != CKR_OK)
+	if ((rv = lp_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -365,6 +411,18 @@ C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PT
 			info->flags |= EC_FLAGS;
 	}
 	return found ? CKR_OK : CKR_MECHANISM_INVALID;
+}
+
+CK_RV
+C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+{
+	CK_RV rv;
+
+	if ((rv = lp_enter()) != CKR_OK)
+		return rv;
+	rv = counted_get_mechanism_info(slot, type, info);
+	lp_leave();
+	return rv;
 }
 
 CK_RV
@@ -404,8 +462,9 @@ unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	pthread_mutex_lock(&lp.lock);
 	if (lp.unlocked) {
 		rv = CKR_USER_ALREADY_LOGGED_IN;
+	} else if (lp_pool_set_key(lp.pool, sk) != 0) {
+		rv = CKR_HOST_MEMORY;
 	} else {
-		memcpy(lp.conf.client_sk, sk, sizeof(sk));
 		lp.unlocked = 1;
 		for (size_t i = 0; i < LP_MAX_TOKENS; i++)
 			lp.logged_in[i] = 1;
@@ -454,8 +513,13 @@ C_Logout(CK_SESSION_HANDLE h)
 		rv = CKR_USER_NOT_LOGGED_IN;
 	lp.logged_in[s->tok] = 0;
 	if (lp.conf.pin_protected && lp.unlocked) {
-		/* The key is closed again: every token is logged out. */
-		sodium_memzero(lp.conf.client_sk, sizeof(lp.conf.client_sk));
+		/*
+		 * The key is closed again: every token is logged out, and every
+		 * connection it opened is closed (those in use when they end).
+		 */
+		if (lp_pool_set_key(lp.pool, NULL) != 0)
+			lurk_error("C_Logout: the client key's memory could not be made writable "
+				   "to wipe it");
 		lp.unlocked = 0;
 		memset(lp.logged_in, 0, sizeof(lp.logged_in));
 	}

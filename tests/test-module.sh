@@ -51,7 +51,7 @@ run "a dead server gives CKR_DEVICE_ERROR in time; a restart costs a reconnect" 
 	env LURK_TEST_MODE=outage "$top_builddir/tests/test-module-ops"
 check "refusals and the outage are in the module's log lines, with the reason" \
 	sh -c "echo \"\$0\" | grep -q 'lurkd refused sign with key ed25519: refused by usage policy (reason 4: ' &&
-		echo \"\$1\" | grep -q 'no key server answered'" "$ops_out" "$out"
+		echo \"\$1\" | grep -q 'no such socket: is lurkd running?'" "$ops_out" "$out"
 
 # The server closes pooled connections (a relay in front of lurkd does it):
 # while idle, replaced before use; as a request arrives, one retry on a new
