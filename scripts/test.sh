@@ -1,8 +1,8 @@
 #!/bin/sh
 # The test command: installs what is missing, builds lurk with warnings as
 # errors, and runs the whole test suite; then the same under AddressSanitizer
-# and UndefinedBehaviorSanitizer, the module under valgrind, the demo's
-# --check, and `make distcheck`.
+# and UndefinedBehaviorSanitizer, the module's threads under ThreadSanitizer,
+# the module under valgrind, the demo's --check, and `make distcheck`.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -27,6 +27,15 @@ echo "== build and make check (strict)"
 run_build _build/strict --enable-strict
 echo "== make check under AddressSanitizer + UndefinedBehaviorSanitizer"
 run_build _build/asan --enable-strict --enable-asan
+echo "== the module's threads under ThreadSanitizer (make check-tsan)"
+# Only what tests/test-module-tsan.sh loads is built: a few minutes, not a
+# whole `make check` under TSan. Any TSan report fails the run.
+rm -rf _build/tsan
+mkdir -p _build/tsan
+(cd _build/tsan && "$top/configure" -q --enable-strict --enable-tsan && make -j"$jobs" check-tsan) || {
+	echo "test: ThreadSanitizer reported, a program crashed, or the TSan build failed (see above)" >&2
+	exit 1
+}
 echo "== the module under valgrind's memcheck (make check-valgrind)"
 (cd _build/strict && make check-valgrind) || {
 	echo "test: memcheck found errors or leaks (see above)" >&2
