@@ -1,6 +1,7 @@
 /*
- * The channel against the public Noise test vectors (../shared/vectors/noise,
- * found through LURK_VECTORS_DIR): cacophony.txt, snow.txt, noise-c-basic.txt.
+ * The channel against the public Noise test vectors (tests/vectors/noise, with
+ * their licences; found through LURK_VECTORS_DIR, which make check sets):
+ * cacophony.txt, snow.txt, noise-c-basic.txt.
  *
  * 1. Every Noise_IK_25519_ChaChaPoly_BLAKE2b vector drives the real chan.c
  *    initiator and responder (through the LURK_TESTING payload hooks): both
@@ -717,9 +718,11 @@ main(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "%s/%s",
 			dir != NULL ? dir : "(LURK_VECTORS_DIR unset)", files[i]);
+		/* The vectors are part of the repository: missing is a failure, not a skip. */
 		if (dir == NULL || (f = fopen(path, "r")) == NULL) {
 			snprintf(reason, sizeof(reason), "Noise vectors not found at %s", path);
-			return lurk_test_skip_all(reason);
+			printf("Bail out! %s\n", reason);
+			return 99;
 		}
 		fclose(f);
 	}
