@@ -1,8 +1,9 @@
 #!/bin/sh
 # The test command: installs what is missing, builds lurk with warnings as
-# errors, and runs the whole test suite; then the same under AddressSanitizer
-# and UndefinedBehaviorSanitizer, the module's threads under ThreadSanitizer,
-# the module under valgrind, the demo's --check, and `make distcheck`.
+# errors, and runs the whole test suite and the fault drills (make drills);
+# then the test suite under AddressSanitizer and UndefinedBehaviorSanitizer,
+# the module's threads under ThreadSanitizer, the module under valgrind, the
+# demo's --check, and `make distcheck`.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -25,6 +26,11 @@ run_build() {
 
 echo "== build and make check (strict)"
 run_build _build/strict --enable-strict
+echo "== fault drills (make drills)"
+(cd _build/strict && make drills) || {
+	echo "test: a fault drill failed (see above; all of it in _build/strict/drills.log)" >&2
+	exit 1
+}
 echo "== make check under AddressSanitizer + UndefinedBehaviorSanitizer"
 run_build _build/asan --enable-strict --enable-asan
 echo "== the module's threads under ThreadSanitizer (make check-tsan)"
@@ -53,10 +59,10 @@ echo "== make distcheck"
 }
 echo "== format check"
 (cd _build/strict && make format-check)
-# One closing line for the whole run, counted from both test suites.
+# One closing line for the whole run, counted from both test suites and the drills.
 passed=0
 failed=0
-for log in _build/strict/test-suite.log _build/asan/test-suite.log; do
+for log in _build/strict/test-suite.log _build/asan/test-suite.log _build/strict/drills.log; do
 	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
 	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
 	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
