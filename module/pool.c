@@ -97,6 +97,7 @@ struct pserver {
 	int64_t down_until;
 	int backoff_ms; /* 0: up and proven; else down until down_until, then probed */
 	int probing;    /* a caller is probing it (its backoff ended) */
+	int answered;   /* it completed a handshake with this key since it was set */
 	int64_t logged_ms;
 };
 
@@ -362,8 +363,10 @@ lp_pool_set_key(struct lp_pool *p, const uint8_t *sk)
 		/* Connections made with the old key (or none) end: idle ones now, others at
 		 * checkin. */
 		p->epoch++;
-		for (size_t i = 0; i < p->n; i++)
+		for (size_t i = 0; i < p->n; i++) {
 			list = take_idle(p, &p->s[i], list);
+			__atomic_store_n(&p->s[i].answered, 0, __ATOMIC_RELAXED);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	free_list(list);
@@ -574,6 +577,7 @@ adopt(struct lp_pool *p, struct lurk_client *c, size_t server, unsigned epoch, s
 		p->conns->prev = pc;
 	p->conns = pc;
 	p->s[server].nconns++;
+	__atomic_store_n(&p->s[server].answered, 1, __ATOMIC_RELAXED);
 	p->s[server].backoff_ms = 0;
 	p->s[server].down_until = 0;
 	p->s[server].probing = 0;
@@ -612,7 +616,7 @@ short_reason(int r, const struct lurk_client_why *why, char *buf, size_t len)
  */
 static void
 log_connect_failure(const struct lp_conf *conf, const struct lp_server *sv, const uint8_t *sk,
-	int r, const struct lurk_client_why *why, unsigned long fast)
+	int r, const struct lurk_client_why *why, unsigned long fast, int answered)
 {
 	uint8_t pk[LURK_KEY_LEN];
 	char fp[LURK_KEY_FINGERPRINT_LEN + 1] = "unknown", b64[LURK_KEY_B64_LEN + 1] = "";
@@ -659,6 +663,11 @@ log_connect_failure(const struct lp_conf *conf, const struct lp_server *sv, cons
 		lurk_warn("the key server at %s is at max-connections: try again later or raise "
 			  "max-connections in lurkd.conf%s",
 			sv->address, more);
+	else if (closed && answered)
+		/* It knew this key a moment ago: it is going away (kill, restart). */
+		lurk_warn("key server %s (%s): closed the connection during the handshake; it "
+			  "accepted this client before, so it is likely stopping or restarting%s",
+			sv->name, sv->address, more);
 	else if (closed)
 		/* A lurkd without refusal frames closes without saying why. */
 		lurk_warn("the key server at %s closed the connection during the handshake: check "
@@ -730,7 +739,8 @@ connect_one(struct lp_pool *p, struct pick *pk, int64_t deadline, struct pconn *
 			break;
 		}
 		if (mark_down(p, i, r == LURK_ERR_TIMEOUT, &fast))
-			log_connect_failure(p->conf, sv, sk, r, why, fast);
+			log_connect_failure(p->conf, sv, sk, r, why, fast,
+				__atomic_load_n(&p->s[i].answered, __ATOMIC_RELAXED));
 	}
 	sodium_memzero(sk, sizeof(sk));
 	return r;
