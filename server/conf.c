@@ -269,6 +269,24 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 		c->max_connections_line = it->line;
 		return 0;
 	}
+	if (strcmp(k, "max-connections-per-source") == 0 ||
+		strcmp(k, "max-connections-per-client") == 0) {
+		if (lurk_ini_uint(v, 1000000, &n) != 0 || n < 1)
+			return lurk_ini_fail(
+				err, err_len, "%s must be 1 to 1000000, got '%s'", k, v);
+		if (strcmp(k, "max-connections-per-source") == 0)
+			c->max_per_source = (unsigned)n;
+		else
+			c->max_per_client = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "frame-memory") == 0) {
+		if (lurk_ini_uint(v, 4096, &n) != 0 || n < 1)
+			return lurk_ini_fail(err, err_len,
+				"frame-memory must be 1 to 4096 (megabytes), got '%s'", v);
+		c->frame_memory = (size_t)n << 20;
+		return 0;
+	}
 	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [server]", k);
 }
 
@@ -774,6 +792,20 @@ config_new(void)
 	c->replay_cache = LURK_REPLAY_CACHE_DEFAULT;
 	c->session_max_age_s = LURK_SESSION_MAX_AGE_S;
 	c->max_connections = 20000;
+	/*
+	 * A module process keeps up to 64 connections per server (its
+	 * idle-connections): 1024 lets 16 of them share one host or one client
+	 * key, and one source or one stolen key still gets only 5% of the
+	 * default max-connections.
+	 */
+	c->max_per_source = 1024;
+	c->max_per_client = 1024;
+	/*
+	 * A request is at most one 64 KB frame at a time; 32 MB holds 500 of
+	 * them stalled at once, and keeps lurkd's memory for partial requests
+	 * well under 100 MB whatever its peers do.
+	 */
+	c->frame_memory = (size_t)32 << 20;
 	c->idle_timeout_s = LURK_SESSION_MAX_AGE_S;
 	c->frame_timeout_s = 10;
 	c->handshake_timeout_s = 10;

@@ -14,6 +14,10 @@
  *   handshake-timeout = 10                  (seconds for the handshake and first request)
  *   idle-timeout = 1800                     (seconds without a request; then closed)
  *   frame-timeout = 10                      (seconds for a started frame to complete)
+ *   max-connections = 20000
+ *   max-connections-per-source = 1024       (per IPv4 address, IPv6 /64, or unix peer uid)
+ *   max-connections-per-client = 1024       (per client key, once its handshake completes)
+ *   frame-memory = 32                       (MB held in partly received requests, all told)
  *
  *   [key www]
  *   source = /etc/lurk/keys/www.pem         (PEM, or a pkcs11: URI)
@@ -122,9 +126,13 @@ struct lurkd_config {
 	unsigned session_max_age_s;
 	unsigned handshake_timeout_s; /* handshake and first request */
 	unsigned idle_timeout_s;      /* an authenticated connection with no request is closed */
-	unsigned frame_timeout_s;     /* a frame must complete this long after its first byte */
+	unsigned frame_timeout_s; /* a request (frame or fragments) must complete this long after
+				     its first byte */
 	unsigned max_connections;
 	unsigned max_connections_line; /* 0: the default */
+	unsigned max_per_source;       /* connections from one source (counts.h) */
+	unsigned max_per_client;       /* connections of one client key */
+	size_t frame_memory;           /* bytes held in partly received requests, all connections */
 	struct lurkd_key *keys;
 	size_t nkeys;
 	struct lurkd_client *clients;

@@ -18,18 +18,22 @@
 #include "acl.h"
 #include "chan.h"
 #include "conn.h"
+#include "counts.h"
 #include "err.h"
 #include "frame.h"
 #include "handle.h"
 #include "keyfile.h"
 #include "log.h"
 #include "mem.h"
+#include "pressure.h"
 #include "refusal.h"
 #include "wire.h"
 
 #define MAX_READS_PER_EVENT 16
 #define OUT_MAX             (LURK_WIRE_MAX_MSG + 64 * 1024)
 #define RESP_MAX            LURK_WIRE_MAX_MSG
+/* About what a Noise session (struct lurk_chan) takes, for the memory given back. */
+#define CHAN_FOOTPRINT 1024
 
 enum conn_state {
 	CONN_HANDSHAKE,
@@ -39,13 +43,17 @@ enum conn_state {
 
 struct lurkd_conn {
 	struct lurkd_conn *prev, *next;
+	struct lurkd *server;
+	struct lurkd_pnode pn; /* handshake queue, frame-memory ledger (pressure.h) */
 	int fd;
 	int out_armed; /* EPOLLOUT is in the worker's interest set */
 	enum conn_state state;
 	time_t born;
 	time_t last_active;   /* last complete frame */
-	time_t frame_started; /* first byte of the frame now partial */
+	time_t frame_started; /* first byte of the request now partial (frame or fragments) */
 	int served;           /* a request has been decrypted: the handshake was live */
+	uint8_t source_counted, client_counted; /* in server->per_source, per_client */
+	uint8_t source_key[LURKD_SOURCE_KEY_LEN];
 	char peer[80];
 	struct sockaddr_storage peer_addr;
 	struct lurk_chan *chan;
@@ -78,14 +86,19 @@ describe_peer(const struct sockaddr_storage *ss, socklen_t len, char *out, size_
 }
 
 struct lurkd_conn *
-lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, time_t now)
+lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, time_t now,
+	struct lurkd *server, const uint8_t *source_key)
 {
 	struct lurkd_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
 	c->fd = fd;
+	c->server = server;
 	c->born = now;
+	c->pn.born = now;
+	c->pn.peer = c->peer;
+	atomic_init(&c->pn.evicted, 0);
 	c->last_active = now;
 	c->state = CONN_HANDSHAKE;
 	describe_peer(peer, peer_len, c->peer, sizeof(c->peer));
@@ -95,6 +108,10 @@ lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, 
 		lurk_frame_reader_clear(&c->frames);
 		free(c);
 		return NULL;
+	}
+	if (source_key != NULL) {
+		memcpy(c->source_key, source_key, LURKD_SOURCE_KEY_LEN);
+		c->source_counted = 1;
 	}
 	return c;
 }
@@ -106,6 +123,18 @@ lurkd_conn_free(struct lurkd_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->server != NULL) {
+		struct lurkd *s = c->server;
+		if (s->pressure != NULL) {
+			lurkd_pressure_release(s->pressure, &c->pn);
+			lurkd_pressure_note_freed(
+				s->pressure, sizeof(*c) + (c->chan != NULL ? CHAN_FOOTPRINT : 0));
+		}
+		if (c->source_counted)
+			lurkd_counts_put(s->per_source, c->source_key);
+		if (c->client_counted)
+			lurkd_counts_put(s->per_client, c->client_pk);
+	}
 	lurk_chan_free(c->chan);
 	lurk_frame_reader_clear(&c->frames);
 	lurk_wire_reasm_clear(&c->reasm);
@@ -118,6 +147,12 @@ int
 lurkd_conn_fd(const struct lurkd_conn *c)
 {
 	return c->fd;
+}
+
+struct lurkd_pnode *
+lurkd_conn_pnode(struct lurkd_conn *c)
+{
+	return &c->pn;
 }
 
 int
@@ -139,6 +174,10 @@ lurkd_conn_swap_armed(struct lurkd_conn *c, int armed)
 static struct lurk_log_limit unknown_clients = LURK_LOG_LIMIT_INIT("unknown client keys", 10, 5);
 static struct lurk_log_limit refused_clients = LURK_LOG_LIMIT_INIT("refused clients", 10, 5);
 static struct lurk_log_limit refused_handshakes = LURK_LOG_LIMIT_INIT("refused handshakes", 10, 5);
+static struct lurk_log_limit at_client_cap =
+	LURK_LOG_LIMIT_INIT("handshakes refused at max-connections-per-client", 10, 5);
+static struct lurk_log_limit frame_memory_full =
+	LURK_LOG_LIMIT_INIT("connections closed to keep within frame-memory", 10, 5);
 
 /* Allow-list hook: runs right after the client's static key is decrypted. */
 static int
@@ -207,6 +246,51 @@ lurkd_send_refusal(int fd, uint8_t code)
 	(void)w;
 }
 
+void
+lurkd_send_busy(int fd)
+{
+	uint8_t drain[512];
+
+	lurkd_send_refusal(fd, LURK_REFUSAL_BUSY);
+	/*
+	 * A msg1 already here, unread, would make the close a reset that
+	 * discards the refusal on the client's side: read it away first (a
+	 * few reads: a msg1 is 114 bytes, and a flood gets no more).
+	 */
+	(void)shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 8 && recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0; i++)
+		;
+}
+
+void
+lurkd_conn_goodbye(struct lurkd_conn *c)
+{
+	/* Transport frames are encrypted: only a handshake can still take a refusal. */
+	if (atomic_load(&c->pn.evicted) && c->state == CONN_HANDSHAKE)
+		lurkd_send_busy(c->fd);
+}
+
+/* max-connections-per-client, once the client is known: 0, or refused (BUSY). */
+static int
+count_client(struct lurkd_conn *c, struct lurkd_conn_env *env)
+{
+	unsigned n = 0;
+	int r;
+
+	if (env->server->per_client == NULL)
+		return 0;
+	r = lurkd_counts_take(env->server->per_client, c->client_pk, env->cfg->max_per_client, &n);
+	if (r != 0) {
+		lurk_warn_limited(&at_client_cap,
+			"client %s refused from %s: max-connections-per-client (%u) reached",
+			c->client->name, c->peer, env->cfg->max_per_client);
+		lurkd_send_refusal(c->fd, LURK_REFUSAL_BUSY);
+		return LURK_ERR_BUSY;
+	}
+	c->client_counted = 1;
+	return 0;
+}
+
 /* Frames and queues one Noise message for the socket. */
 static int
 do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
@@ -233,6 +317,8 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 		lurkd_send_refusal(c->fd, refusal_code(r));
 		return r;
 	}
+	if ((r = count_client(c, env)) != 0)
+		return r;
 	if ((r = lurk_chan_write_msg2(c->chan, msg2)) != 0 ||
 		(r = lurk_frame_put(&c->out, msg2, sizeof(msg2))) != 0)
 		return r;
@@ -278,12 +364,19 @@ do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	size_t pt_len;
 	int r;
 
-	if ((r = lurk_chan_decrypt(c->chan, msg, len, pt, LURKD_SCRATCH_AREA, &pt_len)) == 0)
-		c->served = 1;
-	if (r != 0) {
+	if ((r = lurk_chan_decrypt(c->chan, msg, len, pt, LURKD_SCRATCH_AREA, &pt_len)) != 0) {
 		lurk_info("session %s (%s): %s: connection closed", c->session, c->client->name,
 			lurk_err_str(r));
 		return r;
+	}
+	if (!c->served) {
+		/* Authenticated for good: never evicted for a newcomer from now on. */
+		c->served = 1;
+		if (env->server->pressure != NULL &&
+			(r = lurkd_pressure_hs_done(env->server->pressure, &c->pn)) != 0) {
+			lurk_wipe(pt, pt_len);
+			return r;
+		}
 	}
 	r = lurk_wire_reasm_feed(&c->reasm, pt, pt_len);
 	lurk_wipe(pt, pt_len);
@@ -346,6 +439,61 @@ lurkd_conn_writable(struct lurkd_conn *c)
 	return 0;
 }
 
+/* Whether fragments of a request have arrived and its last one has not. */
+static int
+request_pending(const struct lurkd_conn *c)
+{
+	return lurk_buf_len(&c->reasm.msg) != 0;
+}
+
+/*
+ * Bytes c holds in a partly received request: the partial frame's buffer,
+ * and the reassembly of a request in several fragments (charged at twice
+ * its length: it grows by doubling). The buffer of a frame already served
+ * is freed here rather than when the next byte comes, so an idle
+ * connection holds none.
+ */
+static size_t
+held_bytes(struct lurkd_conn *c)
+{
+	size_t n = 0, m, used;
+	uint8_t none = 0;
+	int r;
+
+	if (lurk_frame_reader_partial(&c->frames)) {
+		n = c->frames.cap;
+	} else {
+		r = lurk_frame_reader_feed(&c->frames, &none, 0, &used);
+		(void)r;
+	}
+	if ((m = lurk_buf_len(&c->reasm.msg)) != 0)
+		n += m < LURK_WIRE_MAX_MSG / 2 ? 2 * m : LURK_WIRE_MAX_MSG;
+	return n;
+}
+
+/* After a read: what c holds goes on the frame-memory ledger (pressure.h). */
+static int
+settle_memory(struct lurkd_conn *c, struct lurkd_conn_env *env)
+{
+	struct lurkd_evicted ev;
+	size_t held = held_bytes(c);
+	int r;
+
+	if (env->server->pressure == NULL)
+		return 0;
+	r = lurkd_pressure_charge(
+		env->server->pressure, &c->pn, held, c->frame_started, env->cfg->frame_memory, &ev);
+	if (ev.count != 0)
+		lurk_warn_limited(&frame_memory_full,
+			"frame-memory (%zu MB) full: %u connection%s closed, "
+			"oldest partial request first (%s: %zu bytes, started %ld s ago)",
+			env->cfg->frame_memory >> 20, ev.count, ev.count == 1 ? "" : "s", ev.peer,
+			ev.bytes, (long)(env->now - ev.fm_started));
+	if (r != 0)
+		c->state = CONN_DEAD;
+	return r;
+}
+
 int
 lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 {
@@ -353,7 +501,7 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 	size_t in_cap = LURKD_SCRATCH_AREA;
 	int r;
 
-	if (c->state == CONN_DEAD)
+	if (c->state == CONN_DEAD || atomic_load(&c->pn.evicted))
 		return LURK_ERR_STATE;
 	for (int i = 0; i < MAX_READS_PER_EVENT; i++) {
 		ssize_t n = recv(c->fd, in, in_cap, MSG_DONTWAIT);
@@ -369,7 +517,7 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 			return LURK_ERR_EOF;
 		while (off < (size_t)n) {
 			size_t used = 0;
-			if (!lurk_frame_reader_partial(&c->frames))
+			if (!lurk_frame_reader_partial(&c->frames) && !request_pending(c))
 				c->frame_started = env->now;
 			r = lurk_frame_reader_feed(&c->frames, in + off, (size_t)n - off, &used);
 			off += used;
@@ -389,7 +537,7 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 		if ((size_t)n < in_cap)
 			break;
 	}
-	return 0;
+	return settle_memory(c, env);
 }
 
 /* Whether c's client may keep this connection under cfg; NULL and a log line if not. */
@@ -436,12 +584,14 @@ lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg)
 int
 lurkd_conn_dead(const struct lurkd_conn *c)
 {
-	return c->state == CONN_DEAD;
+	return c->state == CONN_DEAD || atomic_load(&c->pn.evicted);
 }
 
 int
 lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_config *cfg)
 {
+	if (atomic_load(&c->pn.evicted))
+		return LURK_ERR_BUSY;
 	if (c->state == CONN_HANDSHAKE && now - c->born > (time_t)cfg->handshake_timeout_s)
 		return LURK_ERR_TIMEOUT;
 	if (c->state != CONN_OPEN)
@@ -452,10 +602,11 @@ lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_confi
 			LURK_DBG_SERVER, "session %s: no request after the handshake", c->session);
 		return LURK_ERR_TIMEOUT;
 	}
-	if (lurk_frame_reader_partial(&c->frames) &&
+	if ((lurk_frame_reader_partial(&c->frames) || request_pending(c)) &&
 		now - c->frame_started > (time_t)cfg->frame_timeout_s) {
-		lurk_info("session %s (%s): a frame stalled for %u s: connection closed",
-			c->session, c->client != NULL ? c->client->name : "?",
+		lurk_info("session %s (%s): a %s stalled for %u s: connection closed", c->session,
+			c->client != NULL ? c->client->name : "?",
+			lurk_frame_reader_partial(&c->frames) ? "frame" : "request's fragments",
 			cfg->frame_timeout_s);
 		return LURK_ERR_TIMEOUT;
 	}

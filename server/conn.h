@@ -18,6 +18,7 @@
 #include "server.h"
 
 struct lurkd_conn;
+struct lurkd_pnode;
 
 /* Per-worker scratch: plaintext, ciphertext and socket input areas. */
 #define LURKD_SCRATCH_AREA (LURK_NOISE_MAX_MSG + 17)
@@ -33,15 +34,25 @@ struct lurkd_conn_env {
 	time_t now;                      /* this pass's time */
 };
 
-struct lurkd_conn *lurkd_conn_new(
-	int fd, const struct sockaddr_storage *peer, socklen_t peer_len, time_t now);
+/*
+ * A connection of server's. source_key (counts.h), if not NULL, has been
+ * counted in server->per_source for it: the count goes when it is freed.
+ */
+struct lurkd_conn *lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
+	time_t now, struct lurkd *server, const uint8_t *source_key);
+/* Closes and frees c: off the shared lists, its counts given back. */
 void lurkd_conn_free(struct lurkd_conn *c);
 int lurkd_conn_fd(const struct lurkd_conn *c);
+/* Its place in the handshake queue and the frame-memory ledger (pressure.h). */
+struct lurkd_pnode *lurkd_conn_pnode(struct lurkd_conn *c);
+/* Before closing: a connection evicted during its handshake is told BUSY (refusal.h). */
+void lurkd_conn_goodbye(struct lurkd_conn *c);
 
 /*
  * Reads what is there and serves it; responses wait in the connection until
- * lurkd_conn_writable() (after the pass's audit batch is written). A
- * negative return means: close it.
+ * lurkd_conn_writable() (after the pass's audit batch is written). What is
+ * left of a partly received request then goes on the frame-memory ledger,
+ * which may evict others (pressure.h). A negative return means: close it.
  */
 int lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env) LURK_MUST_CHECK;
 /* Flushes pending output. A negative return means: close it. */
@@ -56,12 +67,12 @@ int lurkd_conn_swap_armed(struct lurkd_conn *c, int armed);
  * again. Otherwise marks it dead (lurkd_conn_dead) and returns negative.
  */
 int lurkd_conn_revalidate(struct lurkd_conn *c, struct lurkd_config *cfg) LURK_MUST_CHECK;
-/* 1 once the connection is to be closed. */
+/* 1 once the connection is to be closed (revoked, or evicted by another). */
 int lurkd_conn_dead(const struct lurkd_conn *c);
 /*
  * 0 while within its deadlines, else negative: the handshake and the first
  * request within the handshake timeout (a replayed msg1 gets no more), a
- * started frame completed within frame-timeout, a request at least every
+ * started request (frame or fragments) completed within frame-timeout, a request at least every
  * idle-timeout, the session's age and message limits.
  */
 int lurkd_conn_check_time(
@@ -69,6 +80,8 @@ int lurkd_conn_check_time(
 
 /* Sends a handshake refusal frame (refusal.h) on fd, best effort. */
 void lurkd_send_refusal(int fd, uint8_t code);
+/* The BUSY refusal to a connection about to be closed, and what it sent read away. */
+void lurkd_send_busy(int fd);
 
 /* Intrusive list links, owned by the worker. */
 struct lurkd_conn *lurkd_conn_next(const struct lurkd_conn *c);

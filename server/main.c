@@ -174,7 +174,12 @@ reload(struct lurkd *s, const char *path, struct lurkd_files *fs)
 	free(err);
 }
 
-/* Descriptors lurkd needs besides its connections: sockets, epoll, files, logs. */
+/*
+ * Descriptors lurkd needs besides its connections: sockets, epoll, files,
+ * logs; at max-connections also the few newcomers admitted while the
+ * connections they evicted are still closing (at most LURKD_EVICT_SLACK;
+ * if the limit is hit anyway, accept pauses for a second).
+ */
 #define FD_RESERVE 64
 
 /*

@@ -19,6 +19,8 @@
 #include "conf.h"
 
 struct lurk_replay;
+struct lurkd_counts;
+struct lurkd_pressure;
 struct lurkd_worker;
 
 struct lurkd {
@@ -32,9 +34,19 @@ struct lurkd {
 	size_t nlisten;
 	struct lurkd_worker **workers;
 	unsigned nworkers;
-	atomic_uint connections; /* open connections, all workers */
-	unsigned fd_budget;      /* connections the open-file limit allows (main.c) */
+	atomic_uint connections;         /* open connections, all workers */
+	unsigned fd_budget;              /* connections the open-file limit allows (main.c) */
+	struct lurkd_counts *per_source; /* open connections per source (counts.h) */
+	struct lurkd_counts *per_client; /* open connections per client key, once known */
+	struct lurkd_pressure *pressure; /* handshake queue, frame-memory ledger (pressure.h) */
 };
+
+/*
+ * Connections admitted past max-connections while the ones they evicted
+ * are on their way out (each newcomer there evicts one): the open-file
+ * limit keeps this many descriptors spare (main.c).
+ */
+#define LURKD_EVICT_SLACK 32
 
 /* A new reference to the current configuration (never NULL while running). */
 struct lurkd_config *lurkd_config_current(struct lurkd *s);

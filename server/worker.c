@@ -9,6 +9,9 @@
 #include "config.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -18,15 +21,18 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "counts.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
-#include "refusal.h"
+#include "pressure.h"
 #include "server.h"
 
 #define MAX_EVENTS       256
 #define DRAIN_DEADLINE_S 10
 #define HANDOFF_MAX      256
+/* Memory freed since the last malloc_trim that makes worker 0 call it again. */
+#define TRIM_AFTER ((size_t)8 << 20)
 
 struct lurkd_worker {
 	struct lurkd *server;
@@ -49,6 +55,8 @@ struct lurkd_worker {
 	pthread_mutex_t hlock;
 	struct lurkd_conn *handoff[HANDOFF_MAX];
 	size_t nhandoff;
+	atomic_int sweep; /* a connection here was marked to close (evicted, revoked) */
+	size_t freed;     /* worker 0: bytes freed since its last malloc_trim */
 };
 
 /* epoll data: listening sockets and the wake fd are tagged by small integers. */
@@ -64,6 +72,7 @@ tag_is_conn(uint64_t tag)
 static void
 close_conn(struct lurkd_worker *w, struct lurkd_conn *c)
 {
+	lurkd_conn_goodbye(c);
 	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, lurkd_conn_fd(c), NULL);
 	lurkd_conn_unlink(&w->conns, c);
 	lurkd_conn_free(c);
@@ -88,6 +97,9 @@ adopt(struct lurkd_worker *w, struct lurkd_conn *c)
 	}
 	lurkd_conn_link(&w->conns, c);
 	w->nconns++;
+	/* Evicted while on its way here (pressure.h): the sweep that was due may have passed. */
+	if (lurkd_conn_dead(c))
+		close_conn(w, c);
 }
 
 /* The worker with the fewest connections (this one on a tie). */
@@ -188,16 +200,64 @@ static struct lurk_log_limit out_of_fds =
 
 static struct lurk_log_limit at_max =
 	LURK_LOG_LIMIT_INIT("connections refused at max-connections", 10, 5);
+static struct lurk_log_limit at_source_cap =
+	LURK_LOG_LIMIT_INIT("connections refused at max-connections-per-source", 10, 5);
+static struct lurk_log_limit evictions = LURK_LOG_LIMIT_INIT(
+	"unauthenticated connections closed for new ones at max-connections", 10, 5);
+
+/*
+ * Whether a new connection may stay: its source is under
+ * max-connections-per-source, and lurkd under max-connections, or at it
+ * with a connection still in its handshake to give up its place (the
+ * oldest: pressure.h). 0 and the connection counted (lurkd's total, its
+ * source's under key), or -1: refuse it.
+ */
+static int
+admit(struct lurkd_worker *w, int fd, const struct sockaddr_storage *peer,
+	uint8_t key[LURKD_SOURCE_KEY_LEN])
+{
+	struct lurkd *s = w->server;
+	unsigned limit = w->cfg->max_connections, n, count;
+	char src[INET6_ADDRSTRLEN + 8];
+	struct lurkd_evicted ev;
+
+	if (s->fd_budget < limit)
+		limit = s->fd_budget;
+	lurkd_source_key(fd, peer, key, src, sizeof(src));
+	if (lurkd_counts_take(s->per_source, key, w->cfg->max_per_source, &count) != 0) {
+		lurk_warn_limited(&at_source_cap,
+			"connection from %s refused: max-connections-per-source (%u) reached", src,
+			w->cfg->max_per_source);
+		return -1;
+	}
+	n = atomic_fetch_add(&s->connections, 1) + 1;
+	if (n <= limit)
+		return 0;
+	/* Each newcomer past the limit evicts one; the slack covers those still closing. */
+	if (n <= limit + LURKD_EVICT_SLACK && lurkd_pressure_evict_oldest(s->pressure, &ev)) {
+		lurk_warn_limited(&evictions,
+			"max-connections (%u) reached: closed the oldest connection still in its "
+			"handshake (%s, %ld s old) for one from %s",
+			limit, ev.peer, (long)(time(NULL) - ev.born), src);
+		return 0;
+	}
+	atomic_fetch_sub(&s->connections, 1);
+	lurkd_counts_put(s->per_source, key);
+	lurk_warn_limited(&at_max, "connection refused: max-connections (%u) reached%s",
+		w->cfg->max_connections,
+		n <= limit + LURKD_EVICT_SLACK ? ", every connection authenticated" : "");
+	return -1;
+}
 
 static void
 accept_all(struct lurkd_worker *w, int lfd)
 {
-	uint8_t scratch_drain[512];
-
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
+		uint8_t key[LURKD_SOURCE_KEY_LEN];
 		struct lurkd_worker *target;
+		struct lurkd_pnode *pn;
 		struct lurkd_conn *c;
 		int fd, one = 1;
 
@@ -220,32 +280,28 @@ accept_all(struct lurkd_worker *w, int lfd)
 			}
 			return;
 		}
-		if (atomic_load(&w->server->connections) >= w->cfg->max_connections ||
-			atomic_load(&w->server->connections) >= w->server->fd_budget) {
-			lurk_warn_limited(&at_max,
-				"connection refused: max-connections (%u) reached",
-				w->cfg->max_connections);
-			lurkd_send_refusal(fd, LURK_REFUSAL_BUSY);
-			/*
-			 * A msg1 already here, unread, would make the close a reset that
-			 * discards the refusal on the client's side: read it away first.
-			 */
-			(void)shutdown(fd, SHUT_WR);
-			while (recv(fd, scratch_drain, sizeof(scratch_drain), MSG_DONTWAIT) > 0)
-				;
+		if (admit(w, fd, &peer, key) != 0) {
+			lurkd_send_busy(fd);
 			close(fd);
 			continue;
 		}
 		if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if ((c = lurkd_conn_new(fd, &peer, peer_len, time(NULL))) == NULL) {
+		if ((c = lurkd_conn_new(fd, &peer, peer_len, time(NULL), w->server, key)) == NULL) {
 			close(fd);
+			atomic_fetch_sub(&w->server->connections, 1);
+			lurkd_counts_put(w->server->per_source, key);
 			continue;
 		}
-		atomic_fetch_add(&w->server->connections, 1);
+		/* In the handshake queue before another thread can see it. */
 		target = least_loaded(w);
+		pn = lurkd_conn_pnode(c);
+		pn->owner = target;
+		lurkd_pressure_hs_add(w->server->pressure, pn);
 		if (target != w && hand_over(target, c) == 0)
 			continue;
+		if (target != w)
+			lurkd_pressure_set_owner(w->server->pressure, pn, w);
 		atomic_fetch_add(&w->load, 1);
 		adopt(w, c);
 	}
@@ -269,8 +325,22 @@ refresh_config(struct lurkd_worker *w)
 	w->cfg = lurkd_config_current(w->server);
 	w->gen = w->cfg->generation;
 	for (struct lurkd_conn *c = w->conns; c != NULL; c = lurkd_conn_next(c))
-		if (lurkd_conn_revalidate(c, w->cfg) != 0)
+		if (lurkd_conn_revalidate(c, w->cfg) != 0) {
 			lurk_debug(LURK_DBG_SERVER, "worker %u: a connection is closed", w->index);
+			atomic_store(&w->sweep, 1);
+		}
+}
+
+/* pressure.c evicted one of w's connections: w closes it at the end of its next pass. */
+static void
+wake_to_sweep(struct lurkd_worker *w)
+{
+	uint64_t one = 1;
+	ssize_t wr;
+
+	atomic_store(&w->sweep, 1);
+	wr = write(w->wakefd, &one, sizeof(one));
+	(void)wr;
 }
 
 static void
@@ -283,6 +353,25 @@ sweep_dead(struct lurkd_worker *w)
 		if (lurkd_conn_dead(c))
 			close_conn(w, c);
 	}
+}
+
+/*
+ * Worker 0, once a second: after many connections or partial requests
+ * went, give the freed memory back to the system. glibc keeps freed blocks
+ * in its arenas (one per thread), so without this a flood's peak stays in
+ * lurkd's RSS long after the flood.
+ */
+static void
+give_back_memory(struct lurkd_worker *w)
+{
+	w->freed += lurkd_pressure_take_freed(w->server->pressure);
+	if (w->freed < TRIM_AFTER)
+		return;
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+	lurk_debug(LURK_DBG_SERVER, "%zu MB freed: memory given back", w->freed >> 20);
+	w->freed = 0;
 }
 
 static void
@@ -374,12 +463,16 @@ worker_main(void *arg)
 			w->touched[w->ntouched++] = c;
 		}
 		commit_and_flush(w);
-		sweep_dead(w);
+		/* Walking every connection is for passes that marked some. */
+		if (atomic_exchange(&w->sweep, 0))
+			sweep_dead(w);
 		if (now != last_tick) {
 			check_times(w, now);
 			last_tick = now;
-			if (w->index == 0)
+			if (w->index == 0) {
 				lurk_log_limits_tick(); /* counts of repeated lines held back */
+				give_back_memory(w);
+			}
 			if (w->accept_paused_until != 0 && now >= w->accept_paused_until &&
 				!draining)
 				resume_listening(w);
@@ -438,6 +531,7 @@ worker_new(struct lurkd *s, unsigned index, struct lurkd_worker **out)
 	w->server = s;
 	w->index = index;
 	pthread_mutex_init(&w->hlock, NULL);
+	atomic_init(&w->sweep, 0);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->scratch = malloc(LURKD_SCRATCH_LEN);
@@ -462,13 +556,33 @@ fail:
 	return LURK_ERR_SYSTEM;
 }
 
+/*
+ * The shared tables, sized by the connections lurkd can hold at once: an
+ * entry per open connection at most, whatever the sources.
+ */
+static int
+tables_new(struct lurkd *s)
+{
+	size_t most = (size_t)s->fd_budget + LURKD_EVICT_SLACK;
+	int r;
+
+	if ((r = lurkd_counts_new(LURKD_SOURCE_KEY_LEN, most, &s->per_source)) != 0 ||
+		(r = lurkd_counts_new(LURK_KEY_LEN, most, &s->per_client)) != 0 ||
+		(r = lurkd_pressure_new(wake_to_sweep, &s->pressure)) != 0)
+		return r;
+	return 0;
+}
+
 int
 lurkd_workers_start(struct lurkd *s, unsigned n)
 {
+	int r;
+
+	if ((r = tables_new(s)) != 0)
+		return r;
 	if ((s->workers = calloc(n, sizeof(*s->workers))) == NULL)
 		return LURK_ERR_ALLOC;
 	for (unsigned i = 0; i < n; i++) {
-		int r;
 		if ((r = worker_new(s, i, &s->workers[i])) != 0)
 			return r;
 		if (pthread_create(&s->workers[i]->thread, NULL, worker_main, s->workers[i]) != 0) {
@@ -495,11 +609,18 @@ lurkd_workers_wake(struct lurkd *s)
 void
 lurkd_workers_join(struct lurkd *s)
 {
-	for (unsigned i = 0; i < s->nworkers; i++) {
+	/* All of them first: a running worker may still wake another (pressure.h). */
+	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i]->thread, NULL);
+	for (unsigned i = 0; i < s->nworkers; i++)
 		worker_free(s->workers[i]);
-	}
 	free(s->workers);
 	s->workers = NULL;
 	s->nworkers = 0;
+	lurkd_pressure_free(s->pressure);
+	s->pressure = NULL;
+	lurkd_counts_free(s->per_source);
+	s->per_source = NULL;
+	lurkd_counts_free(s->per_client);
+	s->per_client = NULL;
 }
