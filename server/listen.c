@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,13 +11,17 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <pwd.h>
 
 #include "err.h"
 #include "listen.h"
 #include "log.h"
 
 #define LISTEN_BACKLOG 4096
-/* Directories lurkd creates for its unix sockets: no access for others. */
+/*
+ * Directories lurkd creates for its unix sockets: no access for others;
+ * owned like the socket (see lurkd_listen_open), so its group reaches both.
+ */
 #define LISTEN_DIR_MODE 0750
 /* Longer than any unix socket path (sun_path is 108 bytes on Linux). */
 #define LISTEN_PATH_MAX 1024
@@ -114,13 +119,27 @@ lurkd_listen_dir_check(const char *socket_path, char *why, size_t why_len)
 	return 0;
 }
 
+/* "lurk:lurk" for a user and its group (numbers if they have no names). */
+static void
+owner_name(const struct passwd *pw, char *out, size_t out_len)
+{
+	struct group *gr = getgrgid(pw->pw_gid);
+
+	if (gr != NULL)
+		snprintf(out, out_len, "%s:%s", pw->pw_name, gr->gr_name);
+	else
+		snprintf(out, out_len, "%s:%lu", pw->pw_name, (unsigned long)pw->pw_gid);
+}
+
 /*
  * Creates the socket's directory and its missing parents, each with mode
- * LISTEN_DIR_MODE whatever the umask, and logs each one.
+ * LISTEN_DIR_MODE whatever the umask, owned by owner (NULL: whoever runs
+ * this), and logs each one.
  */
 static int
-make_socket_dir(const char *socket_path, char *err, size_t err_len)
+make_socket_dir(const char *socket_path, const struct passwd *owner, char *err, size_t err_len)
 {
+	char who[300] = "";
 	char dir[LISTEN_PATH_MAX];
 	struct stat st;
 	size_t n, len;
@@ -140,6 +159,11 @@ make_socket_dir(const char *socket_path, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot create directory %s for unix socket %s: %s", dir,
 			socket_path, strerror(ENOTDIR));
 		return LURK_ERR_CONFIG;
+	}
+	if (owner != NULL) {
+		char name[256];
+		owner_name(owner, name, sizeof(name));
+		snprintf(who, sizeof(who), ", owner %s", name);
 	}
 	/* dir[0, n) exists ("." when n is 0); create each level below it. */
 	len = strlen(dir);
@@ -161,14 +185,16 @@ make_socket_dir(const char *socket_path, char *err, size_t err_len)
 			}
 		} else {
 			/* mkdir's mode went through the umask. */
-			if (chmod(dir, LISTEN_DIR_MODE) != 0) {
+			if (chmod(dir, LISTEN_DIR_MODE) != 0 ||
+				(owner != NULL && chown(dir, owner->pw_uid, owner->pw_gid) != 0)) {
 				snprintf(err, err_len,
-					"cannot create directory %s for unix socket %s: chmod: %s",
-					dir, socket_path, strerror(errno));
+					"cannot create directory %s for unix socket %s: %s: %s",
+					dir, socket_path, owner != NULL ? "chmod/chown" : "chmod",
+					strerror(errno));
 				return LURK_ERR_SYSTEM;
 			}
-			lurk_info("created directory %s (mode %04o) for unix socket %s", dir,
-				(unsigned)LISTEN_DIR_MODE, socket_path);
+			lurk_info("created directory %s (mode %04o) for unix socket %s%s", dir,
+				(unsigned)LISTEN_DIR_MODE, socket_path, who);
 		}
 		if (n < len)
 			dir[n] = '/';
@@ -187,8 +213,46 @@ lurkd_listen_describe(const struct lurkd_listen *l, char *out, size_t out_len)
 		snprintf(out, out_len, "tcp:%s:%s", l->host, l->port);
 }
 
+int
+lurkd_listen_plan(const struct lurkd_listen *l, unsigned mode, const struct passwd *owner,
+	char *out, size_t out_len)
+{
+	char dir[LISTEN_PATH_MAX], who[300] = "the user lurkd starts as", top[LISTEN_PATH_MAX];
+	struct stat st;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (l->kind != LURKD_LISTEN_UNIX || socket_dir(l->path, dir, sizeof(dir)) != 0)
+		return 0;
+	if (owner != NULL)
+		owner_name(owner, who, sizeof(who));
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(out, out_len, "unix socket %s: mode %04o, owner %s", l->path, mode, who);
+		return 0;
+	}
+	/* The first missing level below the nearest one that exists. */
+	if (nearest_existing(dir, &n, &st) != 0)
+		return 0;
+	while (n < strlen(dir) && dir[n] == '/')
+		n++;
+	snprintf(top, sizeof(top), "%s", dir);
+	for (size_t i = n; top[i] != '\0'; i++)
+		if (top[i] == '/') {
+			top[i] = '\0';
+			break;
+		}
+	snprintf(out, out_len,
+		"unix socket %s: mode %04o, owner %s; lurkd will create %s (mode %04o, owner "
+		"%s)%s%s",
+		l->path, mode, who, dir, (unsigned)LISTEN_DIR_MODE, who,
+		strcmp(top, dir) != 0 ? ", and the missing folders above it from " : "",
+		strcmp(top, dir) != 0 ? top : "");
+	return 1;
+}
+
 static int
-open_unix(const struct lurkd_listen *l, unsigned mode, int *out, char *err, size_t err_len)
+open_unix(const struct lurkd_listen *l, unsigned mode, const struct passwd *owner, int *out,
+	char *err, size_t err_len)
 {
 	struct sockaddr_un sa;
 	struct stat st;
@@ -217,7 +281,7 @@ open_unix(const struct lurkd_listen *l, unsigned mode, int *out, char *err, size
 			}
 		}
 		(void)unlink(l->path);
-	} else if ((r = make_socket_dir(l->path, err, err_len)) != 0) {
+	} else if ((r = make_socket_dir(l->path, owner, err, err_len)) != 0) {
 		return r;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
@@ -228,7 +292,9 @@ open_unix(const struct lurkd_listen *l, unsigned mode, int *out, char *err, size
 	old = umask((mode_t)(~mode & 0777));
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r != 0 || chmod(l->path, mode) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+	if (r != 0 || chmod(l->path, mode) != 0 ||
+		(owner != NULL && chown(l->path, owner->pw_uid, owner->pw_gid) != 0) ||
+		listen(fd, LISTEN_BACKLOG) != 0) {
 		snprintf(err, err_len, "%s: %s", l->path, strerror(errno));
 		close(fd);
 		return LURK_ERR_SYSTEM;
@@ -272,10 +338,11 @@ open_tcp(const struct lurkd_listen *l, int *out, char *err, size_t err_len)
 }
 
 int
-lurkd_listen_open(const struct lurkd_listen *l, unsigned mode, int *fd, char *err, size_t err_len)
+lurkd_listen_open(const struct lurkd_listen *l, unsigned mode, const struct passwd *owner, int *fd,
+	char *err, size_t err_len)
 {
 	*fd = -1;
 	if (l->kind == LURKD_LISTEN_UNIX)
-		return open_unix(l, mode, fd, err, err_len);
+		return open_unix(l, mode, owner, fd, err, err_len);
 	return open_tcp(l, fd, err, err_len);
 }

@@ -98,7 +98,8 @@ static int
 check_config(const char *path)
 {
 	struct lurkd_config *c = NULL;
-	char *err = malloc(ERR_MAX);
+	char *err = malloc(ERR_MAX), plan[2048];
+	const struct passwd *pw;
 	const char *p;
 
 	if (err == NULL)
@@ -112,6 +113,13 @@ check_config(const char *path)
 		}
 		free(err);
 		return 1;
+	}
+	/* What lurkd will make at start: unix sockets, and the folders missing for them. */
+	pw = c->user != NULL ? getpwnam(c->user) : NULL;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		(void)lurkd_listen_plan(&c->listen[i], c->socket_mode, pw, plan, sizeof(plan));
+		if (plan[0] != '\0')
+			printf("%s:%u: %s\n", path, c->listen[i].line, plan);
 	}
 	printf("%s: ok (%zu listen, %zu keys, %zu clients)\n", path, c->nlisten, c->nkeys,
 		c->nclients);
@@ -639,8 +647,9 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < boot->nlisten; i++) {
 		char where[300];
 		lurkd_listen_describe(&boot->listen[i], where, sizeof(where));
-		if (lurkd_listen_open(&boot->listen[i], boot->socket_mode, &s.listen_fds[i], err,
-			    ERR_MAX) != 0) {
+		/* Privilege separated: the sockets belong to the user that serves. */
+		if (lurkd_listen_open(&boot->listen[i], boot->socket_mode, privsep ? pw : NULL,
+			    &s.listen_fds[i], err, ERR_MAX) != 0) {
 			lurk_error("cannot listen on %s: %s", where, err);
 			goto out;
 		}
