@@ -559,6 +559,12 @@ lurk_client_session(const struct lurk_client *c)
 	return c->session;
 }
 
+int
+lurk_client_fd(const struct lurk_client *c)
+{
+	return c->fd;
+}
+
 void
 lurk_client_free(struct lurk_client *c)
 {

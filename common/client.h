@@ -77,6 +77,11 @@ int lurk_client_check_idle(struct lurk_client *c) LURK_MUST_CHECK;
 uint32_t lurk_client_next_id(struct lurk_client *c);
 /* Our Noise session id prefix (16 hex characters) for logs. */
 const char *lurk_client_session(const struct lurk_client *c);
+/*
+ * The connection's socket, for tests that go on by hand after the
+ * handshake (tests/lurk-flood.c). Bytes written to it bypass the channel.
+ */
+int lurk_client_fd(const struct lurk_client *c);
 /* Closes the socket and wipes the channel without sending anything. NULL is fine. */
 void lurk_client_free(struct lurk_client *c);
 /*
