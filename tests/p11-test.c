@@ -121,6 +121,48 @@ p11_count(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n)
 	return got;
 }
 
+CK_RV
+p11_key(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_HANDLE *k)
+{
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = {
+		{CKA_CLASS, &priv, sizeof(priv)},
+		{CKA_LABEL, (void *)label, strlen(label)},
+	};
+	CK_ULONG got = 0;
+	CK_RV rv, end;
+
+	*k = 0;
+	if ((rv = p11->C_FindObjectsInit(s, t, 2)) != CKR_OK)
+		return rv;
+	rv = p11->C_FindObjects(s, k, 1, &got);
+	end = p11->C_FindObjectsFinal(s);
+	if (rv == CKR_OK)
+		rv = end;
+	if (rv != CKR_OK || got == 0)
+		*k = 0;
+	return rv;
+}
+
+void
+p11_wrong_note(struct p11_wrong *w, const char *call, CK_RV rv)
+{
+	if (w->n++ == 0) {
+		w->call = call;
+		w->rv = rv;
+	}
+}
+
+int
+p11_wrong_report(const struct p11_wrong *w, const char *who)
+{
+	if (w->n > 0)
+		lurk_test_diag("%s: %d answers PKCS#11 does not allow there, the first from %s: "
+			       "0x%lx",
+			who, w->n, w->call, w->rv);
+	return w->n;
+}
+
 CK_OBJECT_HANDLE
 p11_find(CK_SESSION_HANDLE s, CK_OBJECT_CLASS klass, const char *label)
 {

@@ -27,6 +27,24 @@ int p11_wait_server(int timeout_ms);
 CK_SESSION_HANDLE p11_session(void);
 /* The object with this class and label; fails the test if not exactly one. */
 CK_OBJECT_HANDLE p11_find(CK_SESSION_HANDLE s, CK_OBJECT_CLASS klass, const char *label);
+/*
+ * Without test asserts, for threads and forked children: the private key
+ * labelled label, *k 0 when the token shows none (a PIN-protected token
+ * before C_Login); otherwise the CK_RV of the first call that failed.
+ */
+CK_RV p11_key(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_HANDLE *k);
+/*
+ * What threads got that PKCS#11 does not allow where they got it: how many
+ * answers, and the first (a thread cannot assert: the main thread reports).
+ */
+struct p11_wrong {
+	int n;
+	const char *call;
+	CK_RV rv;
+};
+void p11_wrong_note(struct p11_wrong *w, const char *call, CK_RV rv);
+/* A diag line about w, if it holds anything, naming who got it; returns w->n. */
+int p11_wrong_report(const struct p11_wrong *w, const char *who);
 /* Number of objects matching a template. */
 size_t p11_count(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n);
 
