@@ -262,8 +262,12 @@ read_private_file(
 		set_why(why, "file too large for a key file");
 		goto out;
 	}
+	/*
+	 * LURK_KEYFILE_MAX bytes are a key file: read up to one more (into the
+	 * NUL's place), which means a file that grew past the limit since fstat.
+	 */
 	for (;;) {
-		ssize_t n = read(fd, text + len, LURK_KEYFILE_MAX - len);
+		ssize_t n = read(fd, text + len, LURK_KEYFILE_MAX + 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -273,7 +277,7 @@ read_private_file(
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (len >= LURK_KEYFILE_MAX) {
+		if (len > LURK_KEYFILE_MAX) {
 			set_why(why, "file too large for a key file");
 			goto out;
 		}

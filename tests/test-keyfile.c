@@ -135,6 +135,54 @@ test_read_refusals(void)
 	assert_err(lurk_keyfile_read(link, sk, &why), LURK_ERR_KEY_FILE);
 }
 
+/*
+ * A file of LURK_KEYFILE_MAX bytes is a key file; one byte more is not. A
+ * key line after LURK_KEYFILE_MAX - 46 bytes of comment makes the file
+ * exactly that size.
+ */
+static void
+sized_key_file(const char *path, size_t size)
+{
+	const char *key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n";
+	char text[LURK_KEYFILE_MAX + 2];
+	size_t pad = size - strlen(key);
+
+	assert_num_cmp(size, <, sizeof(text));
+	memset(text, '#', pad - 1);
+	text[pad - 1] = '\n';
+	memcpy(text + pad, key, strlen(key) + 1);
+	write_text(path, text, 0600);
+}
+
+static void
+test_size_limit(void)
+{
+	uint8_t sk[LURK_KEY_LEN], locked[LURK_LOCKED_LEN];
+	char path[512];
+	const char *why = NULL;
+	struct stat st;
+	int is_locked = -1;
+
+	path_of(path, sizeof(path), "sized");
+	sized_key_file(path, LURK_KEYFILE_MAX);
+	assert_num_eq(stat(path, &st), 0);
+	assert_num_eq(st.st_size, LURK_KEYFILE_MAX);
+	assert_ok(lurk_keyfile_read(path, sk, &why));
+	assert_num_eq(sk[0], 1);
+	assert_num_eq(sk[31], 32);
+	assert_ok(lurk_keyfile_load(path, sk, locked, &is_locked, &why));
+	assert_num_eq(is_locked, 0);
+	assert_num_eq(sk[31], 32);
+
+	sized_key_file(path, LURK_KEYFILE_MAX + 1);
+	assert_err(lurk_keyfile_read(path, sk, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "too large");
+	assert_num_eq(sk[0], 0);
+	assert_err(lurk_keyfile_load(path, sk, locked, &is_locked, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "too large");
+	lurk_wipe(sk, sizeof(sk));
+}
+
 static void
 test_fingerprint(void)
 {
@@ -202,6 +250,7 @@ main(int argc, char **argv)
 	lurk_test(test_read_refusals, "/keyfile/read-refusals");
 	lurk_test(test_fingerprint, "/keyfile/fingerprint");
 	lurk_test(test_locked, "/keyfile/pin-protected");
+	lurk_test(test_size_limit, "/keyfile/size-limit");
 	r = lurk_test_run(argc, argv);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
