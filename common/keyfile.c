@@ -181,51 +181,68 @@ lurk_keyfile_write_locked(
 	return write_key_line(path, line, n, overwrite, why);
 }
 
+/*
+ * The next line of text[0..len) from *pos that holds something (neither
+ * blank nor a comment), spaces trimmed: [*a, *b). 0 when there is none.
+ */
+static int
+next_line(const char *text, size_t len, size_t *pos, size_t *a, size_t *b)
+{
+	while (*pos < len) {
+		size_t eol = *pos;
+
+		while (eol < len && text[eol] != '\n')
+			eol++;
+		*a = *pos;
+		*b = eol;
+		*pos = eol + 1;
+		while (*a < *b && is_space(text[*a]))
+			(*a)++;
+		while (*b > *a && is_space(text[*b - 1]))
+			(*b)--;
+		if (*a < *b && text[*a] != '#')
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 if the n bytes at p are a PIN-protected key line: the tag, alone or then a space. */
+static int
+is_locked_line(const char *p, size_t n)
+{
+	size_t tag = sizeof(LURK_LOCKED_TAG) - 1;
+
+	return n >= tag && memcmp(p, LURK_LOCKED_TAG, tag) == 0 && (n == tag || p[tag] == ' ');
+}
+
 int
 lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const char **why)
 {
 	char line[LURK_KEY_B64_LEN + 1];
-	size_t pos = 0;
-	int found = 0, r = LURK_ERR_KEY_FILE;
+	size_t pos = 0, a, b;
+	int r = LURK_ERR_KEY_FILE;
 
 	memset(sk, 0, LURK_KEY_LEN);
-	while (pos < len) {
-		size_t eol = pos, a, b;
-
-		while (eol < len && text[eol] != '\n')
-			eol++;
-		a = pos;
-		b = eol;
-		pos = eol + 1;
-		while (a < b && is_space(text[a]))
-			a++;
-		while (b > a && is_space(text[b - 1]))
-			b--;
-		if (a == b || text[a] == '#')
-			continue;
-		if (found) {
-			set_why(why, "more than one key line");
-			goto out;
-		}
-		if (b - a > sizeof(LURK_LOCKED_TAG) &&
-			memcmp(text + a, LURK_LOCKED_TAG " ", sizeof(LURK_LOCKED_TAG)) == 0) {
-			set_why(why, "key is PIN-protected");
-			goto out;
-		}
-		if (b - a != LURK_KEY_B64_LEN || memchr(text + a, '\0', b - a) != NULL) {
-			set_why(why, "key line is not 44 base64 characters");
-			goto out;
-		}
-		memcpy(line, text + a, LURK_KEY_B64_LEN);
-		line[LURK_KEY_B64_LEN] = '\0';
-		if (lurk_key_b64_decode(line, sk) != 0) {
-			set_why(why, "key line is not valid base64");
-			goto out;
-		}
-		found = 1;
-	}
-	if (!found) {
+	if (!next_line(text, len, &pos, &a, &b)) {
 		set_why(why, "no key in file");
+		goto out;
+	}
+	if (is_locked_line(text + a, b - a)) {
+		set_why(why, "key is PIN-protected");
+		goto out;
+	}
+	if (b - a != LURK_KEY_B64_LEN || memchr(text + a, '\0', b - a) != NULL) {
+		set_why(why, "key line is not 44 base64 characters");
+		goto out;
+	}
+	memcpy(line, text + a, LURK_KEY_B64_LEN);
+	line[LURK_KEY_B64_LEN] = '\0';
+	if (lurk_key_b64_decode(line, sk) != 0) {
+		set_why(why, "key line is not valid base64");
+		goto out;
+	}
+	if (next_line(text, len, &pos, &a, &b)) {
+		set_why(why, "more than one key line");
 		goto out;
 	}
 	r = 0;
@@ -304,51 +321,46 @@ lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
 	return r;
 }
 
-/* The text after "pin-protected" on the file's key line, or NULL. */
-static const char *
-locked_line(const char *text)
-{
-	const char *p = text;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (strncmp(p, LURK_LOCKED_TAG " ", sizeof(LURK_LOCKED_TAG)) == 0)
-			return p + sizeof(LURK_LOCKED_TAG);
-		if (*p != '#')
-			return NULL;
-		while (*p != '\0' && *p != '\n')
-			p++;
-	}
-	return NULL;
-}
-
+/*
+ * Either form, by the file's first key line. A PIN-protected line is held to
+ * a plain key's rules: comments and blank lines around it, no other line;
+ * and its file holds no NUL byte anywhere (text tools would read it short).
+ */
 int
 lurk_keyfile_load(const char *path, uint8_t sk[LURK_KEY_LEN], uint8_t locked[LURK_LOCKED_LEN],
 	int *is_locked, const char **why)
 {
 	char text[LURK_KEYFILE_MAX + 1];
 	const char *l;
-	size_t len = 0, got = 0;
+	size_t len = 0, got = 0, pos = 0, a, b, n;
 	int r;
 
 	memset(sk, 0, LURK_KEY_LEN);
 	*is_locked = 0;
 	if ((r = read_private_file(path, text, &len, why)) != 0)
 		goto out;
-	if ((l = locked_line(text)) == NULL) {
+	if (!next_line(text, len, &pos, &a, &b) || !is_locked_line(text + a, b - a)) {
 		r = lurk_keyfile_parse(text, len, sk, why);
 		goto out;
 	}
-	if (has_high_byte(l, strcspn(l, "\r\n")) ||
-		sodium_base642bin(locked, LURK_LOCKED_LEN, l, strcspn(l, "\r\n"), " \t", &got, NULL,
-			sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		got != LURK_LOCKED_LEN) {
+	l = text + a + sizeof(LURK_LOCKED_TAG) - 1;
+	n = b - a - (sizeof(LURK_LOCKED_TAG) - 1);
+	r = LURK_ERR_KEY_FILE;
+	if (memchr(text, '\0', len) != NULL)
+		set_why(why, "PIN-protected key file holds a NUL byte");
+	else if (n == 0 || has_high_byte(l, n) ||
+		 sodium_base642bin(locked, LURK_LOCKED_LEN, l, n, " \t", &got, NULL,
+			 sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		 got != LURK_LOCKED_LEN)
 		set_why(why, "PIN-protected key line is malformed");
-		r = LURK_ERR_KEY_FILE;
-		goto out;
-	}
-	*is_locked = 1;
+	else if (next_line(text, len, &pos, &a, &b))
+		set_why(why, "more than one key line");
+	else
+		r = 0;
+	if (r != 0)
+		sodium_memzero(locked, LURK_LOCKED_LEN);
+	else
+		*is_locked = 1;
 out:
 	sodium_memzero(text, sizeof(text));
 	return r;

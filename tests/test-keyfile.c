@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "err.h"
 #include "keyfile.h"
 #include "mem.h"
@@ -238,6 +240,68 @@ test_locked(void)
 	lurk_wipe(sk2, sizeof(sk2));
 }
 
+/*
+ * A PIN-protected file is read as strictly as a plain one: comments and
+ * blank lines around the key line, nothing else after it.
+ */
+static void
+test_locked_strict(void)
+{
+	static const char *tails[] = {
+		"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n", /* a plain key as well */
+		NULL,                                             /* the sealed line again */
+		"junk\n",
+		"# a comment\nmore junk\n",
+	};
+	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN], locked[LURK_LOCKED_LEN],
+		locked2[LURK_LOCKED_LEN], zero[LURK_LOCKED_LEN] = {0};
+	char path[512], line[256], text[1024];
+	const char *why = NULL;
+	int is_locked = -1;
+
+	path_of(path, sizeof(path), "locked-strict");
+	assert_ok(lurk_key_generate(sk, pk));
+	assert_ok(lurk_key_lock(sk, "1234", 4, locked));
+	memcpy(line, LURK_LOCKED_TAG " ", sizeof(LURK_LOCKED_TAG));
+	sodium_bin2base64(line + sizeof(LURK_LOCKED_TAG), sizeof(line) - sizeof(LURK_LOCKED_TAG),
+		locked, LURK_LOCKED_LEN, sodium_base64_VARIANT_ORIGINAL);
+
+	/* Comments, blank lines, spaces and CRLF around it, as a plain file may have. */
+	snprintf(text, sizeof(text), "# sealed\n\n  %s \r\n\n# end\n", line);
+	write_text(path, text, 0600);
+	assert_ok(lurk_keyfile_load(path, sk, locked2, &is_locked, &why));
+	assert_num_eq(is_locked, 1);
+	assert_mem_eq(locked, locked2, LURK_LOCKED_LEN);
+
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		snprintf(text, sizeof(text), "%s\n%s%s", line, tails[i] ? tails[i] : line,
+			tails[i] ? "" : "\n");
+		write_text(path, text, 0600);
+		is_locked = -1;
+		memset(locked2, 0xaa, sizeof(locked2));
+		why = NULL;
+		if (lurk_keyfile_load(path, sk, locked2, &is_locked, &why) != LURK_ERR_KEY_FILE)
+			lurk_test_fail(
+				__FILE__, __LINE__, "tail %zu after the sealed line accepted", i);
+		assert_num_eq(is_locked, 0);
+		assert_str_contains(why, "more than one key line");
+		assert_mem_eq(locked2, zero, LURK_LOCKED_LEN); /* nothing half-read is left */
+	}
+	/* Nor a NUL byte after it (what follows it would escape any text tool). */
+	snprintf(text, sizeof(text), "%s\n#", line);
+	{
+		int fd = open(path, O_WRONLY | O_TRUNC);
+		size_t n = strlen(text) + 1;
+		assert_true(fd >= 0);
+		assert_num_eq(write(fd, text, n), (long long)n);
+		assert_num_eq(write(fd, "junk\n", 5), 5);
+		close(fd);
+	}
+	assert_err(lurk_keyfile_load(path, sk, locked2, &is_locked, &why), LURK_ERR_KEY_FILE);
+	assert_str_contains(why, "NUL");
+	lurk_wipe(sk, sizeof(sk));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,6 +315,7 @@ main(int argc, char **argv)
 	lurk_test(test_fingerprint, "/keyfile/fingerprint");
 	lurk_test(test_locked, "/keyfile/pin-protected");
 	lurk_test(test_size_limit, "/keyfile/size-limit");
+	lurk_test(test_locked_strict, "/keyfile/pin-protected-strict");
 	r = lurk_test_run(argc, argv);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
