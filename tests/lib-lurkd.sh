@@ -174,3 +174,19 @@ lurkd_reload() {
 	kill -HUP "$(cat "$1/lurkd.pid")" || return 1
 	lurkd_wait_log "$1" "$LURKD_RELOADED" $((_n + 1))
 }
+
+# lurkd_hold_reload DIR LC CLIENT NEWCONF: CLIENT holds a connection (LC is
+# lc or lc_tcp; one ping on it) while DIR/lurkd.conf becomes NEWCONF and
+# lurkd reloads, then pings on it again. What it saw goes to DIR/hold.out:
+# "second ping: failed" when the reload closed the connection.
+lurkd_hold_reload() {
+	rm -f "$1/hold.release"
+	"$2" "$1" "$3" hold "$1/hold.release" >"$1/hold.out" 2>&1 &
+	_hold_pid=$!
+	# Its first ping's line: the connection is up.
+	for _i in $(seq 1 3000); do grep -q . "$1/hold.out" 2>/dev/null && break; sleep 0.02; done
+	cp "$4" "$1/lurkd.conf"
+	lurkd_reload "$1"
+	touch "$1/hold.release"
+	wait "$_hold_pid"
+}

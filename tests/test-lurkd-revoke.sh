@@ -75,14 +75,8 @@ drill "$D" "privilege separated"
 # A live TCP connection whose source prefix is removed by a reload is closed.
 sed "s|^keys = ec384$|keys = ec384\nsources = 127.0.0.0/8|" "$D/lurkd.conf.full" >"$D/lurkd.conf"
 lurkd_reload "$D"
-rm -f "$D/moved"
-lc_tcp "$D" b hold "$D/moved" >"$D/hold.out" 2>&1 &
-hp=$!
-for _i in $(seq 1 3000); do grep -q . "$D/hold.out" 2>/dev/null && break; sleep 0.02; done
-sed "s|^keys = ec384$|keys = ec384\nsources = 192.0.2.0/24|" "$D/lurkd.conf.full" >"$D/lurkd.conf"
-lurkd_reload "$D"
-touch "$D/moved"
-wait $hp
+sed "s|^keys = ec384$|keys = ec384\nsources = 192.0.2.0/24|" "$D/lurkd.conf.full" >"$D/lurkd.conf.moved"
+lurkd_hold_reload "$D" lc_tcp b "$D/lurkd.conf.moved"
 check "a live connection is closed when a reload removes its source prefix" \
 	grep -q "second ping: failed" "$D/hold.out"
 check "... and lurkd says why" grep -q "client b from 127.0.0.1:[0-9]*: source no longer allowed" "$D/lurkd.log"
