@@ -144,6 +144,27 @@ p11_key(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_HANDLE *k)
 	return rv;
 }
 
+int
+p11_child_sign(int reinit, const uint8_t h[32], uint8_t sig[64])
+{
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE k;
+	CK_ULONG n = 64;
+	CK_RV rv;
+
+	if (reinit && p11->C_Initialize(NULL) != CKR_OK)
+		return 10;
+	if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
+		p11_key(s, "ec256", &k) != CKR_OK || k == 0)
+		return 11;
+	if (p11->C_SignInit(s, &m, k) != CKR_OK)
+		return 12;
+	if ((rv = p11->C_Sign(s, (CK_BYTE_PTR)h, 32, sig, &n)) != CKR_OK)
+		return rv == CKR_DEVICE_ERROR ? 13 : 14;
+	return n == 64 ? 0 : 15;
+}
+
 void
 p11_wrong_note(struct p11_wrong *w, const char *call, CK_RV rv)
 {

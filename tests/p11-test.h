@@ -34,6 +34,15 @@ CK_OBJECT_HANDLE p11_find(CK_SESSION_HANDLE s, CK_OBJECT_CLASS klass, const char
  */
 CK_RV p11_key(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_HANDLE *k);
 /*
+ * A forked child's signature, without test asserts: after C_Initialize if
+ * reinit, on a session of its own, ec256 signs the 32 bytes h (CKM_ECDSA)
+ * into sig. 0 when it did; otherwise the step that failed, as the child's
+ * exit status: 10 C_Initialize, 11 the session or the key, 12 C_SignInit,
+ * 13 C_Sign answering CKR_DEVICE_ERROR, 14 C_Sign answering anything else,
+ * 15 a signature that is not 64 bytes.
+ */
+int p11_child_sign(int reinit, const uint8_t h[32], uint8_t sig[64]);
+/*
  * What threads got that PKCS#11 does not allow where they got it: how many
  * answers, and the first (a thread cannot assert: the main thread reports).
  */

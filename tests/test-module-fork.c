@@ -78,30 +78,13 @@ signer(void *arg)
 static int
 child(int reinit, const uint8_t *h, int fd)
 {
-	CK_SESSION_HANDLE s;
-	CK_OBJECT_HANDLE k = 0;
-	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, "ec256", 5}};
-	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
 	uint8_t sig[64];
-	CK_ULONG n = sizeof(sig), got = 0;
-	CK_RV rv;
+	int r;
 
 	alarm(CHILD_BOUND_S + 5); /* the parent's watchdog kills first; this is a backstop */
-	if (reinit && p11->C_Initialize(NULL) != CKR_OK)
-		return 10;
-	if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
-		p11->C_FindObjectsInit(s, t, 2) != CKR_OK ||
-		p11->C_FindObjects(s, &k, 1, &got) != CKR_OK ||
-		p11->C_FindObjectsFinal(s) != CKR_OK || got != 1)
-		return 11;
-	if ((rv = p11->C_SignInit(s, &m, k)) != CKR_OK)
-		return 12;
-	if ((rv = p11->C_Sign(s, (CK_BYTE_PTR)h, 32, sig, &n)) != CKR_OK)
-		return rv == CKR_DEVICE_ERROR ? 13 : 14;
-	if (n != 64 || write(fd, sig, 64) != 64)
-		return 15;
-	return 0;
+	if ((r = p11_child_sign(reinit, h, sig)) != 0)
+		return r;
+	return write(fd, sig, 64) == 64 ? 0 : 16;
 }
 
 /* What a hung child waits on, from /proc/PID/syscall and dladdr. */

@@ -246,17 +246,12 @@ worker(void *arg)
 	struct worker *w = arg;
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE k = 0;
-	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, "ec256", 5}};
 	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
-	CK_ULONG got = 0;
 	int64_t end = now_ms() + THREAD_TIME;
 
 	/* No test asserts here (they jump): count, and the main thread checks. */
 	if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
-		p11->C_FindObjectsInit(s, t, 2) != CKR_OK ||
-		p11->C_FindObjects(s, &k, 1, &got) != CKR_OK ||
-		p11->C_FindObjectsFinal(s) != CKR_OK || got != 1) {
+		p11_key(s, "ec256", &k) != CKR_OK || k == 0) {
 		w->bad = PER_THREAD;
 		return NULL;
 	}
@@ -298,34 +293,10 @@ test_threads(void)
 	p11_fini();
 }
 
-/* In a child: sign once (after C_Initialize again if reinit); exit 0 if it verified. */
-static int
-child_sign(int reinit)
-{
-	CK_SESSION_HANDLE s;
-	CK_OBJECT_HANDLE k = 0;
-	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, "ec256", 5}};
-	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
-	uint8_t h[32] = {1}, sig[64];
-	CK_ULONG n = sizeof(sig), got = 0;
-
-	if (reinit && p11->C_Initialize(NULL) != CKR_OK)
-		return 10;
-	if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
-		p11->C_FindObjectsInit(s, t, 2) != CKR_OK ||
-		p11->C_FindObjects(s, &k, 1, &got) != CKR_OK ||
-		p11->C_FindObjectsFinal(s) != CKR_OK || got != 1)
-		return 11;
-	if (p11->C_SignInit(s, &m, k) != CKR_OK || p11->C_Sign(s, h, 32, sig, &n) != CKR_OK)
-		return 12;
-	return n == 64 ? 0 : 13;
-}
-
 static void
 test_fork(void)
 {
-	uint8_t h[32];
+	uint8_t h[32], sig[64];
 	int status;
 
 	setup();
@@ -336,7 +307,7 @@ test_fork(void)
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0)
-			_exit(child_sign(reinit));
+			_exit(p11_child_sign(reinit, h, sig));
 		assert_num_eq(waitpid(pid, &status, 0), pid);
 		assert_true(WIFEXITED(status));
 		assert_num_eq(WEXITSTATUS(status), 0);
