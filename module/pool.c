@@ -660,8 +660,9 @@ log_connect_failure(const struct lp_conf *conf, const struct lp_server *sv, cons
 			  "time window: check both machines' clocks%s",
 			sv->address, more);
 	else if (r == LURK_ERR_BUSY)
-		lurk_warn("the key server at %s is at max-connections: try again later or raise "
-			  "max-connections in lurkd.conf%s",
+		lurk_warn("the key server at %s is busy: at max-connections, or at its cap per "
+			  "source address or per client key (lurkd's log says which); try again "
+			  "later or raise the limit in lurkd.conf%s",
 			sv->address, more);
 	else if (closed && answered)
 		/* It knew this key a moment ago: it is going away (kill, restart). */

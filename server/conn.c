@@ -174,6 +174,9 @@ lurkd_conn_swap_armed(struct lurkd_conn *c, int armed)
 static struct lurk_log_limit unknown_clients = LURK_LOG_LIMIT_INIT("unknown client keys", 10, 5);
 static struct lurk_log_limit refused_clients = LURK_LOG_LIMIT_INIT("refused clients", 10, 5);
 static struct lurk_log_limit refused_handshakes = LURK_LOG_LIMIT_INIT("refused handshakes", 10, 5);
+/* Junk on the port: anyone can send it, one connection after another. */
+static struct lurk_log_limit bad_frames =
+	LURK_LOG_LIMIT_INIT("connections closed for a bad frame", 10, 5);
 static struct lurk_log_limit at_client_cap =
 	LURK_LOG_LIMIT_INIT("handshakes refused at max-connections-per-client", 10, 5);
 static struct lurk_log_limit frame_memory_full =
@@ -522,7 +525,8 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 			r = lurk_frame_reader_feed(&c->frames, in + off, (size_t)n - off, &used);
 			off += used;
 			if (r < 0) {
-				lurk_info("connection from %s: bad frame: %s", c->peer,
+				lurk_log_limited(&bad_frames, LURK_LOG_INFO, __func__,
+					"connection from %s: bad frame: %s", c->peer,
 					lurk_err_str(r));
 				c->state = CONN_DEAD;
 				return r;
