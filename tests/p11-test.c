@@ -249,20 +249,15 @@ sign_algo(gnutls_pk_algorithm_t pk, CK_MECHANISM_TYPE mech, size_t len, int *has
 	}
 }
 
-int
-p11_verify(CK_SESSION_HANDLE s, const char *label, CK_MECHANISM_TYPE mech, const uint8_t *data,
-	size_t len, const uint8_t *sig, size_t sig_len)
+gnutls_pubkey_t
+p11_cert_pubkey(CK_SESSION_HANDLE s, const char *label)
 {
 	CK_OBJECT_HANDLE cert = p11_find(s, CKO_CERTIFICATE, label);
 	uint8_t der[8192];
 	CK_ATTRIBUTE a = {CKA_VALUE, der, sizeof(der)};
-	gnutls_datum_t cd, dd = {(void *)data, (unsigned)len},
-			   sd = {(void *)sig, (unsigned)sig_len};
-	gnutls_datum_t r, sv, enc = {NULL, 0};
+	gnutls_datum_t cd;
 	gnutls_x509_crt_t crt;
 	gnutls_pubkey_t pub;
-	int hashed, ok;
-	gnutls_sign_algorithm_t alg;
 
 	assert_num_eq(p11->C_GetAttributeValue(s, cert, &a, 1), CKR_OK);
 	cd.data = der;
@@ -271,6 +266,20 @@ p11_verify(CK_SESSION_HANDLE s, const char *label, CK_MECHANISM_TYPE mech, const
 	assert_true(gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_DER) == 0);
 	assert_true(gnutls_pubkey_init(&pub) == 0);
 	assert_true(gnutls_pubkey_import_x509(pub, crt, 0) == 0);
+	gnutls_x509_crt_deinit(crt);
+	return pub;
+}
+
+int
+p11_verify(CK_SESSION_HANDLE s, const char *label, CK_MECHANISM_TYPE mech, const uint8_t *data,
+	size_t len, const uint8_t *sig, size_t sig_len)
+{
+	gnutls_pubkey_t pub = p11_cert_pubkey(s, label);
+	gnutls_datum_t dd = {(void *)data, (unsigned)len}, sd = {(void *)sig, (unsigned)sig_len};
+	gnutls_datum_t r, sv, enc = {NULL, 0};
+	int hashed, ok;
+	gnutls_sign_algorithm_t alg;
+
 	alg = sign_algo(gnutls_pubkey_get_pk_algorithm(pub, NULL), mech, len, &hashed);
 	if (mech == CKM_ECDSA || mech == CKM_ECDSA_SHA256) {
 		/* PKCS#11 gives r‖s; GnuTLS verifies DER. */
@@ -292,7 +301,6 @@ p11_verify(CK_SESSION_HANDLE s, const char *label, CK_MECHANISM_TYPE mech, const
 		ok = gnutls_pubkey_verify_data2(pub, alg, 0, &dd, &sd) >= 0;
 	gnutls_free(enc.data);
 	gnutls_pubkey_deinit(pub);
-	gnutls_x509_crt_deinit(crt);
 	return ok;
 }
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gnutls/abstract.h>
+
 #include "ckm.h"
 
 /* The module under test (LURK_TEST_MODULE), loaded once. */
@@ -61,6 +63,11 @@ size_t p11_count(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n);
 CK_RV p11_sign(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, CK_MECHANISM_TYPE mech,
 	const void *params, size_t params_len, const uint8_t *data, size_t len, uint8_t *sig,
 	size_t *sig_len);
+/*
+ * The public key of the certificate labelled label, read from the token
+ * (the caller gnutls_pubkey_deinit's it).
+ */
+gnutls_pubkey_t p11_cert_pubkey(CK_SESSION_HANDLE s, const char *label);
 /*
  * Verifies a signature as PKCS#11 returns it (ECDSA r‖s) with the public key
  * of the certificate labelled label, read from the token: 1 if good.

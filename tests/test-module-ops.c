@@ -22,8 +22,6 @@
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <sodium.h>
 
 #include "p11-test.h"
@@ -176,26 +174,14 @@ test_refused(void)
 static void
 encrypt_pms(const char *label, const uint8_t *pms, uint8_t *ct, size_t *ct_len)
 {
-	CK_OBJECT_HANDLE cert = p11_find(sess, CKO_CERTIFICATE, label);
-	uint8_t der[8192];
-	CK_ATTRIBUTE a = {CKA_VALUE, der, sizeof(der)};
-	gnutls_datum_t cd, pd = {(void *)pms, 48}, out;
-	gnutls_x509_crt_t crt;
-	gnutls_pubkey_t pub;
+	gnutls_pubkey_t pub = p11_cert_pubkey(sess, label);
+	gnutls_datum_t pd = {(void *)pms, 48}, out;
 
-	assert_num_eq(p11->C_GetAttributeValue(sess, cert, &a, 1), CKR_OK);
-	cd.data = der;
-	cd.size = (unsigned)a.ulValueLen;
-	assert_true(gnutls_x509_crt_init(&crt) == 0);
-	assert_true(gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_DER) == 0);
-	assert_true(gnutls_pubkey_init(&pub) == 0);
-	assert_true(gnutls_pubkey_import_x509(pub, crt, 0) == 0);
 	assert_true(gnutls_pubkey_encrypt_data(pub, 0, &pd, &out) == 0);
 	memcpy(ct, out.data, out.size);
 	*ct_len = out.size;
 	gnutls_free(out.data);
 	gnutls_pubkey_deinit(pub);
-	gnutls_x509_crt_deinit(crt);
 }
 
 static void
