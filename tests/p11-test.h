@@ -84,7 +84,11 @@ int64_t now_ms(void);
 
 /*
  * PKCS#11 3.0 as the standard has it (p11-kit 0.24's header predates it):
- * CK_INTERFACE, and CK_FUNCTION_LIST_3_0 = the 2.40 list, then these.
+ * CK_INTERFACE, and CK_FUNCTION_LIST_3_0 = the 2.40 list, then these. The
+ * tests' one definition; module/p11.c keeps the module's own (struct
+ * lp_function_list_3_0), and test-module-p11's /p11/interfaces checks the
+ * module's list against this one. Once pkcs11.h has CK_FUNCTION_LIST_3_0,
+ * both should use it instead.
  */
 struct p11_interface {
 	CK_UTF8CHAR_PTR name;
@@ -134,6 +138,10 @@ struct p11_functions_3_0 {
 	p11_verify_message_fn *C_VerifyMessageNext;
 	p11_message_final_fn *C_MessageVerifyFinal;
 };
+
+/* The 2.40 list is a prefix of the 3.0 one, as module/p11.c asserts of its own. */
+_Static_assert(offsetof(struct p11_functions_3_0, C_GetInterfaceList) == sizeof(CK_FUNCTION_LIST),
+	"p11_functions_3_0: the 3.0 functions follow the 2.40 list");
 
 #ifndef CKF_FIND_OBJECTS
 #define CKF_FIND_OBJECTS (1UL << 6)
