@@ -421,7 +421,9 @@ C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 	}
 	/* The list may need the network: not under the session's lock. */
 	lp_session_unlock(s);
-	rv = lp_load_list();
+	/* Logged out of a PIN-protected key (again): as before the first login, nothing. */
+	if ((rv = lp_key_ready()) == CKR_OK)
+		rv = lp_load_list();
 	lp_session_relock(s);
 	if (s->finding) {
 		rv = CKR_OPERATION_ACTIVE; /* another thread, on this session, meanwhile */
