@@ -353,14 +353,38 @@ test_failover(void)
 	p11_fini();
 }
 
+/* The session's own lock is not held across the network: a thread asks about it meanwhile. */
+struct info_probe {
+	pthread_t t;
+	int64_t took_ms;
+	CK_RV rv;
+};
+
+static void *
+probe_session_info(void *arg)
+{
+	struct info_probe *pr = arg;
+	struct timespec pause = {0, 200 * 1000000L}; /* while the key list is being fetched */
+	CK_SESSION_INFO info;
+	int64_t t0;
+
+	nanosleep(&pause, NULL);
+	t0 = now_ms();
+	pr->rv = p11->C_GetSessionInfo(sess, &info);
+	pr->took_ms = now_ms() - t0;
+	return NULL;
+}
+
 /*
  * LURK_TEST_MODE=hang: a server that takes the TCP connection and never
  * answers (a listening socket nobody accepts on) costs the connect timeout,
- * then CKR_DEVICE_ERROR; never a hang.
+ * then CKR_DEVICE_ERROR; never a hang. Meanwhile the session answers other
+ * calls at once: no lock is held across the round trip.
  */
 static void
 test_hang(void)
 {
+	struct info_probe pr = {0};
 	const char *dir = getenv("LURK_TEST_DIR");
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
@@ -390,12 +414,19 @@ test_hang(void)
 	fclose(f);
 	setenv("LURK_PKCS11_CONF", conf, 1);
 	setup();
+	assert_num_eq(pthread_create(&pr.t, NULL, probe_session_info, &pr), 0);
 	t0 = now_ms();
 	assert_num_eq(p11->C_FindObjectsInit(sess, &t, 1), CKR_DEVICE_ERROR);
 	took = now_ms() - t0;
-	lurk_test_diag("mute server: CKR_DEVICE_ERROR after %lld ms", (long long)took);
+	assert_num_eq(pthread_join(pr.t, NULL), 0);
+	lurk_test_diag("mute server: CKR_DEVICE_ERROR after %lld ms; C_GetSessionInfo on the "
+		       "same session meanwhile: %lld ms",
+		(long long)took, (long long)pr.took_ms);
 	assert_num_cmp(took, >=, 900);
 	assert_num_cmp(took, <, 2500);
+	assert_num_eq(pr.rv, CKR_OK);
+	/* Held across the round trip, the lock would have made it wait out the 1 s timeout. */
+	assert_num_cmp(pr.took_ms, <, 500);
 	p11_fini();
 	close(fd);
 }
