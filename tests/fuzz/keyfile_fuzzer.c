@@ -171,8 +171,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/*
-	 * Through a file, for the PIN-protected form. A file of the cap or more
-	 * is refused before parsing; that is the file reader's rule, not the
+	 * Through a file, for the PIN-protected form. A file over the cap is
+	 * refused before parsing; that is the file reader's rule, not the
 	 * parser's.
 	 */
 	if (size < LURK_KEYFILE_MAX) {
