@@ -1,5 +1,5 @@
 /*
- * lurk-bench: the measurements of DESIGN.md §7, one CSV line per run.
+ * lurk-bench: the measurements of docs/benchmark.md, one CSV line per run.
  *
  *   lurk-bench sign --name NAME --alg ecdsa|ed25519|rsa --threads N --seconds S
  *              (--key FILE.pem | --module SO --token LABEL --label KEY [--pin PIN])
@@ -39,7 +39,7 @@
 #include <sodium.h>
 
 #include "ckm.h"
-#include "client.h"
+#include "client/conn.h"
 #include "keyfile.h"
 #include "wire.h"
 
@@ -459,13 +459,13 @@ cmd_tls(void)
 static int
 cmd_connect(void)
 {
-	uint8_t pk[LURK_KEY_LEN], sk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN], sk[LURK_NOISE_KEY_LEN];
 	struct lurk_client_cfg cfg = {.server_pk = pk, .client_sk = sk, 3000, 3000};
 	struct worker w = {0};
 	const char *why = NULL;
 	double t0 = now();
 
-	if (lurk_key_b64_decode(o.server_pk, pk) != 0 ||
+	if (lurk_static_key_b64_decode(o.server_pk, pk) != 0 ||
 		lurk_keyfile_read(o.client_key, sk, &why) != 0) {
 		fprintf(stderr, "lurk-bench: keys: %s\n", why ? why : "bad server key");
 		return 1;

@@ -1,5 +1,5 @@
 /*
- * Noise IK, unrolled (research/noise.md §6), on the primitives of noise.c.
+ * Noise IK, unrolled (docs/channel.md), on the primitives of noise.c.
  *
  * The four ik_* functions are the pattern itself and take any payload; the
  * public functions wrap them with lurk's fixed payloads, the length rules, the
@@ -17,7 +17,6 @@
 #include "err.h"
 #include "log.h"
 #include "noise.h"
-#include "replay.h"
 
 /* TAI64 label of the Unix epoch: 2^62 + 10 s (TAI-UTC in 1972), as WireGuard uses. */
 #define TAI64_UNIX_EPOCH 0x400000000000000aull
@@ -36,17 +35,18 @@ enum chan_state {
 struct lurk_chan {
 	int initiator;
 	enum chan_state state;
-	struct lurk_noise_sym ss;   /* the handshake; only ss.h survives Split */
-	uint8_t s_sk[LURK_KEY_LEN]; /* our static key, wiped once the handshake ends */
-	uint8_t s_pk[LURK_KEY_LEN];
-	uint8_t rs[LURK_KEY_LEN]; /* the peer's static key */
+	struct lurk_noise_sym ss;         /* the handshake; only ss.h survives Split */
+	uint8_t s_sk[LURK_NOISE_KEY_LEN]; /* our static key, wiped once the handshake ends */
+	uint8_t s_pk[LURK_NOISE_KEY_LEN];
+	uint8_t rs[LURK_NOISE_KEY_LEN]; /* the peer's static key */
 	int has_rs;
-	uint8_t e_sk[LURK_KEY_LEN];
-	uint8_t e_pk[LURK_KEY_LEN];
-	uint8_t re[LURK_KEY_LEN];
+	uint8_t e_sk[LURK_NOISE_KEY_LEN];
+	uint8_t e_pk[LURK_NOISE_KEY_LEN];
+	uint8_t re[LURK_NOISE_KEY_LEN];
 	struct lurk_noise_cipher tx, rx;
 	uint8_t h[LURK_HASH_LEN]; /* session id after Split */
-	struct lurk_replay *replay;
+	lurk_chan_fresh_fn fresh;
+	void *fresh_ctx;
 	lurk_chan_allow_fn allow;
 	void *allow_ctx;
 	lurk_chan_clock_fn clock;
@@ -55,7 +55,7 @@ struct lurk_chan {
 	uint64_t max_messages;
 	int64_t start_s; /* CLOCK_MONOTONIC seconds at Split */
 #ifdef LURK_TESTING
-	uint8_t fixed_e[LURK_KEY_LEN];
+	uint8_t fixed_e[LURK_NOISE_KEY_LEN];
 	int has_fixed_e;
 #endif
 };
@@ -80,7 +80,7 @@ start_handshake(struct lurk_chan *c, const uint8_t *prologue, size_t len)
 {
 	lurk_noise_sym_init(&c->ss, LURK_CHAN_PROTOCOL);
 	lurk_noise_sym_mix_hash(&c->ss, prologue, len);
-	lurk_noise_sym_mix_hash(&c->ss, c->initiator ? c->rs : c->s_pk, LURK_KEY_LEN);
+	lurk_noise_sym_mix_hash(&c->ss, c->initiator ? c->rs : c->s_pk, LURK_NOISE_KEY_LEN);
 }
 
 static void
@@ -149,16 +149,16 @@ chan_alloc(int initiator, struct lurk_chan **out)
 }
 
 int
-lurk_chan_new_initiator(const uint8_t client_sk[LURK_KEY_LEN],
-	const uint8_t server_pk[LURK_KEY_LEN], struct lurk_chan **out)
+lurk_chan_new_initiator(const uint8_t client_sk[LURK_NOISE_KEY_LEN],
+	const uint8_t server_pk[LURK_NOISE_KEY_LEN], struct lurk_chan **out)
 {
 	struct lurk_chan *c;
 	int r;
 
 	if ((r = chan_alloc(1, &c)) != 0)
 		return r;
-	memcpy(c->s_sk, client_sk, LURK_KEY_LEN);
-	memcpy(c->rs, server_pk, LURK_KEY_LEN);
+	memcpy(c->s_sk, client_sk, LURK_NOISE_KEY_LEN);
+	memcpy(c->rs, server_pk, LURK_NOISE_KEY_LEN);
 	c->has_rs = 1;
 	if ((r = lurk_noise_pubkey(c->s_pk, c->s_sk)) != 0) {
 		lurk_chan_free(c);
@@ -170,21 +170,22 @@ lurk_chan_new_initiator(const uint8_t client_sk[LURK_KEY_LEN],
 }
 
 int
-lurk_chan_new_responder(const uint8_t server_sk[LURK_KEY_LEN],
-	const uint8_t server_pk[LURK_KEY_LEN], struct lurk_replay *replay, lurk_chan_allow_fn allow,
-	void *allow_ctx, struct lurk_chan **out)
+lurk_chan_new_responder(const uint8_t server_sk[LURK_NOISE_KEY_LEN],
+	const uint8_t server_pk[LURK_NOISE_KEY_LEN], lurk_chan_fresh_fn fresh, void *fresh_ctx,
+	lurk_chan_allow_fn allow, void *allow_ctx, struct lurk_chan **out)
 {
 	struct lurk_chan *c;
 	int r;
 
 	*out = NULL;
-	if (replay == NULL || allow == NULL)
+	if (fresh == NULL || allow == NULL)
 		return LURK_ERR_INVALID_ARG;
 	if ((r = chan_alloc(0, &c)) != 0)
 		return r;
-	memcpy(c->s_sk, server_sk, LURK_KEY_LEN);
-	memcpy(c->s_pk, server_pk, LURK_KEY_LEN);
-	c->replay = replay;
+	memcpy(c->s_sk, server_sk, LURK_NOISE_KEY_LEN);
+	memcpy(c->s_pk, server_pk, LURK_NOISE_KEY_LEN);
+	c->fresh = fresh;
+	c->fresh_ctx = fresh_ctx;
 	c->allow = allow;
 	c->allow_ctx = allow_ctx;
 	start_handshake(c, (const uint8_t *)LURK_CHAN_PROLOGUE, strlen(LURK_CHAN_PROLOGUE));
@@ -215,7 +216,7 @@ new_ephemeral(struct lurk_chan *c)
 {
 #ifdef LURK_TESTING
 	if (c->has_fixed_e) {
-		memcpy(c->e_sk, c->fixed_e, LURK_KEY_LEN);
+		memcpy(c->e_sk, c->fixed_e, LURK_NOISE_KEY_LEN);
 		sodium_memzero(c->fixed_e, sizeof(c->fixed_e));
 		c->has_fixed_e = 0;
 		return lurk_noise_pubkey(c->e_pk, c->e_sk);
@@ -254,15 +255,15 @@ ik_write_msg1(struct lurk_chan *c, const uint8_t *payload, size_t plen, uint8_t 
 	/* e */
 	if ((r = new_ephemeral(c)) != 0)
 		return r;
-	memcpy(out, c->e_pk, LURK_KEY_LEN);
-	lurk_noise_sym_mix_hash(&c->ss, c->e_pk, LURK_KEY_LEN);
-	off += LURK_KEY_LEN;
+	memcpy(out, c->e_pk, LURK_NOISE_KEY_LEN);
+	lurk_noise_sym_mix_hash(&c->ss, c->e_pk, LURK_NOISE_KEY_LEN);
+	off += LURK_NOISE_KEY_LEN;
 	/* es */
 	if ((r = lurk_noise_sym_mix_dh(&c->ss, c->e_sk, c->rs)) != 0)
 		return r;
 	/* s */
 	r = lurk_noise_sym_encrypt_and_hash(
-		&c->ss, c->s_pk, LURK_KEY_LEN, out + off, outcap - off, &n);
+		&c->ss, c->s_pk, LURK_NOISE_KEY_LEN, out + off, outcap - off, &n);
 	if (r != 0)
 		return r;
 	off += n;
@@ -289,8 +290,8 @@ ik_read_msg1(struct lurk_chan *c, const uint8_t *msg, size_t len, uint8_t *paylo
 	if (len < 96 || len > LURK_NOISE_MAX_MSG)
 		return LURK_ERR_BAD_FORMAT;
 	/* e */
-	memcpy(c->re, msg, LURK_KEY_LEN);
-	lurk_noise_sym_mix_hash(&c->ss, c->re, LURK_KEY_LEN);
+	memcpy(c->re, msg, LURK_NOISE_KEY_LEN);
+	lurk_noise_sym_mix_hash(&c->ss, c->re, LURK_NOISE_KEY_LEN);
 	/* es */
 	if ((r = lurk_noise_sym_mix_dh(&c->ss, c->s_sk, c->re)) != 0)
 		return r;
@@ -298,10 +299,10 @@ ik_read_msg1(struct lurk_chan *c, const uint8_t *msg, size_t len, uint8_t *paylo
 	r = lurk_noise_sym_decrypt_and_hash(&c->ss, msg + 32, 48, c->rs, sizeof(c->rs), &n);
 	if (r != 0)
 		return r;
-	if (n != LURK_KEY_LEN)
+	if (n != LURK_NOISE_KEY_LEN)
 		return LURK_ERR_INTERNAL;
 	c->has_rs = 1;
-	/* Allow-list before any more work on this peer (DESIGN.md §3). */
+	/* Allow-list before any more work on this peer (docs/channel.md). */
 	if ((r = c->allow(c->allow_ctx, c->rs)) != 0)
 		return (r < 0 && r > LURK_ERR_LAST) ? r : LURK_ERR_UNKNOWN_PEER;
 	/* ss */
@@ -325,8 +326,8 @@ ik_write_msg2(struct lurk_chan *c, const uint8_t *payload, size_t plen, uint8_t 
 	/* e */
 	if ((r = new_ephemeral(c)) != 0)
 		return r;
-	memcpy(out, c->e_pk, LURK_KEY_LEN);
-	lurk_noise_sym_mix_hash(&c->ss, c->e_pk, LURK_KEY_LEN);
+	memcpy(out, c->e_pk, LURK_NOISE_KEY_LEN);
+	lurk_noise_sym_mix_hash(&c->ss, c->e_pk, LURK_NOISE_KEY_LEN);
 	/* ee */
 	if ((r = lurk_noise_sym_mix_dh(&c->ss, c->e_sk, c->re)) != 0)
 		return r;
@@ -353,8 +354,8 @@ ik_read_msg2(struct lurk_chan *c, const uint8_t *msg, size_t len, uint8_t *paylo
 	if (len < 48 || len > LURK_NOISE_MAX_MSG)
 		return LURK_ERR_BAD_FORMAT;
 	/* e */
-	memcpy(c->re, msg, LURK_KEY_LEN);
-	lurk_noise_sym_mix_hash(&c->ss, c->re, LURK_KEY_LEN);
+	memcpy(c->re, msg, LURK_NOISE_KEY_LEN);
+	lurk_noise_sym_mix_hash(&c->ss, c->re, LURK_NOISE_KEY_LEN);
 	/* ee */
 	if ((r = lurk_noise_sym_mix_dh(&c->ss, c->e_sk, c->re)) != 0)
 		return r;
@@ -455,7 +456,7 @@ lurk_chan_read_msg1(struct lurk_chan *c, const uint8_t *msg, size_t len)
 		goto out;
 	/* The window check and the seen-set live together, under the cache's lock. */
 	read_clock(c, CLOCK_REALTIME, &now);
-	r = lurk_replay_check_and_add(c->replay, c->re, ts, (int64_t)now.tv_sec);
+	r = c->fresh(c->fresh_ctx, c->re, ts, (int64_t)now.tv_sec);
 out:
 	sodium_memzero(payload, sizeof(payload));
 	return step_done(c, r, ST_MSG1_READ);
@@ -500,12 +501,12 @@ lurk_chan_ready(const struct lurk_chan *c)
 }
 
 int
-lurk_chan_remote_static(const struct lurk_chan *c, uint8_t pk[LURK_KEY_LEN])
+lurk_chan_remote_static(const struct lurk_chan *c, uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	if (c->state == ST_DEAD || !c->has_rs ||
 		(!c->initiator && c->state != ST_MSG1_READ && c->state != ST_TRANSPORT))
 		return LURK_ERR_STATE;
-	memcpy(pk, c->rs, LURK_KEY_LEN);
+	memcpy(pk, c->rs, LURK_NOISE_KEY_LEN);
 	return 0;
 }
 
@@ -592,11 +593,11 @@ lurk_chan_decrypt(struct lurk_chan *c, const uint8_t *ct, size_t ctlen, uint8_t 
 /* Test hooks (chan.h): the same handshake code, with fixed keys and any payload. */
 
 int
-lurk_chan_test_set_ephemeral(struct lurk_chan *c, const uint8_t sk[LURK_KEY_LEN])
+lurk_chan_test_set_ephemeral(struct lurk_chan *c, const uint8_t sk[LURK_NOISE_KEY_LEN])
 {
 	if (c->state == ST_TRANSPORT || c->state == ST_DEAD)
 		return LURK_ERR_STATE;
-	memcpy(c->fixed_e, sk, LURK_KEY_LEN);
+	memcpy(c->fixed_e, sk, LURK_NOISE_KEY_LEN);
 	c->has_fixed_e = 1;
 	return 0;
 }

@@ -1,6 +1,5 @@
 /*
- * The lurk channel: Noise_IK_25519_ChaChaPoly_BLAKE2b (DESIGN.md §3,
- * research/noise.md §2 and §6), then transport messages.
+ * The lurk channel: Noise_IK_25519_ChaChaPoly_BLAKE2b (docs/channel.md), then transport messages.
  *
  *   prologue "lurk/1" (6 bytes, no NUL): any change of the protocol before
  *   msg1 must change it, so both sides agree on what came first (§6).
@@ -37,10 +36,17 @@
 #define LURK_CHAN_PROLOGUE "lurk/1"
 
 struct lurk_chan;
-struct lurk_replay;
 
+/*
+ * The freshness check of a msg1 that decrypted and parsed (lurkd's is
+ * server/replay.c's cache): 0 records the ephemeral key as seen;
+ * LURK_ERR_STALE (timestamp outside the window), LURK_ERR_REPLAY or
+ * LURK_ERR_BUSY refuse it. timestamp and now are Unix seconds.
+ */
+typedef int (*lurk_chan_fresh_fn)(
+	void *ctx, const uint8_t eph_pk[LURK_NOISE_KEY_LEN], int64_t timestamp, int64_t now);
 /* 0 accepts the client key; anything else refuses it (a negative LURK_ERR_* is passed on). */
-typedef int (*lurk_chan_allow_fn)(void *ctx, const uint8_t client_pk[LURK_KEY_LEN]);
+typedef int (*lurk_chan_allow_fn)(void *ctx, const uint8_t client_pk[LURK_NOISE_KEY_LEN]);
 /*
  * Reads a clock: CLOCK_REALTIME for msg1 timestamps, CLOCK_MONOTONIC for the
  * session age. The default calls clock_gettime(); tests inject their own.
@@ -48,15 +54,16 @@ typedef int (*lurk_chan_allow_fn)(void *ctx, const uint8_t client_pk[LURK_KEY_LE
 typedef void (*lurk_chan_clock_fn)(void *ctx, clockid_t id, struct timespec *ts);
 
 /* Client side: our static private key and the server's pinned public key. */
-int lurk_chan_new_initiator(const uint8_t client_sk[LURK_KEY_LEN],
-	const uint8_t server_pk[LURK_KEY_LEN], struct lurk_chan **out) LURK_MUST_CHECK;
+int lurk_chan_new_initiator(const uint8_t client_sk[LURK_NOISE_KEY_LEN],
+	const uint8_t server_pk[LURK_NOISE_KEY_LEN], struct lurk_chan **out) LURK_MUST_CHECK;
 /*
  * Server side: its static key pair (server_pk must belong to server_sk), the
- * replay cache shared by all connections, and the allow-list hook.
+ * freshness check (one replay cache shared by all connections), and the
+ * allow-list hook.
  */
-int lurk_chan_new_responder(const uint8_t server_sk[LURK_KEY_LEN],
-	const uint8_t server_pk[LURK_KEY_LEN], struct lurk_replay *replay, lurk_chan_allow_fn allow,
-	void *allow_ctx, struct lurk_chan **out) LURK_MUST_CHECK;
+int lurk_chan_new_responder(const uint8_t server_sk[LURK_NOISE_KEY_LEN],
+	const uint8_t server_pk[LURK_NOISE_KEY_LEN], lurk_chan_fresh_fn fresh, void *fresh_ctx,
+	lurk_chan_allow_fn allow, void *allow_ctx, struct lurk_chan **out) LURK_MUST_CHECK;
 /* Wipes everything and frees; NULL is fine. */
 void lurk_chan_free(struct lurk_chan *c);
 /* Wipes every secret and makes the channel dead, without freeing it. */
@@ -79,7 +86,7 @@ int lurk_chan_write_msg1(struct lurk_chan *c, uint8_t out[LURK_MSG1_LEN]) LURK_M
  * connection without answering. Then LURK_ERR_DECRYPT, LURK_ERR_BAD_VERSION,
  * LURK_ERR_BAD_FORMAT (flags, reserved, timestamp encoding), LURK_ERR_STALE,
  * LURK_ERR_REPLAY, LURK_ERR_BUSY; only a msg1 that passes all of them is
- * recorded in the replay cache.
+ * recorded by the freshness check.
  */
 int lurk_chan_read_msg1(struct lurk_chan *c, const uint8_t *msg, size_t len) LURK_MUST_CHECK;
 /* Responder, after read_msg1: msg2, then the channel is in transport mode. */
@@ -90,7 +97,8 @@ int lurk_chan_read_msg2(struct lurk_chan *c, const uint8_t *msg, size_t len) LUR
 /* Whether the handshake is complete and the channel alive. */
 int lurk_chan_ready(const struct lurk_chan *c);
 /* The peer's static key: the server's (initiator) or, after read_msg1, the client's. */
-int lurk_chan_remote_static(const struct lurk_chan *c, uint8_t pk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+int lurk_chan_remote_static(
+	const struct lurk_chan *c, uint8_t pk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;
 /* The handshake hash h after Split: the session id for logs (not secret, §11.2). */
 int lurk_chan_session_id(const struct lurk_chan *c, uint8_t id[LURK_HASH_LEN]) LURK_MUST_CHECK;
 /* 0 while within the session limits, else LURK_ERR_SESSION_EXPIRED (or LURK_ERR_STATE). */
@@ -121,7 +129,7 @@ int lurk_chan_decrypt(struct lurk_chan *c, const uint8_t *ct, size_t ctlen, uint
  * private keys) is left; secrets_wiped: the same and no transport key.
  */
 int lurk_chan_test_set_ephemeral(
-	struct lurk_chan *c, const uint8_t sk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+	struct lurk_chan *c, const uint8_t sk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;
 int lurk_chan_test_set_prologue(
 	struct lurk_chan *c, const uint8_t *prologue, size_t len) LURK_MUST_CHECK;
 int lurk_chan_test_write_msg1_payload(struct lurk_chan *c, const uint8_t *payload, size_t plen,

@@ -107,7 +107,7 @@ lurk_frame_reader_feed(struct lurk_frame_reader *fr, const uint8_t *data, size_t
 
 	if (fr->need == 0) {
 		fr->need = (size_t)fr->hdr[0] << 8 | fr->hdr[1];
-		/* The cap is checked before anything is allocated (STYLE.md B4). */
+		/* The cap is checked before anything is allocated. */
 		if (fr->need == 0) {
 			r = LURK_ERR_BAD_FORMAT;
 			goto out;

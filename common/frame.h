@@ -1,5 +1,5 @@
 /*
- * Stream framing for Noise messages (Noise §13, DESIGN.md §3): every message
+ * Stream framing for Noise messages (Noise §13, docs/channel.md): every message
  * is a u16 big-endian length and then that many bytes, 1 to 65535. A
  * zero-length frame is an error (no Noise message is empty).
  *

@@ -20,10 +20,11 @@ set_why(const char **why, const char *s)
 }
 
 void
-lurk_key_b64_encode(const uint8_t key[LURK_KEY_LEN], char out[LURK_KEY_B64_LEN + 1])
+lurk_static_key_b64_encode(
+	const uint8_t key[LURK_NOISE_KEY_LEN], char out[LURK_STATIC_KEY_B64_LEN + 1])
 {
-	sodium_bin2base64(
-		out, LURK_KEY_B64_LEN + 1, key, LURK_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(out, LURK_STATIC_KEY_B64_LEN + 1, key, LURK_NOISE_KEY_LEN,
+		sodium_base64_VARIANT_ORIGINAL);
 }
 
 static int
@@ -49,12 +50,12 @@ has_high_byte(const char *p, size_t n)
 }
 
 int
-lurk_key_b64_decode(const char *text, uint8_t key[LURK_KEY_LEN])
+lurk_static_key_b64_decode(const char *text, uint8_t key[LURK_NOISE_KEY_LEN])
 {
 	size_t start = 0, end, bin_len = 0;
 	const char *last = NULL;
 
-	memset(key, 0, LURK_KEY_LEN);
+	memset(key, 0, LURK_NOISE_KEY_LEN);
 	if (text == NULL)
 		return LURK_ERR_INVALID_ARG;
 	end = strlen(text);
@@ -62,43 +63,44 @@ lurk_key_b64_decode(const char *text, uint8_t key[LURK_KEY_LEN])
 		start++;
 	while (end > start && is_space(text[end - 1]))
 		end--;
-	if (end - start != LURK_KEY_B64_LEN)
+	if (end - start != LURK_STATIC_KEY_B64_LEN)
 		return LURK_ERR_BAD_FORMAT;
 	/* libsodium's decoder runs in constant time over the key material. */
-	if (has_high_byte(text + start, LURK_KEY_B64_LEN) ||
-		sodium_base642bin(key, LURK_KEY_LEN, text + start, LURK_KEY_B64_LEN, NULL, &bin_len,
-			&last, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		bin_len != LURK_KEY_LEN || last != text + end) {
-		sodium_memzero(key, LURK_KEY_LEN);
+	if (has_high_byte(text + start, LURK_STATIC_KEY_B64_LEN) ||
+		sodium_base642bin(key, LURK_NOISE_KEY_LEN, text + start, LURK_STATIC_KEY_B64_LEN,
+			NULL, &bin_len, &last, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		bin_len != LURK_NOISE_KEY_LEN || last != text + end) {
+		sodium_memzero(key, LURK_NOISE_KEY_LEN);
 		return LURK_ERR_BAD_FORMAT;
 	}
 	return 0;
 }
 
 int
-lurk_key_public(const uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN])
+lurk_static_key_public(const uint8_t sk[LURK_NOISE_KEY_LEN], uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	if (crypto_scalarmult_base(pk, sk) != 0) {
-		memset(pk, 0, LURK_KEY_LEN);
+		memset(pk, 0, LURK_NOISE_KEY_LEN);
 		return LURK_ERR_DH;
 	}
 	return 0;
 }
 
 void
-lurk_key_fingerprint(const uint8_t pk[LURK_KEY_LEN], char out[LURK_KEY_FINGERPRINT_LEN + 1])
+lurk_static_key_fingerprint(
+	const uint8_t pk[LURK_NOISE_KEY_LEN], char out[LURK_STATIC_KEY_FP_LEN + 1])
 {
-	uint8_t h[LURK_KEY_FINGERPRINT_LEN / 2];
+	uint8_t h[LURK_STATIC_KEY_FP_LEN / 2];
 
-	crypto_generichash(h, sizeof(h), pk, LURK_KEY_LEN, NULL, 0);
-	sodium_bin2hex(out, LURK_KEY_FINGERPRINT_LEN + 1, h, sizeof(h));
+	crypto_generichash(h, sizeof(h), pk, LURK_NOISE_KEY_LEN, NULL, 0);
+	sodium_bin2hex(out, LURK_STATIC_KEY_FP_LEN + 1, h, sizeof(h));
 }
 
 int
-lurk_key_generate(uint8_t sk[LURK_KEY_LEN], uint8_t pk[LURK_KEY_LEN])
+lurk_static_key_generate(uint8_t sk[LURK_NOISE_KEY_LEN], uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	if (crypto_box_keypair(pk, sk) != 0) {
-		sodium_memzero(sk, LURK_KEY_LEN);
+		sodium_memzero(sk, LURK_NOISE_KEY_LEN);
 		return LURK_ERR_CRYPTO;
 	}
 	return 0;
@@ -155,14 +157,14 @@ out:
 
 int
 lurk_keyfile_write(
-	const char *path, const uint8_t sk[LURK_KEY_LEN], int overwrite, const char **why)
+	const char *path, const uint8_t sk[LURK_NOISE_KEY_LEN], int overwrite, const char **why)
 {
-	char line[LURK_KEY_B64_LEN + 2];
+	char line[LURK_STATIC_KEY_B64_LEN + 2];
 
-	lurk_key_b64_encode(sk, line);
-	line[LURK_KEY_B64_LEN] = '\n';
-	line[LURK_KEY_B64_LEN + 1] = '\0';
-	return write_key_line(path, line, LURK_KEY_B64_LEN + 1, overwrite, why);
+	lurk_static_key_b64_encode(sk, line);
+	line[LURK_STATIC_KEY_B64_LEN] = '\n';
+	line[LURK_STATIC_KEY_B64_LEN + 1] = '\0';
+	return write_key_line(path, line, LURK_STATIC_KEY_B64_LEN + 1, overwrite, why);
 }
 
 int
@@ -216,13 +218,13 @@ is_locked_line(const char *p, size_t n)
 }
 
 int
-lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const char **why)
+lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_NOISE_KEY_LEN], const char **why)
 {
-	char line[LURK_KEY_B64_LEN + 1];
+	char line[LURK_STATIC_KEY_B64_LEN + 1];
 	size_t pos = 0, a, b;
 	int r = LURK_ERR_KEY_FILE;
 
-	memset(sk, 0, LURK_KEY_LEN);
+	memset(sk, 0, LURK_NOISE_KEY_LEN);
 	if (!next_line(text, len, &pos, &a, &b)) {
 		set_why(why, "no key in file");
 		goto out;
@@ -231,13 +233,13 @@ lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const
 		set_why(why, "key is PIN-protected");
 		goto out;
 	}
-	if (b - a != LURK_KEY_B64_LEN || memchr(text + a, '\0', b - a) != NULL) {
+	if (b - a != LURK_STATIC_KEY_B64_LEN || memchr(text + a, '\0', b - a) != NULL) {
 		set_why(why, "key line is not 44 base64 characters");
 		goto out;
 	}
-	memcpy(line, text + a, LURK_KEY_B64_LEN);
-	line[LURK_KEY_B64_LEN] = '\0';
-	if (lurk_key_b64_decode(line, sk) != 0) {
+	memcpy(line, text + a, LURK_STATIC_KEY_B64_LEN);
+	line[LURK_STATIC_KEY_B64_LEN] = '\0';
+	if (lurk_static_key_b64_decode(line, sk) != 0) {
 		set_why(why, "key line is not valid base64");
 		goto out;
 	}
@@ -249,7 +251,7 @@ lurk_keyfile_parse(const char *text, size_t len, uint8_t sk[LURK_KEY_LEN], const
 out:
 	sodium_memzero(line, sizeof(line));
 	if (r != 0)
-		sodium_memzero(sk, LURK_KEY_LEN);
+		sodium_memzero(sk, LURK_NOISE_KEY_LEN);
 	return r;
 }
 
@@ -308,13 +310,13 @@ out:
 }
 
 int
-lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
+lurk_keyfile_read(const char *path, uint8_t sk[LURK_NOISE_KEY_LEN], const char **why)
 {
 	char text[LURK_KEYFILE_MAX + 1];
 	size_t len = 0;
 	int r;
 
-	memset(sk, 0, LURK_KEY_LEN);
+	memset(sk, 0, LURK_NOISE_KEY_LEN);
 	if ((r = read_private_file(path, text, &len, why)) == 0)
 		r = lurk_keyfile_parse(text, len, sk, why);
 	sodium_memzero(text, sizeof(text));
@@ -327,7 +329,7 @@ lurk_keyfile_read(const char *path, uint8_t sk[LURK_KEY_LEN], const char **why)
  * and its file holds no NUL byte anywhere (text tools would read it short).
  */
 int
-lurk_keyfile_load(const char *path, uint8_t sk[LURK_KEY_LEN], uint8_t locked[LURK_LOCKED_LEN],
+lurk_keyfile_load(const char *path, uint8_t sk[LURK_NOISE_KEY_LEN], uint8_t locked[LURK_LOCKED_LEN],
 	int *is_locked, const char **why)
 {
 	char text[LURK_KEYFILE_MAX + 1];
@@ -335,7 +337,7 @@ lurk_keyfile_load(const char *path, uint8_t sk[LURK_KEY_LEN], uint8_t locked[LUR
 	size_t len = 0, got = 0, pos = 0, a, b, n;
 	int r;
 
-	memset(sk, 0, LURK_KEY_LEN);
+	memset(sk, 0, LURK_NOISE_KEY_LEN);
 	*is_locked = 0;
 	if ((r = read_private_file(path, text, &len, why)) != 0)
 		goto out;
@@ -379,7 +381,7 @@ pin_key(uint8_t key[crypto_secretbox_KEYBYTES], const uint8_t salt[crypto_pwhash
 }
 
 int
-lurk_key_lock(const uint8_t sk[LURK_KEY_LEN], const char *pin, size_t pin_len,
+lurk_static_key_lock(const uint8_t sk[LURK_NOISE_KEY_LEN], const char *pin, size_t pin_len,
 	uint8_t locked[LURK_LOCKED_LEN])
 {
 	uint8_t key[crypto_secretbox_KEYBYTES];
@@ -389,14 +391,14 @@ lurk_key_lock(const uint8_t sk[LURK_KEY_LEN], const char *pin, size_t pin_len,
 	randombytes_buf(locked, crypto_pwhash_SALTBYTES + crypto_secretbox_NONCEBYTES);
 	if ((r = pin_key(key, salt, pin, pin_len)) == 0)
 		crypto_secretbox_easy(
-			nonce + crypto_secretbox_NONCEBYTES, sk, LURK_KEY_LEN, nonce, key);
+			nonce + crypto_secretbox_NONCEBYTES, sk, LURK_NOISE_KEY_LEN, nonce, key);
 	sodium_memzero(key, sizeof(key));
 	return r;
 }
 
 int
-lurk_key_unlock(const uint8_t locked[LURK_LOCKED_LEN], const char *pin, size_t pin_len,
-	uint8_t sk[LURK_KEY_LEN])
+lurk_static_key_unlock(const uint8_t locked[LURK_LOCKED_LEN], const char *pin, size_t pin_len,
+	uint8_t sk[LURK_NOISE_KEY_LEN])
 {
 	uint8_t key[crypto_secretbox_KEYBYTES];
 	const uint8_t *salt = locked, *nonce = locked + crypto_pwhash_SALTBYTES;
@@ -404,10 +406,10 @@ lurk_key_unlock(const uint8_t locked[LURK_LOCKED_LEN], const char *pin, size_t p
 
 	if ((r = pin_key(key, salt, pin, pin_len)) == 0 &&
 		crypto_secretbox_open_easy(sk, nonce + crypto_secretbox_NONCEBYTES,
-			LURK_KEY_LEN + crypto_secretbox_MACBYTES, nonce, key) != 0)
+			LURK_NOISE_KEY_LEN + crypto_secretbox_MACBYTES, nonce, key) != 0)
 		r = LURK_ERR_DECRYPT;
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)
-		sodium_memzero(sk, LURK_KEY_LEN);
+		sodium_memzero(sk, LURK_NOISE_KEY_LEN);
 	return r;
 }

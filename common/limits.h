@@ -7,7 +7,7 @@
 
 /* Noise (rev 34) with X25519, ChaChaPoly and BLAKE2b. */
 enum {
-	LURK_KEY_LEN = 32,         /* X25519 public or private key */
+	LURK_NOISE_KEY_LEN = 32,   /* X25519 public or private key */
 	LURK_HASH_LEN = 64,        /* BLAKE2b-512 */
 	LURK_HASH_BLOCK_LEN = 128, /* BLAKE2b block, for HMAC */
 	LURK_AEAD_KEY_LEN = 32,

@@ -165,12 +165,6 @@ out:
 }
 
 void
-lurk_log_vmsg(int level, const char *func, const char *fmt, va_list ap)
-{
-	emit(level, func, NULL, fmt, ap);
-}
-
-void
 lurk_log_msg(int level, const char *func, const char *fmt, ...)
 {
 	va_list ap;

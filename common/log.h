@@ -52,7 +52,6 @@ unsigned lurk_log_debug_init(void);
 int lurk_log_debug_enabled(unsigned cat);
 
 void lurk_log_msg(int level, const char *func, const char *fmt, ...) LURK_PRINTF(3, 4);
-void lurk_log_vmsg(int level, const char *func, const char *fmt, va_list ap) LURK_PRINTF(3, 0);
 /* Same, with ": <lurk_err_str(r)>" appended. */
 void lurk_log_msg_r(int level, int r, const char *func, const char *fmt, ...) LURK_PRINTF(4, 5);
 

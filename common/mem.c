@@ -29,12 +29,6 @@ lurk_freezero(void *p, size_t n)
 	free(p);
 }
 
-int
-lurk_ct_eq(const void *a, const void *b, size_t n)
-{
-	return sodium_memcmp(a, b, n) == 0;
-}
-
 void *
 lurk_secret_alloc(size_t n)
 {

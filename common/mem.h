@@ -20,8 +20,6 @@ int lurk_mem_init(void) LURK_MUST_CHECK;
 void lurk_wipe(void *p, size_t n);
 /* Wipes n bytes at p, then free()s it. NULL is fine. */
 void lurk_freezero(void *p, size_t n);
-/* Constant-time equality of two n-byte regions: 1 if equal, else 0. */
-int lurk_ct_eq(const void *a, const void *b, size_t n) LURK_MUST_CHECK;
 
 void *lurk_secret_alloc(size_t n);
 void lurk_secret_free(void *p);

@@ -97,35 +97,35 @@ lurk_noise_hkdf3(uint8_t o1[LURK_HASH_LEN], uint8_t o2[LURK_HASH_LEN], uint8_t o
 }
 
 int
-lurk_noise_dh(
-	uint8_t out[LURK_KEY_LEN], const uint8_t sk[LURK_KEY_LEN], const uint8_t pk[LURK_KEY_LEN])
+lurk_noise_dh(uint8_t out[LURK_NOISE_KEY_LEN], const uint8_t sk[LURK_NOISE_KEY_LEN],
+	const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	/* libsodium returns -1 for small-order points and all-zero outputs (§12.1). */
 	if (crypto_scalarmult(out, sk, pk) != 0) {
-		sodium_memzero(out, LURK_KEY_LEN);
+		sodium_memzero(out, LURK_NOISE_KEY_LEN);
 		return LURK_ERR_DH;
 	}
 	return 0;
 }
 
 int
-lurk_noise_pubkey(uint8_t pk[LURK_KEY_LEN], const uint8_t sk[LURK_KEY_LEN])
+lurk_noise_pubkey(uint8_t pk[LURK_NOISE_KEY_LEN], const uint8_t sk[LURK_NOISE_KEY_LEN])
 {
 	if (crypto_scalarmult_base(pk, sk) != 0) {
-		sodium_memzero(pk, LURK_KEY_LEN);
+		sodium_memzero(pk, LURK_NOISE_KEY_LEN);
 		return LURK_ERR_DH;
 	}
 	return 0;
 }
 
 int
-lurk_noise_keypair(uint8_t pk[LURK_KEY_LEN], uint8_t sk[LURK_KEY_LEN])
+lurk_noise_keypair(uint8_t pk[LURK_NOISE_KEY_LEN], uint8_t sk[LURK_NOISE_KEY_LEN])
 {
 	int r;
 
-	randombytes_buf(sk, LURK_KEY_LEN);
+	randombytes_buf(sk, LURK_NOISE_KEY_LEN);
 	if ((r = lurk_noise_pubkey(pk, sk)) != 0)
-		sodium_memzero(sk, LURK_KEY_LEN);
+		sodium_memzero(sk, LURK_NOISE_KEY_LEN);
 	return r;
 }
 
@@ -284,10 +284,10 @@ lurk_noise_sym_mix_key_and_hash(struct lurk_noise_sym *ss, const uint8_t *ikm, s
 }
 
 int
-lurk_noise_sym_mix_dh(
-	struct lurk_noise_sym *ss, const uint8_t sk[LURK_KEY_LEN], const uint8_t pk[LURK_KEY_LEN])
+lurk_noise_sym_mix_dh(struct lurk_noise_sym *ss, const uint8_t sk[LURK_NOISE_KEY_LEN],
+	const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
-	uint8_t dh[LURK_KEY_LEN];
+	uint8_t dh[LURK_NOISE_KEY_LEN];
 	int r;
 
 	if ((r = lurk_noise_dh(dh, sk, pk)) != 0)

@@ -6,7 +6,7 @@
  * them, and the vector test runs every other pattern through a small token
  * interpreter on the same functions. Nothing here knows about patterns.
  *
- * Mapping (see docs/research/noise.md §3):
+ * Mapping (see docs/channel.md):
  *  - HASH is unkeyed BLAKE2b with a 64-byte output (crypto_generichash).
  *  - HMAC is RFC 2104 over that HASH with a 128-byte block, built by hand:
  *    keyed BLAKE2b is not HMAC and fails the vectors.
@@ -56,12 +56,14 @@ void lurk_noise_hkdf3(uint8_t o1[LURK_HASH_LEN], uint8_t o2[LURK_HASH_LEN],
 	size_t ikmlen);
 
 /* X25519; LURK_ERR_DH (and out wiped) if the peer key gives an all-zero result. */
-int lurk_noise_dh(uint8_t out[LURK_KEY_LEN], const uint8_t sk[LURK_KEY_LEN],
-	const uint8_t pk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+int lurk_noise_dh(uint8_t out[LURK_NOISE_KEY_LEN], const uint8_t sk[LURK_NOISE_KEY_LEN],
+	const uint8_t pk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;
 /* Public key of a private key. */
-int lurk_noise_pubkey(uint8_t pk[LURK_KEY_LEN], const uint8_t sk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+int lurk_noise_pubkey(
+	uint8_t pk[LURK_NOISE_KEY_LEN], const uint8_t sk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;
 /* A fresh random key pair (GENERATE_KEYPAIR). */
-int lurk_noise_keypair(uint8_t pk[LURK_KEY_LEN], uint8_t sk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+int lurk_noise_keypair(
+	uint8_t pk[LURK_NOISE_KEY_LEN], uint8_t sk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;
 
 /* InitializeKey(k), or the empty state when k is NULL; n = 0. */
 void lurk_noise_cipher_init(struct lurk_noise_cipher *cs, const uint8_t *k);
@@ -93,8 +95,8 @@ void lurk_noise_sym_mix_hash(struct lurk_noise_sym *ss, const uint8_t *data, siz
 void lurk_noise_sym_mix_key(struct lurk_noise_sym *ss, const uint8_t *ikm, size_t len);
 void lurk_noise_sym_mix_key_and_hash(struct lurk_noise_sym *ss, const uint8_t *ikm, size_t len);
 /* MixKey(DH(sk, pk)), the DH output wiped; LURK_ERR_DH leaves ss unchanged. */
-int lurk_noise_sym_mix_dh(struct lurk_noise_sym *ss, const uint8_t sk[LURK_KEY_LEN],
-	const uint8_t pk[LURK_KEY_LEN]) LURK_MUST_CHECK;
+int lurk_noise_sym_mix_dh(struct lurk_noise_sym *ss, const uint8_t sk[LURK_NOISE_KEY_LEN],
+	const uint8_t pk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;
 /* EncryptAndHash / DecryptAndHash with h as the associated data (§5.2). */
 int lurk_noise_sym_encrypt_and_hash(struct lurk_noise_sym *ss, const uint8_t *pt, size_t ptlen,
 	uint8_t *out, size_t outcap, size_t *outlen) LURK_MUST_CHECK;

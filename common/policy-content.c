@@ -1,5 +1,5 @@
 /*
- * Content checks of the usage policy (DESIGN.md §5): when the whole signed
+ * Content checks of the usage policy (docs/policy.md): when the whole signed
  * content is visible, it must be exactly a TLS 1.3 CertificateVerify input
  * (RFC 8446 §4.4.3) or a TLS 1.0-1.2 ServerKeyExchange signed block
  * (RFC 5246 §7.4.3, RFC 8422 §5.4), byte for byte, nothing after.

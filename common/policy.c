@@ -1,5 +1,5 @@
 /*
- * The usage policy classifier (DESIGN.md §5): which mechanisms lurk performs
+ * The usage policy classifier (docs/policy.md): which mechanisms lurk performs
  * for which key type, shape checks where only a hash is visible, and the
  * decryption rule. Content checks are in policy-content.c.
  */

@@ -1,6 +1,6 @@
 /*
  * The usage policy classifier: is this signature or decryption something a
- * TLS handshake asks for? Pure functions, no I/O (DESIGN.md §5).
+ * TLS handshake asks for? Pure functions, no I/O (docs/policy.md).
  *
  * Two strengths, stated plainly:
  *  - content checks, when the whole signed content is visible (CKM_EDDSA and

@@ -1,5 +1,5 @@
 /*
- * The wire protocol between lurk-pkcs11.so and lurkd (DESIGN.md §4; the
+ * The wire protocol between lurk-pkcs11.so and lurkd (docs/wire.md; the
  * encoding is spelled out in docs/wire.md). Pure byte buffers in and out, no
  * I/O: the channel carries what this layer produces.
  *

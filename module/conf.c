@@ -1,6 +1,6 @@
 /*
  * The module's own file (never x-init-reserved, which installed GnuTLS does
- * not pass on; research/gnutls_pkcs11.md §2.1):
+ * not pass on; docs/consumers.md):
  *
  *   [module]
  *   client-key = /etc/lurk/client.key    our Noise private key (mode 0600); if
@@ -26,7 +26,7 @@
 
 #include <sodium.h>
 
-#include "client.h"
+#include "client/conn.h"
 #include "err.h"
 #include "ini.h"
 #include "keyfile.h"
@@ -139,7 +139,7 @@ server_key(struct ctx *x, const char *k, const char *v, char *err, size_t err_le
 		return (s->address = strdup(v)) != NULL ? 0 : LURK_ERR_ALLOC;
 	}
 	if (strcmp(k, "public-key") == 0) {
-		if (lurk_key_b64_decode(v, s->pk) != 0)
+		if (lurk_static_key_b64_decode(v, s->pk) != 0)
 			return lurk_ini_fail(
 				err, err_len, "public-key must be 44 base64 characters");
 		x->have_key = 1;
@@ -215,7 +215,7 @@ int
 lp_conf_load(struct lp_conf *c, const char *path, char *err, size_t err_len)
 {
 	struct ctx x = {.c = c};
-	uint8_t zero[LURK_KEY_LEN] = {0};
+	uint8_t zero[LURK_NOISE_KEY_LEN] = {0};
 	int r;
 
 	memset(c, 0, sizeof(*c));

@@ -2,9 +2,9 @@
  * Signing and decryption: the only calls that go to the key server, one
  * round trip each. Size queries (a NULL output buffer) are answered from the
  * key's size without the network and leave the operation active, as GnuTLS
- * expects (research/gnutls_pkcs11.md §1.2). The combined hash-and-sign
+ * expects (docs/consumers.md). The combined hash-and-sign
  * mechanisms collect C_SignUpdate data and send it whole at C_SignFinal, so
- * lurkd sees the content it signs and can check it (DESIGN.md §5).
+ * lurkd sees the content it signs and can check it (docs/policy.md).
  */
 #include "config.h"
 

@@ -1,5 +1,5 @@
 /*
- * Inside lurk-pkcs11.so (DESIGN.md §6): the state shared by the module's
+ * Inside lurk-pkcs11.so (docs/architecture.md): the state shared by the module's
  * files. p11.c is the function list and the general functions, slot.c slots,
  * tokens, mechanisms and login, session.c sessions and object search,
  * object.c the objects built from the key server's list, crypto.c signing
@@ -36,7 +36,7 @@
 struct lp_server {
 	char name[64];
 	char *address;
-	uint8_t pk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN];
 };
 
 /* What one token shows: every key, or those named or of the types given. */
@@ -50,8 +50,9 @@ struct lp_token_conf {
 
 struct lp_conf {
 	char path[4096];
-	uint8_t client_sk[LURK_KEY_LEN]; /* secret, as read; C_Initialize moves it into the pool */
-	uint8_t locked[LURK_LOCKED_LEN]; /* the sealed key, when the file is PIN-protected */
+	uint8_t client_sk[LURK_NOISE_KEY_LEN]; /* secret, as read; C_Initialize moves it into the
+						  pool */
+	uint8_t locked[LURK_LOCKED_LEN];       /* the sealed key, when the file is PIN-protected */
 	int pin_protected;
 	int connect_timeout_ms;
 	int io_timeout_ms;

@@ -1,6 +1,6 @@
 /*
  * The objects a token shows, built once from the key server's list
- * (research/gnutls_pkcs11.md §2.9): for each key a private key (sensitive,
+ * (docs/consumers.md): for each key a private key (sensitive,
  * never extractable, RSA modulus and exponent or EC params and point so
  * GnuTLS and libp11 find the public half on it), a public key, the
  * certificate, and the chain's certificates (CKA_TRUSTED, so GnuTLS picks

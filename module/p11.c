@@ -1,8 +1,8 @@
 /*
  * lurk-pkcs11.so: the function list and the general-purpose functions.
  *
- * Initialization follows what installed consumers do (research/
- * gnutls_pkcs11.md §2.1, §2.7): GnuTLS passes CKF_LIBRARY_CANT_CREATE_OS_THREADS
+ * Initialization follows what installed consumers do (docs/consumers.md):
+ * GnuTLS passes CKF_LIBRARY_CANT_CREATE_OS_THREADS
  * | CKF_OS_LOCKING_OK (we never create threads and lock with pthreads), and
  * calls C_Initialize again in a forked child without C_Finalize: that is a
  * reset, not CKR_CRYPTOKI_ALREADY_INITIALIZED. A missing or broken

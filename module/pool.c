@@ -68,7 +68,7 @@
 #include <sodium.h>
 
 #include "buf.h"
-#include "client.h"
+#include "client/conn.h"
 #include "err.h"
 #include "keyfile.h"
 #include "log.h"
@@ -242,12 +242,12 @@ lp_pool_new(struct lp_pool **out, const struct lp_conf *c)
 	p->pid = getpid();
 	p->conf = c;
 	p->n = c->nservers;
-	if ((p->sk = sodium_malloc(LURK_KEY_LEN)) == NULL) {
+	if ((p->sk = sodium_malloc(LURK_NOISE_KEY_LEN)) == NULL) {
 		pthread_mutex_destroy(&p->lock);
 		free(p);
 		return LURK_ERR_ALLOC;
 	}
-	sodium_memzero(p->sk, LURK_KEY_LEN);
+	sodium_memzero(p->sk, LURK_NOISE_KEY_LEN);
 	(void)sodium_mprotect_readonly(p->sk);
 	for (size_t i = 0; i < p->n; i++) {
 		p->s[i].idle = calloc(c->idle_per_server ? c->idle_per_server : 1, sizeof(void *));
@@ -355,9 +355,9 @@ lp_pool_set_key(struct lp_pool *p, const uint8_t *sk)
 		r = LURK_ERR_ALLOC;
 	} else {
 		if (sk != NULL)
-			memcpy(p->sk, sk, LURK_KEY_LEN);
+			memcpy(p->sk, sk, LURK_NOISE_KEY_LEN);
 		else
-			sodium_memzero(p->sk, LURK_KEY_LEN);
+			sodium_memzero(p->sk, LURK_NOISE_KEY_LEN);
 		(void)sodium_mprotect_readonly(p->sk);
 		p->has_key = sk != NULL;
 		/* Connections made with the old key (or none) end: idle ones now, others at
@@ -618,8 +618,8 @@ static void
 log_connect_failure(const struct lp_conf *conf, const struct lp_server *sv, const uint8_t *sk,
 	int r, const struct lurk_client_why *why, unsigned long fast, int answered)
 {
-	uint8_t pk[LURK_KEY_LEN];
-	char fp[LURK_KEY_FINGERPRINT_LEN + 1] = "unknown", b64[LURK_KEY_B64_LEN + 1] = "";
+	uint8_t pk[LURK_NOISE_KEY_LEN];
+	char fp[LURK_STATIC_KEY_FP_LEN + 1] = "unknown", b64[LURK_STATIC_KEY_B64_LEN + 1] = "";
 	char buf[128], more[96] = "";
 	int closed = r == LURK_ERR_EOF ||
 		     (r == LURK_ERR_IO && why->in_handshake &&
@@ -628,9 +628,9 @@ log_connect_failure(const struct lp_conf *conf, const struct lp_server *sv, cons
 	if (fast > 0)
 		snprintf(more, sizeof(more), " (%lu calls failed at once since the last line)",
 			fast);
-	if (lurk_key_public(sk, pk) == 0) {
-		lurk_key_fingerprint(pk, fp);
-		lurk_key_b64_encode(pk, b64);
+	if (lurk_static_key_public(sk, pk) == 0) {
+		lurk_static_key_fingerprint(pk, fp);
+		lurk_static_key_b64_encode(pk, b64);
 	}
 	if (r == LURK_ERR_IO && !why->in_handshake && why->sys_errno == ECONNREFUSED)
 		lurk_warn("key server %s (%s): connection refused: is lurkd running?%s", sv->name,
@@ -701,7 +701,7 @@ static int
 connect_one(struct lp_pool *p, struct pick *pk, int64_t deadline, struct pconn **out,
 	struct lurk_client_why *why)
 {
-	uint8_t sk[LURK_KEY_LEN];
+	uint8_t sk[LURK_NOISE_KEY_LEN];
 	struct lurk_client_cfg cfg = {.client_sk = sk, .io_timeout_ms = p->conf->io_timeout_ms};
 	unsigned epoch;
 	int r = LURK_ERR_TIMEOUT, have;

@@ -213,7 +213,7 @@ counted_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	tc = &lp.conf.tokens[tok];
 	crypto_generichash_init(&st, NULL, 0, sizeof(digest));
 	crypto_generichash_update(&st, (const uint8_t *)tc->label, strlen(tc->label));
-	crypto_generichash_update(&st, lp.conf.servers[0].pk, LURK_KEY_LEN);
+	crypto_generichash_update(&st, lp.conf.servers[0].pk, LURK_NOISE_KEY_LEN);
 	crypto_generichash_final(&st, digest, sizeof(digest));
 	sodium_bin2hex(serial, sizeof(serial), digest, sizeof(digest));
 
@@ -449,13 +449,13 @@ C_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR 
 static CK_RV
 unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	uint8_t sk[LURK_KEY_LEN];
+	uint8_t sk[LURK_NOISE_KEY_LEN];
 	CK_RV rv = CKR_OK;
 
 	if (pin == NULL || len == 0 || len > 255)
 		return CKR_PIN_INCORRECT;
 	/* Argon2id takes a while: not under the lock. */
-	if (lurk_key_unlock(lp.conf.locked, (const char *)pin, len, sk) != 0) {
+	if (lurk_static_key_unlock(lp.conf.locked, (const char *)pin, len, sk) != 0) {
 		lurk_warn("C_Login: wrong PIN for the client key");
 		return CKR_PIN_INCORRECT;
 	}

@@ -3,7 +3,7 @@
  * says for an unsupported function, after the checks every function makes
  * (initialized, a valid session), so conformance suites see consistent
  * return values. Encryption with a private key (libp11's fallback for a
- * refused sign, research/gnutls_pkcs11.md §4) and recovery signatures are
+ * refused sign, docs/consumers.md) and recovery signatures are
  * deliberately absent. The PKCS#11 3.0 functions that are not supported
  * (p11.c) answer through lp_unsupported as well.
  */

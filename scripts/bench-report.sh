@@ -1,6 +1,6 @@
 #!/bin/bash
 # Turns bench results (CSV from scripts/bench.sh) into results.md (tables,
-# the DESIGN.md §7 targets with PASS or MISSED and by how much) and
+# the docs/benchmark.md targets with PASS or MISSED and by how much) and
 # throughput.png (gnuplot, when installed).
 #   bash scripts/bench-report.sh results.csv OUTDIR
 set -u
@@ -78,7 +78,7 @@ target() {
 		echo "| $name | ${o1%.*}/s, p50 $(val sign "audit-$m" ecdsa 1 p50_us) µs | ${o8%.*}/s, p50 $(val sign "audit-$m" ecdsa 8 p50_us) µs | $(val sign "audit-$m" ecdsa 8 server_cpu_us_per_op) µs |"
 	done
 	echo
-	echo "## Targets (DESIGN.md §7)"
+	echo "## Targets (docs/benchmark.md)"
 	echo
 	echo "| target | measured | limit | result |"
 	echo "| --- | --- | --- | --- |"

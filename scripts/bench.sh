@@ -1,5 +1,5 @@
 #!/bin/bash
-# The benchmark (issue 7, DESIGN.md §7): `make bench`, or
+# The benchmark (issue 7, docs/benchmark.md): `make bench`, or
 #   bash scripts/bench.sh [BUILD_DIR]        (default: _build/bench, built if needed)
 # Starts lurkd (unix socket and TCP loopback), a SoftHSM2 token with the same
 # keys, and `p11-kit server` exposing that token; then measures signing at

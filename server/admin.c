@@ -78,8 +78,8 @@ out:
 static int
 cmd_genkey(int argc, char **argv)
 {
-	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN];
-	char b64[LURK_KEY_B64_LEN + 1];
+	uint8_t sk[LURK_NOISE_KEY_LEN], pk[LURK_NOISE_KEY_LEN];
+	char b64[LURK_STATIC_KEY_B64_LEN + 1];
 	const char *why = NULL, *path = NULL, *pin_file = NULL;
 	uint8_t locked[LURK_LOCKED_LEN];
 	char pin[256] = "";
@@ -101,7 +101,7 @@ cmd_genkey(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (lurk_key_generate(sk, pk) != 0) {
+	if (lurk_static_key_generate(sk, pk) != 0) {
 		fprintf(stderr, "lurk-admin: key generation failed\n");
 		goto out;
 	}
@@ -110,7 +110,7 @@ cmd_genkey(int argc, char **argv)
 			fprintf(stderr, "lurk-admin: %s: %s\n", pin_file, why);
 			goto out;
 		}
-		if (pin[0] == '\0' || lurk_key_lock(sk, pin, strlen(pin), locked) != 0 ||
+		if (pin[0] == '\0' || lurk_static_key_lock(sk, pin, strlen(pin), locked) != 0 ||
 			lurk_keyfile_write_locked(path, locked, overwrite, &why) != 0) {
 			fprintf(stderr, "lurk-admin: %s: %s\n", path,
 				why != NULL ? why : "empty PIN or sealing failed");
@@ -120,7 +120,7 @@ cmd_genkey(int argc, char **argv)
 		fprintf(stderr, "lurk-admin: %s: %s\n", path, why != NULL ? why : "write failed");
 		goto out;
 	}
-	lurk_key_b64_encode(pk, b64);
+	lurk_static_key_b64_encode(pk, b64);
 	printf("%s\n", b64);
 	ret = 0;
 out:
@@ -133,8 +133,8 @@ out:
 static int
 cmd_pubkey(int argc, char **argv)
 {
-	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN];
-	char b64[LURK_KEY_B64_LEN + 1];
+	uint8_t sk[LURK_NOISE_KEY_LEN], pk[LURK_NOISE_KEY_LEN];
+	char b64[LURK_STATIC_KEY_B64_LEN + 1];
 	const char *why = NULL;
 	int ret = 1;
 
@@ -146,11 +146,11 @@ cmd_pubkey(int argc, char **argv)
 		fprintf(stderr, "lurk-admin: %s: %s\n", argv[1], why != NULL ? why : "unreadable");
 		goto out;
 	}
-	if (lurk_key_public(sk, pk) != 0) {
+	if (lurk_static_key_public(sk, pk) != 0) {
 		fprintf(stderr, "lurk-admin: %s: degenerate private key\n", argv[1]);
 		goto out;
 	}
-	lurk_key_b64_encode(pk, b64);
+	lurk_static_key_b64_encode(pk, b64);
 	printf("%s\n", b64);
 	ret = 0;
 out:
@@ -161,18 +161,18 @@ out:
 static int
 cmd_fingerprint(int argc, char **argv)
 {
-	uint8_t pk[LURK_KEY_LEN];
-	char fp[LURK_KEY_FINGERPRINT_LEN + 1];
+	uint8_t pk[LURK_NOISE_KEY_LEN];
+	char fp[LURK_STATIC_KEY_FP_LEN + 1];
 
 	if (argc != 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (lurk_key_b64_decode(argv[1], pk) != 0) {
+	if (lurk_static_key_b64_decode(argv[1], pk) != 0) {
 		fprintf(stderr, "lurk-admin: not a base64 public key (44 characters)\n");
 		return 1;
 	}
-	lurk_key_fingerprint(pk, fp);
+	lurk_static_key_fingerprint(pk, fp);
 	printf("%s\n", fp);
 	return 0;
 }

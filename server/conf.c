@@ -36,7 +36,7 @@ struct errors {
 
 struct parse_ctx {
 	struct lurkd_config *c;
-	struct lurkd_key *key;       /* current [key] section */
+	struct lurkd_key_conf *key;  /* current [key] section */
 	struct lurkd_client *client; /* current [client] section */
 	int in_server;
 	int skip; /* the current section header was refused: skip its items */
@@ -336,6 +336,7 @@ parse_versions(const char *v, unsigned *out)
 	return *out != 0 ? 0 : LURK_ERR_CONFIG;
 }
 
+/* rate-limit or rate-burst: into *rate or *burst, whichever k names. */
 static int
 parse_rate(const char *k, const char *v, uint32_t *rate, uint32_t *burst, char *err, size_t err_len)
 {
@@ -344,7 +345,7 @@ parse_rate(const char *k, const char *v, uint32_t *rate, uint32_t *burst, char *
 	if (lurk_ini_uint(v, LURK_RATELIMIT_MAX_RATE, &n) != 0)
 		return lurk_ini_fail(err, err_len, "%s must be 0 to %u operations, got '%s'", k,
 			LURK_RATELIMIT_MAX_RATE, v);
-	if (k[5] == 'l')
+	if (strcmp(k, "rate-limit") == 0)
 		*rate = (uint32_t)n;
 	else
 		*burst = (uint32_t)n;
@@ -352,7 +353,7 @@ parse_rate(const char *k, const char *v, uint32_t *rate, uint32_t *burst, char *
 }
 
 static int
-key_item(struct lurkd_key *key, const struct lurk_ini_item *it, char *err, size_t err_len)
+key_item(struct lurkd_key_conf *key, const struct lurk_ini_item *it, char *err, size_t err_len)
 {
 	const char *k = it->key, *v = it->value;
 
@@ -399,12 +400,12 @@ client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, 
 	if (strcmp(k, "public-key") == 0) {
 		if (cl->fingerprint[0] != '\0')
 			return lurk_ini_fail(err, err_len, "'%s' given twice", k);
-		if (lurk_key_b64_decode(v, cl->pk) != 0)
+		if (lurk_static_key_b64_decode(v, cl->pk) != 0)
 			return lurk_ini_fail(err, err_len,
 				"public-key must be 44 base64 characters (lurk-admin genkey), got "
 				"'%s'",
 				v);
-		lurk_key_fingerprint(cl->pk, cl->fingerprint);
+		lurk_static_key_fingerprint(cl->pk, cl->fingerprint);
 		return 0;
 	}
 	if (strcmp(k, "keys") == 0) {
@@ -457,7 +458,7 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 					err, err_len, "key '%s' defined twice", it->name);
 		if (c->nkeys >= LURKD_MAX_KEYS)
 			return lurk_ini_fail(err, err_len, "more than %s keys", "1024");
-		struct lurkd_key *nk = realloc(c->keys, (c->nkeys + 1) * sizeof(*nk));
+		struct lurkd_key_conf *nk = realloc(c->keys, (c->nkeys + 1) * sizeof(*nk));
 		if (nk == NULL)
 			return LURK_ERR_ALLOC;
 		c->keys = nk;
@@ -554,9 +555,9 @@ read_password(struct lurkd_files *fs, const char *path, char **out, char *why, s
  * key through the key store and derives its stable id from its public key.
  */
 static int
-load_key(struct lurkd_files *fs, struct lurkd_key *k, int parse, char *why, size_t why_len)
+load_key(struct lurkd_files *fs, struct lurkd_key_conf *k, int parse, char *why, size_t why_len)
 {
-	struct lurk_key_source src = {.source = k->source, .chain = k->chain};
+	struct lurk_tls_key_source src = {.source = k->source, .chain = k->chain};
 	uint8_t *pem = NULL, *chain = NULL, digest[32];
 	size_t pem_len = 0, chain_len = 0;
 	char *password = NULL, fwhy[256];
@@ -587,7 +588,7 @@ load_key(struct lurkd_files *fs, struct lurkd_key *k, int parse, char *why, size
 	src.password = password;
 	src.chain_pem = chain;
 	src.chain_len = chain_len;
-	r = lurk_key_load(&src, &k->key, why, why_len);
+	r = lurk_tls_key_load(&src, &k->key, why, why_len);
 out:
 	if (password != NULL)
 		lurk_freezero(password, strlen(password));
@@ -596,13 +597,13 @@ out:
 	if (r != 0 || !parse)
 		return r;
 	/* CKA_ID: the first 20 bytes of SHA-256 over the SubjectPublicKeyInfo. */
-	spki = lurk_key_spki(k->key, &spki_len);
+	spki = lurk_tls_key_spki(k->key, &spki_len);
 	if (spki == NULL || gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, spki_len, digest) != 0) {
 		snprintf(why, why_len, "cannot read the public key");
 		return LURK_ERR_CRYPTO;
 	}
 	memcpy(k->id, digest, LURKD_KEY_ID_LEN);
-	if (lurk_key_type(k->key) != LURK_KEY_RSA && k->policy.rsa_decrypt) {
+	if (lurk_tls_key_type(k->key) != LURK_KEY_RSA && k->policy.rsa_decrypt) {
 		snprintf(why, why_len, "rsa-decrypt is only possible with an RSA key");
 		return LURK_ERR_CONFIG;
 	}
@@ -624,7 +625,7 @@ resolve_client_keys(struct lurkd_config *c, struct lurkd_client *cl, char *why, 
 	if ((tmp = strdup(cl->keys_text)) == NULL)
 		return LURK_ERR_ALLOC;
 	for (char *t = strtok_r(tmp, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
-		struct lurkd_key *found = NULL, **nk;
+		struct lurkd_key_conf *found = NULL, **nk;
 		for (size_t i = 0; i < c->nkeys; i++)
 			if (strcmp(c->keys[i].name, t) == 0)
 				found = &c->keys[i];
@@ -666,7 +667,7 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 				why);
 	if (c->user != NULL && getpwnam(c->user) == NULL)
 		add_error(es, c->user_line, "user '%s' does not exist", c->user);
-	if ((c->sk = lurk_secret_alloc(LURK_KEY_LEN)) == NULL) {
+	if ((c->sk = lurk_secret_alloc(LURK_NOISE_KEY_LEN)) == NULL) {
 		add_error(es, 0, "out of memory");
 		return;
 	}
@@ -679,7 +680,7 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 	} else {
 		const char *kwhy = NULL;
 		if (lurk_keyfile_parse((const char *)text, len, c->sk, &kwhy) != 0 ||
-			lurk_key_public(c->sk, c->pk) != 0)
+			lurk_static_key_public(c->sk, c->pk) != 0)
 			add_error(es, c->static_key_line, "static-key %s: %s", c->static_key_path,
 				kwhy != NULL ? kwhy : "invalid key");
 		else if (lurk_secret_readonly(c->sk) != 0)
@@ -691,7 +692,7 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 		lurkd_files_release(text, len);
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
-		struct lurkd_key *k = &c->keys[i];
+		struct lurkd_key_conf *k = &c->keys[i];
 		if (k->source == NULL)
 			add_error(es, k->line, "key '%s' needs a 'source'", k->name);
 		if (k->chain == NULL)
@@ -728,7 +729,7 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 		else
 			cl->rl_ready = 1;
 		for (size_t j = 0; cl->fingerprint[0] != '\0' && j < i; j++)
-			if (memcmp(c->clients[j].pk, cl->pk, LURK_KEY_LEN) == 0)
+			if (memcmp(c->clients[j].pk, cl->pk, LURK_NOISE_KEY_LEN) == 0)
 				add_error(es, cl->line,
 					"client '%s' has the same public key as '%s'", cl->name,
 					c->clients[j].name);
@@ -750,8 +751,8 @@ config_free(struct lurkd_config *c)
 		free(c->listen[i].path);
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
-		struct lurkd_key *k = &c->keys[i];
-		lurk_key_free(k->key);
+		struct lurkd_key_conf *k = &c->keys[i];
+		lurk_tls_key_free(k->key);
 		if (k->rl_ready)
 			lurk_ratelimit_clear(&k->rl);
 		lurk_wipe(k->implicit_secret, sizeof(k->implicit_secret));
@@ -922,18 +923,18 @@ lurkd_config_unref(struct lurkd_config *c)
 }
 
 const struct lurkd_client *
-lurkd_config_client(const struct lurkd_config *c, const uint8_t pk[LURK_KEY_LEN])
+lurkd_config_client(const struct lurkd_config *c, const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	const struct lurkd_client *found = NULL;
 
 	/* Visit every entry so the time taken does not depend on where a key sits. */
 	for (size_t i = 0; i < c->nclients; i++)
-		if (sodium_memcmp(c->clients[i].pk, pk, LURK_KEY_LEN) == 0)
+		if (sodium_memcmp(c->clients[i].pk, pk, LURK_NOISE_KEY_LEN) == 0)
 			found = &c->clients[i];
 	return found;
 }
 
-const struct lurkd_key *
+const struct lurkd_key_conf *
 lurkd_client_key(const struct lurkd_client *cl, const uint8_t *id, size_t id_len)
 {
 	if (id_len != LURKD_KEY_ID_LEN)

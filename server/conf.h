@@ -56,7 +56,7 @@
 #include "acl.h"
 #include "ratelimit.h"
 
-struct lurk_key;
+struct lurk_tls_key;
 
 #define LURKD_MAX_LISTEN  16
 #define LURKD_MAX_KEYS    1024
@@ -76,14 +76,14 @@ struct lurkd_listen {
 	unsigned line;
 };
 
-struct lurkd_key {
+struct lurkd_key_conf {
 	char *name;
 	char *source;
 	char *password_file;
 	char *chain;
 	unsigned line;
 	struct lurk_policy policy;
-	struct lurk_key *key; /* NULL until loaded */
+	struct lurk_tls_key *key; /* NULL until loaded */
 	uint8_t id[LURKD_KEY_ID_LEN];
 	uint8_t implicit_secret[32]; /* RSA decryption: implicit rejection (implicit.h) */
 	uint32_t rate, burst;        /* rate-limit, rate-burst; 0 = unlimited */
@@ -93,12 +93,12 @@ struct lurkd_key {
 
 struct lurkd_client {
 	char *name;
-	uint8_t pk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN];
 	char fingerprint[17];
 	unsigned line;
 	char *keys_text;
 	unsigned keys_line;
-	struct lurkd_key **keys;
+	struct lurkd_key_conf **keys;
 	size_t nkeys;
 	struct lurk_acl acl;      /* not-before, not-after, sources */
 	uint32_t rate, burst;     /* rate-limit, rate-burst; 0 = unlimited */
@@ -114,7 +114,7 @@ struct lurkd_config {
 	char *static_key_path;
 	unsigned static_key_line;
 	uint8_t *sk; /* sodium_malloc'd, 32 bytes */
-	uint8_t pk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN];
 	char *audit_log; /* path, "syslog", or NULL for none */
 	char *user;
 	unsigned user_line;
@@ -133,7 +133,7 @@ struct lurkd_config {
 	unsigned max_per_source;       /* connections from one source (counts.h) */
 	unsigned max_per_client;       /* connections of one client key */
 	size_t frame_memory;           /* bytes held in partly received requests, all connections */
-	struct lurkd_key *keys;
+	struct lurkd_key_conf *keys;
 	size_t nkeys;
 	struct lurkd_client *clients;
 	size_t nclients;
@@ -157,8 +157,8 @@ void lurkd_config_unref(struct lurkd_config *c);
 
 /* Lookups; NULL when absent. Public keys compare in constant time. */
 const struct lurkd_client *lurkd_config_client(
-	const struct lurkd_config *c, const uint8_t pk[LURK_KEY_LEN]);
-const struct lurkd_key *lurkd_client_key(
+	const struct lurkd_config *c, const uint8_t pk[LURK_NOISE_KEY_LEN]);
+const struct lurkd_key_conf *lurkd_client_key(
 	const struct lurkd_client *cl, const uint8_t *id, size_t id_len);
 
 #endif

@@ -25,6 +25,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "mem.h"
+#include "replay.h"
 #include "pressure.h"
 #include "refusal.h"
 #include "wire.h"
@@ -60,7 +61,7 @@ struct lurkd_conn {
 	struct lurk_frame_reader frames;
 	struct lurk_wire_reasm reasm;
 	struct lurk_buf out; /* framed ciphertext waiting for the socket */
-	uint8_t client_pk[LURK_KEY_LEN];
+	uint8_t client_pk[LURK_NOISE_KEY_LEN];
 	const struct lurkd_client *client; /* in cfg */
 	const struct lurkd_config *cfg;    /* configuration client points into */
 	char session[17];
@@ -184,14 +185,14 @@ static struct lurk_log_limit frame_memory_full =
 
 /* Allow-list hook: runs right after the client's static key is decrypted. */
 static int
-allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
+allow_client(void *ctx, const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	struct lurkd_conn *c = ctx;
-	char fp[LURK_KEY_FINGERPRINT_LEN + 1];
+	char fp[LURK_STATIC_KEY_FP_LEN + 1];
 
 	c->client = lurkd_config_client(c->cfg, pk);
 	if (c->client == NULL) {
-		lurk_key_fingerprint(pk, fp);
+		lurk_static_key_fingerprint(pk, fp);
 		lurk_warn_limited(&unknown_clients,
 			"unknown client key %s from %s: connection closed", fp, c->peer);
 		return LURK_ERR_UNKNOWN_PEER;
@@ -208,7 +209,7 @@ allow_client(void *ctx, const uint8_t pk[LURK_KEY_LEN])
 			c->peer);
 		return LURK_ERR_DENIED;
 	}
-	memcpy(c->client_pk, pk, LURK_KEY_LEN);
+	memcpy(c->client_pk, pk, LURK_NOISE_KEY_LEN);
 	return 0;
 }
 
@@ -302,8 +303,8 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	int r;
 
 	c->cfg = env->cfg;
-	if ((r = lurk_chan_new_responder(env->cfg->sk, env->cfg->pk, env->server->replay,
-		     allow_client, c, &c->chan)) != 0)
+	if ((r = lurk_chan_new_responder(env->cfg->sk, env->cfg->pk, lurk_replay_fresh,
+		     env->server->replay, allow_client, c, &c->chan)) != 0)
 		return r;
 	if ((r = lurk_chan_set_limits(
 		     c->chan, env->cfg->session_max_age_s, LURK_SESSION_MAX_MESSAGES)) != 0)

@@ -51,7 +51,7 @@ reply_error(struct lurk_buf *resp, uint32_t id, enum lurk_wire_status status, ui
 
 static void
 audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const char *op,
-	const struct lurkd_key *key, uint32_t mech, const uint8_t *input, size_t input_len)
+	const struct lurkd_key_conf *key, uint32_t mech, const uint8_t *input, size_t input_len)
 {
 	memset(a, 0, sizeof(*a));
 	clock_gettime(CLOCK_REALTIME, &a->when);
@@ -96,7 +96,7 @@ handle_list(
 	if (lurk_wire_list_req_parse(in) != 0)
 		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed list request");
 	for (size_t i = 0; i < cl->nkeys; i++)
-		ncerts += lurk_key_chain_len(cl->keys[i]->key);
+		ncerts += lurk_tls_key_chain_len(cl->keys[i]->key);
 	keys = calloc(cl->nkeys ? cl->nkeys : 1, sizeof(*keys));
 	certs = calloc(ncerts ? ncerts : 1, sizeof(*certs));
 	if (keys == NULL || certs == NULL) {
@@ -104,7 +104,7 @@ handle_list(
 		goto out;
 	}
 	for (size_t i = 0; i < cl->nkeys; i++) {
-		const struct lurkd_key *k = cl->keys[i];
+		const struct lurkd_key_conf *k = cl->keys[i];
 		struct lurk_wire_key *w = &keys[i];
 		const uint32_t *mechs;
 
@@ -112,21 +112,21 @@ handle_list(
 		w->id_len = sizeof(k->id);
 		w->label = k->name;
 		w->label_len = strlen(k->name);
-		w->type = (uint8_t)lurk_key_type(k->key);
-		w->bits = (uint16_t)lurk_key_bits(k->key);
-		w->spki = (uint8_t *)lurk_key_spki(k->key, &w->spki_len);
+		w->type = (uint8_t)lurk_tls_key_type(k->key);
+		w->bits = (uint16_t)lurk_tls_key_bits(k->key);
+		w->spki = (uint8_t *)lurk_tls_key_spki(k->key, &w->spki_len);
 		w->flags = LURK_WIRE_KEY_SIGN;
 		if (k->policy.rsa_decrypt)
 			w->flags |= LURK_WIRE_KEY_DECRYPT;
 		if (k->policy.require_content)
 			w->flags |= LURK_WIRE_KEY_REQUIRE_CONTENT;
-		w->mech_count = lurk_key_mechanisms(k->key, &mechs);
+		w->mech_count = lurk_tls_key_mechanisms(k->key, &mechs);
 		w->mechs = (uint32_t *)mechs;
 		w->certs = &certs[ci];
-		w->cert_count = lurk_key_chain_len(k->key);
+		w->cert_count = lurk_tls_key_chain_len(k->key);
 		for (size_t j = 0; j < w->cert_count; j++, ci++)
 			certs[ci].der =
-				(uint8_t *)lurk_key_chain_cert(k->key, j, &certs[ci].der_len);
+				(uint8_t *)lurk_tls_key_chain_cert(k->key, j, &certs[ci].der_len);
 	}
 	m.keys = keys;
 	m.key_count = cl->nkeys;
@@ -160,7 +160,7 @@ handle_ping(
 static struct lurk_log_limit refusals = LURK_LOG_LIMIT_INIT("refused requests", 10, 20);
 
 static void
-log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_key *key,
+log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_key_conf *key,
 	uint32_t mech, const char *why)
 {
 	const char *mn = lurkd_mech_name(mech);
@@ -179,7 +179,8 @@ log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_
  * during a session) and the rate limits. NULL or a reason to refuse.
  */
 static const char *
-controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key *key, enum lurk_wire_status *st)
+controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key_conf *key,
+	enum lurk_wire_status *st)
 {
 	uint64_t now = lurk_ratelimit_now();
 
@@ -202,7 +203,7 @@ controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key *key, enum lurk
 /* Logs, audits and answers one refusal. */
 static int
 refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct timespec *t0,
-	const struct lurkd_key *key, uint32_t id, enum lurk_wire_status st, uint16_t reason,
+	const struct lurkd_key_conf *key, uint32_t id, enum lurk_wire_status st, uint16_t reason,
 	const char *why, struct lurk_buf *resp)
 {
 	log_refusal(ctx, a->op, key, a->mechanism, why);
@@ -214,12 +215,12 @@ refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct 
  * The key, if this client may use it now (listed for it, inside its validity
  * window, within the rate limits); otherwise NULL, with *r the answer sent.
  */
-static const struct lurkd_key *
+static const struct lurkd_key_conf *
 admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
 	struct lurkd_audit_rec *a, const struct timespec *t0, uint32_t id, struct lurk_buf *resp,
 	int *r)
 {
-	const struct lurkd_key *key = lurkd_client_key(ctx->client, key_id, key_id_len);
+	const struct lurkd_key_conf *key = lurkd_client_key(ctx->client, key_id, key_id_len);
 	enum lurk_wire_status st;
 	const char *denied;
 
@@ -253,7 +254,7 @@ handle_sign(
 	struct lurk_wire_sign_resp out;
 	struct lurkd_audit_rec a;
 	struct timespec t0;
-	const struct lurkd_key *key;
+	const struct lurkd_key_conf *key;
 	enum lurk_policy_reason why;
 	uint8_t sig[LURK_WIRE_MAX_SIGNATURE];
 	size_t sig_len = sizeof(sig);
@@ -266,7 +267,7 @@ handle_sign(
 	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
 	memset(&preq, 0, sizeof(preq));
-	preq.key_type = lurk_key_type(key->key);
+	preq.key_type = lurk_tls_key_type(key->key);
 	preq.mech = m.mech;
 	preq.has_pss = m.param.kind == LURK_WIRE_PARAM_PSS;
 	if (preq.has_pss) {
@@ -292,7 +293,7 @@ handle_sign(
 	sreq.pss_slen = preq.pss_slen;
 	sreq.data = m.data;
 	sreq.len = m.data_len;
-	if ((r = lurk_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
+	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
 		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		return reply_error(resp, id,
@@ -320,7 +321,7 @@ handle_decrypt(
 	struct lurk_wire_decrypt_resp out;
 	struct lurkd_audit_rec a;
 	struct timespec t0;
-	const struct lurkd_key *key;
+	const struct lurkd_key_conf *key;
 	enum lurk_policy_reason why;
 	int r;
 
@@ -330,8 +331,8 @@ handle_decrypt(
 	audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
 	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
-	why = lurk_policy_check_decrypt(&key->policy, lurk_key_type(key->key),
-		(lurk_key_bits(key->key) + 7) / 8, m.mech, m.ct_len);
+	why = lurk_policy_check_decrypt(&key->policy, lurk_tls_key_type(key->key),
+		(lurk_tls_key_bits(key->key) + 7) / 8, m.mech, m.ct_len);
 	if (why == LURK_POLICY_ALLOW && m.param.kind != LURK_WIRE_PARAM_NONE)
 		why = LURK_POLICY_MECHANISM;
 	if (why != LURK_POLICY_ALLOW)

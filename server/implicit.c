@@ -15,7 +15,7 @@ static const uint8_t sha256_prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x
 	0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 
 int
-lurkd_implicit_secret(struct lurk_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_LEN])
+lurkd_implicit_secret(struct lurk_tls_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_LEN])
 {
 	static const char label[] = "lurk implicit rejection secret v1";
 	uint8_t di[sizeof(sha256_prefix) + 32], sig[1024];
@@ -30,7 +30,7 @@ lurkd_implicit_secret(struct lurk_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_L
 	req.data = di;
 	req.len = sizeof(di);
 	/* PKCS#1 v1.5 signatures are deterministic: the same key gives the same secret. */
-	if ((r = lurk_key_sign(k, &req, sig, &sig_len)) != 0)
+	if ((r = lurk_tls_key_sign(k, &req, sig, &sig_len)) != 0)
 		goto out;
 	crypto_generichash(secret, LURKD_IMPLICIT_SECRET_LEN, sig, sig_len, (const uint8_t *)label,
 		sizeof(label) - 1);
@@ -40,7 +40,7 @@ out:
 }
 
 int
-lurkd_decrypt_implicit(struct lurk_key *k, const uint8_t secret[LURKD_IMPLICIT_SECRET_LEN],
+lurkd_decrypt_implicit(struct lurk_tls_key *k, const uint8_t secret[LURKD_IMPLICIT_SECRET_LEN],
 	const uint8_t *ct, size_t ct_len, uint8_t out[LURKD_PMS_LEN])
 {
 	uint8_t fallback[LURKD_PMS_LEN], pms[LURKD_PMS_LEN];
@@ -52,7 +52,7 @@ lurkd_decrypt_implicit(struct lurk_key *k, const uint8_t secret[LURKD_IMPLICIT_S
 	crypto_generichash(
 		fallback, sizeof(fallback), ct, ct_len, secret, LURKD_IMPLICIT_SECRET_LEN);
 	memset(pms, 0, sizeof(pms));
-	r = lurk_key_decrypt_tls(k, CKM_RSA_PKCS, ct, ct_len, pms);
+	r = lurk_tls_key_decrypt_tls(k, CKM_RSA_PKCS, ct, ct_len, pms);
 	/* bad = 1 if r != 0, without a branch on r. */
 	bad = ((uint32_t)r | (0u - (uint32_t)r)) >> 31;
 	keep = (uint8_t)(bad - 1u); /* 0xff when good, 0x00 when bad */

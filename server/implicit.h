@@ -1,5 +1,5 @@
 /*
- * RSA key-exchange decryption with implicit rejection (DESIGN.md §5): the
+ * RSA key-exchange decryption with implicit rejection (docs/policy.md): the
  * answer is always 48 bytes. A ciphertext with bad padding gets a
  * pseudo-random value derived from the ciphertext and a per-key secret,
  * selected without a branch, so lurkd is no padding oracle (Bleichenbacher).
@@ -17,19 +17,19 @@
 
 #include "compiler.h"
 
-struct lurk_key;
+struct lurk_tls_key;
 
 #define LURKD_IMPLICIT_SECRET_LEN 32
 #define LURKD_PMS_LEN             48
 
 /* Derives the per-key secret (RSA keys only). */
 int lurkd_implicit_secret(
-	struct lurk_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_LEN]) LURK_MUST_CHECK;
+	struct lurk_tls_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_LEN]) LURK_MUST_CHECK;
 /*
  * Always writes 48 bytes to out and returns 0, unless the request itself is
  * malformed (length checks happen before, in the policy).
  */
-int lurkd_decrypt_implicit(struct lurk_key *k, const uint8_t secret[LURKD_IMPLICIT_SECRET_LEN],
+int lurkd_decrypt_implicit(struct lurk_tls_key *k, const uint8_t secret[LURKD_IMPLICIT_SECRET_LEN],
 	const uint8_t *ct, size_t ct_len, uint8_t out[LURKD_PMS_LEN]) LURK_MUST_CHECK;
 
 #endif

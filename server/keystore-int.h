@@ -7,11 +7,11 @@
 
 #include "keystore.h"
 
-struct lurk_key {
+struct lurk_tls_key {
 	gnutls_privkey_t priv;
 	gnutls_pubkey_t pub;
 	gnutls_datum_t spki;
-	gnutls_datum_t chain[LURK_KEY_MAX_CHAIN];
+	gnutls_datum_t chain[LURK_TLS_KEY_MAX_CHAIN];
 	size_t nchain;
 	enum lurk_key_type type;
 	unsigned bits;

@@ -136,7 +136,7 @@ check_pss(const struct lurk_sign_req *req, gnutls_digest_algorithm_t want)
 
 /* GnuTLS's DER ECDSA signature to PKCS#11's r‖s, each padded to the field size. */
 static int
-ecdsa_to_raw(const struct lurk_key *k, const gnutls_datum_t *der, uint8_t *sig, size_t *sig_len)
+ecdsa_to_raw(const struct lurk_tls_key *k, const gnutls_datum_t *der, uint8_t *sig, size_t *sig_len)
 {
 	gnutls_datum_t r = {NULL, 0}, s = {NULL, 0};
 	size_t fl = k->sig_len / 2;
@@ -171,7 +171,7 @@ out:
 }
 
 static int
-finish(const struct lurk_key *k, int ecdsa, gnutls_datum_t *s, uint8_t *sig, size_t *sig_len)
+finish(const struct lurk_tls_key *k, int ecdsa, gnutls_datum_t *s, uint8_t *sig, size_t *sig_len)
 {
 	int r;
 
@@ -189,7 +189,8 @@ finish(const struct lurk_key *k, int ecdsa, gnutls_datum_t *s, uint8_t *sig, siz
 }
 
 int
-lurk_key_sign(struct lurk_key *k, const struct lurk_sign_req *req, uint8_t *sig, size_t *sig_len)
+lurk_tls_key_sign(
+	struct lurk_tls_key *k, const struct lurk_sign_req *req, uint8_t *sig, size_t *sig_len)
 {
 	gnutls_datum_t d = {(uint8_t *)req->data, (unsigned)req->len}, s = {NULL, 0}, h;
 	gnutls_digest_algorithm_t dig;
@@ -277,8 +278,8 @@ lurk_key_sign(struct lurk_key *k, const struct lurk_sign_req *req, uint8_t *sig,
 }
 
 int
-lurk_key_decrypt_tls(
-	struct lurk_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len, uint8_t out[48])
+lurk_tls_key_decrypt_tls(
+	struct lurk_tls_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len, uint8_t out[48])
 {
 	gnutls_datum_t c = {(uint8_t *)ct, (unsigned)ct_len};
 

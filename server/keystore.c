@@ -51,7 +51,8 @@ pin_cb(void *user, int attempt, const char *url, const char *label, unsigned fla
 }
 
 static int
-load_private(struct lurk_key *k, const struct lurk_key_source *src, char *why, size_t why_len)
+load_private(
+	struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *why, size_t why_len)
 {
 	const char *source = src->source, *password = src->password;
 	gnutls_datum_t d = {(unsigned char *)src->pem, (unsigned)src->pem_len};
@@ -85,7 +86,7 @@ load_private(struct lurk_key *k, const struct lurk_key_source *src, char *why, s
 
 /* Key type, size and public key (DER SubjectPublicKeyInfo). */
 static int
-load_public(struct lurk_key *k, char *why, size_t why_len)
+load_public(struct lurk_tls_key *k, char *why, size_t why_len)
 {
 	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
 	unsigned bits = 0;
@@ -157,7 +158,7 @@ load_public(struct lurk_key *k, char *why, size_t why_len)
 }
 
 static int
-load_chain(struct lurk_key *k, const struct lurk_key_source *src, char *why, size_t why_len)
+load_chain(struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *why, size_t why_len)
 {
 	const char *chain_path = src->chain;
 	gnutls_x509_crt_t *crts = NULL;
@@ -177,9 +178,9 @@ load_chain(struct lurk_key *k, const struct lurk_key_source *src, char *why, siz
 			r < 0 ? gnutls_strerror(r) : "empty");
 		return LURK_ERR_KEY_FILE;
 	}
-	if (n > LURK_KEY_MAX_CHAIN) {
+	if (n > LURK_TLS_KEY_MAX_CHAIN) {
 		snprintf(why, why_len, "%s: more than %d certificates", chain_path,
-			LURK_KEY_MAX_CHAIN);
+			LURK_TLS_KEY_MAX_CHAIN);
 		goto out;
 	}
 	/* The leaf must carry exactly this key's public key. */
@@ -213,9 +214,10 @@ out:
 }
 
 int
-lurk_key_load(const struct lurk_key_source *src, struct lurk_key **out, char *why, size_t why_len)
+lurk_tls_key_load(
+	const struct lurk_tls_key_source *src, struct lurk_tls_key **out, char *why, size_t why_len)
 {
-	struct lurk_key *k;
+	struct lurk_tls_key *k;
 	int r;
 
 	*out = NULL;
@@ -224,7 +226,7 @@ lurk_key_load(const struct lurk_key_source *src, struct lurk_key **out, char *wh
 	if ((r = load_private(k, src, why, why_len)) != 0 ||
 		(r = load_public(k, why, why_len)) != 0 ||
 		(r = load_chain(k, src, why, why_len)) != 0) {
-		lurk_key_free(k);
+		lurk_tls_key_free(k);
 		return r;
 	}
 	*out = k;
@@ -232,7 +234,7 @@ lurk_key_load(const struct lurk_key_source *src, struct lurk_key **out, char *wh
 }
 
 void
-lurk_key_free(struct lurk_key *k)
+lurk_tls_key_free(struct lurk_tls_key *k)
 {
 	if (k == NULL)
 		return;
@@ -245,32 +247,32 @@ lurk_key_free(struct lurk_key *k)
 }
 
 enum lurk_key_type
-lurk_key_type(const struct lurk_key *k)
+lurk_tls_key_type(const struct lurk_tls_key *k)
 {
 	return k->type;
 }
 
 unsigned
-lurk_key_bits(const struct lurk_key *k)
+lurk_tls_key_bits(const struct lurk_tls_key *k)
 {
 	return k->bits;
 }
 
 const uint8_t *
-lurk_key_spki(const struct lurk_key *k, size_t *len)
+lurk_tls_key_spki(const struct lurk_tls_key *k, size_t *len)
 {
 	*len = k->spki.size;
 	return k->spki.data;
 }
 
 size_t
-lurk_key_chain_len(const struct lurk_key *k)
+lurk_tls_key_chain_len(const struct lurk_tls_key *k)
 {
 	return k->nchain;
 }
 
 const uint8_t *
-lurk_key_chain_cert(const struct lurk_key *k, size_t i, size_t *len)
+lurk_tls_key_chain_cert(const struct lurk_tls_key *k, size_t i, size_t *len)
 {
 	if (i >= k->nchain) {
 		*len = 0;
@@ -281,14 +283,14 @@ lurk_key_chain_cert(const struct lurk_key *k, size_t i, size_t *len)
 }
 
 size_t
-lurk_key_mechanisms(const struct lurk_key *k, const uint32_t **mechs)
+lurk_tls_key_mechanisms(const struct lurk_tls_key *k, const uint32_t **mechs)
 {
 	*mechs = k->mechs;
 	return k->nmechs;
 }
 
 size_t
-lurk_key_sig_len(const struct lurk_key *k)
+lurk_tls_key_sig_len(const struct lurk_tls_key *k)
 {
 	return k->sig_len;
 }

@@ -14,17 +14,17 @@
 #include "compiler.h"
 #include "policy.h" /* enum lurk_key_type */
 
-struct lurk_key;
+struct lurk_tls_key;
 
-#define LURK_KEY_MAX_CHAIN 16
-#define LURK_KEY_MAX_MECHS 16
+#define LURK_TLS_KEY_MAX_CHAIN 16
+#define LURK_TLS_KEY_MAX_MECHS 16
 
 /* gnutls_global_init() and friends; call once at start, deinit at exit. */
 int lurk_keystore_init(void) LURK_MUST_CHECK;
 void lurk_keystore_deinit(void);
 
 /* What a key is loaded from: the caller has read the files (server/files.h). */
-struct lurk_key_source {
+struct lurk_tls_key_source {
 	const char *source; /* a PEM file's name, or a pkcs11: URI */
 	const uint8_t *pem; /* the PEM file's contents (NULL for a pkcs11: URI) */
 	size_t pem_len;
@@ -35,19 +35,19 @@ struct lurk_key_source {
 };
 
 /* On failure why gets a short reason (never secret material). */
-int lurk_key_load(const struct lurk_key_source *src, struct lurk_key **out, char *why,
+int lurk_tls_key_load(const struct lurk_tls_key_source *src, struct lurk_tls_key **out, char *why,
 	size_t why_len) LURK_MUST_CHECK;
-void lurk_key_free(struct lurk_key *k);
+void lurk_tls_key_free(struct lurk_tls_key *k);
 
-enum lurk_key_type lurk_key_type(const struct lurk_key *k);
+enum lurk_key_type lurk_tls_key_type(const struct lurk_tls_key *k);
 /* RSA modulus bits, or the curve's size (256, 384, 521, 255, 448). */
-unsigned lurk_key_bits(const struct lurk_key *k);
-const uint8_t *lurk_key_spki(const struct lurk_key *k, size_t *len);
-size_t lurk_key_chain_len(const struct lurk_key *k);
-const uint8_t *lurk_key_chain_cert(const struct lurk_key *k, size_t i, size_t *len);
-size_t lurk_key_mechanisms(const struct lurk_key *k, const uint32_t **mechs);
+unsigned lurk_tls_key_bits(const struct lurk_tls_key *k);
+const uint8_t *lurk_tls_key_spki(const struct lurk_tls_key *k, size_t *len);
+size_t lurk_tls_key_chain_len(const struct lurk_tls_key *k);
+const uint8_t *lurk_tls_key_chain_cert(const struct lurk_tls_key *k, size_t i, size_t *len);
+size_t lurk_tls_key_mechanisms(const struct lurk_tls_key *k, const uint32_t **mechs);
 /* Signature length in PKCS#11 format. */
-size_t lurk_key_sig_len(const struct lurk_key *k);
+size_t lurk_tls_key_sig_len(const struct lurk_tls_key *k);
 
 struct lurk_sign_req {
 	uint32_t mech; /* CKM_* */
@@ -58,10 +58,10 @@ struct lurk_sign_req {
 };
 
 /* *sig_len: capacity in, length out. LURK_ERR_MECHANISM, LURK_ERR_BAD_FORMAT, LURK_ERR_CRYPTO. */
-int lurk_key_sign(struct lurk_key *k, const struct lurk_sign_req *req, uint8_t *sig,
+int lurk_tls_key_sign(struct lurk_tls_key *k, const struct lurk_sign_req *req, uint8_t *sig,
 	size_t *sig_len) LURK_MUST_CHECK;
 /* CKM_RSA_PKCS decryption of a modulus-length ciphertext into exactly 48 bytes. */
-int lurk_key_decrypt_tls(struct lurk_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len,
-	uint8_t out[48]) LURK_MUST_CHECK;
+int lurk_tls_key_decrypt_tls(struct lurk_tls_key *k, uint32_t mech, const uint8_t *ct,
+	size_t ct_len, uint8_t out[48]) LURK_MUST_CHECK;
 
 #endif

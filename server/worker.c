@@ -567,7 +567,7 @@ tables_new(struct lurkd *s)
 	int r;
 
 	if ((r = lurkd_counts_new(LURKD_SOURCE_KEY_LEN, most, &s->per_source)) != 0 ||
-		(r = lurkd_counts_new(LURK_KEY_LEN, most, &s->per_client)) != 0 ||
+		(r = lurkd_counts_new(LURK_NOISE_KEY_LEN, most, &s->per_client)) != 0 ||
 		(r = lurkd_pressure_new(wake_to_sweep, &s->pressure)) != 0)
 		return r;
 	return 0;

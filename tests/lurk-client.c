@@ -43,7 +43,7 @@
 
 #include "chan.h"
 #include "ckm.h"
-#include "client.h"
+#include "client/conn.h"
 #include "err.h"
 #include "frame.h"
 #include "keyfile.h"
@@ -52,7 +52,7 @@
 #include "wire.h"
 
 static struct lurk_client_cfg cfg;
-static uint8_t server_pk[LURK_KEY_LEN], client_sk[LURK_KEY_LEN];
+static uint8_t server_pk[LURK_NOISE_KEY_LEN], client_sk[LURK_NOISE_KEY_LEN];
 
 static const struct {
 	const char *name;
@@ -348,8 +348,10 @@ cmd_ping(struct lurk_client *c)
 		ret = 1;
 		goto out;
 	}
-	printf("pong time=%llu keys=%u flags=0x%x session=%s\n", (unsigned long long)p.time, p.keys,
-		p.flags, lurk_client_session(c));
+	printf("pong time=%llu keys=%u flags=0x%x%s session=%s\n", (unsigned long long)p.time,
+		p.keys, p.flags,
+		(p.flags & LURK_WIRE_PING_DRAINING) ? " (draining: lurkd is stopping)" : "",
+		lurk_client_session(c));
 out:
 	lurk_buf_free(req);
 	lurk_buf_free(resp);
@@ -775,7 +777,7 @@ main(int argc, char **argv)
 		usage();
 		return 1;
 	}
-	if (lurk_key_b64_decode(spub, server_pk) != 0 ||
+	if (lurk_static_key_b64_decode(spub, server_pk) != 0 ||
 		lurk_keyfile_read(keyfile, client_sk, &why) != 0) {
 		fprintf(stderr, "lurk-client: bad keys: %s\n", why != NULL ? why : "server key");
 		return 1;

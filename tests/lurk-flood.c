@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "client.h"
+#include "client/conn.h"
 #include "err.h"
 #include "frame.h"
 #include "keyfile.h"
@@ -85,7 +85,7 @@ struct conn {
 static enum mode mode;
 static const char *address, *source;
 static struct lurk_client_cfg ccfg;
-static uint8_t server_pk[LURK_KEY_LEN], client_sk[LURK_KEY_LEN];
+static uint8_t server_pk[LURK_NOISE_KEY_LEN], client_sk[LURK_NOISE_KEY_LEN];
 static size_t stall_bytes;
 static unsigned long n_refused, n_failed, n_closed_refused, n_closed;
 
@@ -354,7 +354,7 @@ main(int argc, char **argv)
 		stall_bytes = v;
 		if (lurk_mem_init() != 0)
 			return 1;
-		if (lurk_key_b64_decode(argv[2], server_pk) != 0 ||
+		if (lurk_static_key_b64_decode(argv[2], server_pk) != 0 ||
 			lurk_keyfile_read(argv[3], client_sk, &why) != 0) {
 			fprintf(stderr, "lurk-flood: bad keys: %s\n",
 				why != NULL ? why : "server key");

@@ -356,8 +356,8 @@ p11_sealed_conf(const char *pin, const char *extra, char *path, size_t len)
 	}
 	snprintf(key, sizeof(key), "%s/client.key", sealed_dir);
 	snprintf(path, len, "%s/module.conf", sealed_dir);
-	assert_ok(lurk_key_generate(sk, pk));
-	assert_ok(lurk_key_lock(sk, pin, strlen(pin), locked));
+	assert_ok(lurk_static_key_generate(sk, pk));
+	assert_ok(lurk_static_key_lock(sk, pin, strlen(pin), locked));
 	assert_ok(lurk_keyfile_write_locked(key, locked, 1, &why));
 	assert_ptr_not_null(base);
 	assert_ptr_not_null(in = fopen(base, "r"));

@@ -17,7 +17,7 @@
 #include "chan.h"
 #include "err.h"
 #include "noise.h"
-#include "replay.h"
+#include "server/replay.h"
 #include "tap.h"
 
 #include "fuzz/msg1_fixture.h"
@@ -40,22 +40,22 @@ clk_fn(void *ctx, clockid_t id, struct timespec *ts)
 }
 
 struct allow {
-	uint8_t pk[LURK_KEY_LEN]; /* the one allowed client */
-	uint8_t seen[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN]; /* the one allowed client */
+	uint8_t seen[LURK_NOISE_KEY_LEN];
 	int calls;
 	int force; /* if non-zero, returned whatever the key */
 };
 
 static int
-allow_fn(void *ctx, const uint8_t pk[LURK_KEY_LEN])
+allow_fn(void *ctx, const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	struct allow *a = ctx;
 
 	a->calls++;
-	memcpy(a->seen, pk, LURK_KEY_LEN);
+	memcpy(a->seen, pk, LURK_NOISE_KEY_LEN);
 	if (a->force != 0)
 		return a->force;
-	return memcmp(pk, a->pk, LURK_KEY_LEN) == 0 ? 0 : LURK_ERR_UNKNOWN_PEER;
+	return memcmp(pk, a->pk, LURK_NOISE_KEY_LEN) == 0 ? 0 : LURK_ERR_UNKNOWN_PEER;
 }
 
 /* One client and one server with fixed static keys, sharing clocks. */
@@ -64,7 +64,7 @@ struct pair {
 	struct lurk_chan *ci, *cr;
 	struct clk ck, sk; /* client's and server's clocks */
 	struct allow al;
-	uint8_t spk[LURK_KEY_LEN];
+	uint8_t spk[LURK_NOISE_KEY_LEN];
 	uint8_t msg1[LURK_MSG1_LEN], msg2[LURK_MSG2_LEN];
 };
 
@@ -72,12 +72,13 @@ static void
 new_responder(struct pair *p)
 {
 	lurk_chan_free(p->cr);
-	assert_ok(lurk_chan_new_responder(FIX_SERVER_SK, p->spk, p->rc, allow_fn, &p->al, &p->cr));
+	assert_ok(lurk_chan_new_responder(
+		FIX_SERVER_SK, p->spk, lurk_replay_fresh, p->rc, allow_fn, &p->al, &p->cr));
 	lurk_chan_set_clock(p->cr, clk_fn, &p->sk);
 }
 
 static void
-new_initiator(struct pair *p, const uint8_t client_sk[LURK_KEY_LEN])
+new_initiator(struct pair *p, const uint8_t client_sk[LURK_NOISE_KEY_LEN])
 {
 	lurk_chan_free(p->ci);
 	assert_ok(lurk_chan_new_initiator(client_sk, p->spk, &p->ci));
@@ -136,7 +137,8 @@ static void
 test_round_trip(void)
 {
 	struct pair p;
-	uint8_t id1[LURK_HASH_LEN], id2[LURK_HASH_LEN], pk[LURK_KEY_LEN], cpk[LURK_KEY_LEN];
+	uint8_t id1[LURK_HASH_LEN], id2[LURK_HASH_LEN], pk[LURK_NOISE_KEY_LEN],
+		cpk[LURK_NOISE_KEY_LEN];
 	uint8_t buf[64 + LURK_AEAD_TAG_LEN], copy[64];
 	size_t n;
 
@@ -149,9 +151,9 @@ test_round_trip(void)
 	assert_mem_eq(id1, id2, LURK_HASH_LEN);
 	assert_ok(lurk_chan_remote_static(p.cr, pk));
 	assert_ok(lurk_noise_pubkey(cpk, FIX_CLIENT_SK));
-	assert_mem_eq(pk, cpk, LURK_KEY_LEN);
+	assert_mem_eq(pk, cpk, LURK_NOISE_KEY_LEN);
 	assert_ok(lurk_chan_remote_static(p.ci, pk));
-	assert_mem_eq(pk, p.spk, LURK_KEY_LEN);
+	assert_mem_eq(pk, p.spk, LURK_NOISE_KEY_LEN);
 	assert_true(lurk_chan_test_handshake_wiped(p.ci));
 	assert_true(lurk_chan_test_handshake_wiped(p.cr));
 	assert_false(lurk_chan_test_secrets_wiped(p.ci));
@@ -195,7 +197,7 @@ test_fresh_ephemeral(void)
 	new_responder(&p);
 	pair_handshake(&p);
 	assert_ok(lurk_chan_session_id(p.ci, id2));
-	assert_true(memcmp(first, p.msg1, LURK_KEY_LEN) != 0);
+	assert_true(memcmp(first, p.msg1, LURK_NOISE_KEY_LEN) != 0);
 	assert_true(memcmp(id1, id2, LURK_HASH_LEN) != 0);
 	pair_free(&p);
 }
@@ -263,7 +265,8 @@ test_msg1_replay(void)
 	assert_err(lurk_chan_read_msg1(p.cr, p.msg1, sizeof(p.msg1)), LURK_ERR_REPLAY);
 	/* Without the shared cache it would have gone through: the cache is what stops it. */
 	assert_ok(lurk_replay_new(4, WINDOW, &other));
-	assert_ok(lurk_chan_new_responder(FIX_SERVER_SK, p.spk, other, allow_fn, &p.al, &c));
+	assert_ok(lurk_chan_new_responder(
+		FIX_SERVER_SK, p.spk, lurk_replay_fresh, other, allow_fn, &p.al, &c));
 	lurk_chan_set_clock(c, clk_fn, &p.sk);
 	assert_ok(lurk_chan_read_msg1(c, p.msg1, sizeof(p.msg1)));
 	lurk_chan_free(c);
@@ -301,7 +304,7 @@ static void
 test_unknown_peer(void)
 {
 	struct pair p;
-	uint8_t other_pk[LURK_KEY_LEN], other_sk[LURK_KEY_LEN], pk[LURK_KEY_LEN];
+	uint8_t other_pk[LURK_NOISE_KEY_LEN], other_sk[LURK_NOISE_KEY_LEN], pk[LURK_NOISE_KEY_LEN];
 
 	pair_new(&p);
 	assert_ok(lurk_noise_keypair(other_pk, other_sk));
@@ -309,7 +312,7 @@ test_unknown_peer(void)
 	assert_ok(lurk_chan_write_msg1(p.ci, p.msg1));
 	assert_err(lurk_chan_read_msg1(p.cr, p.msg1, sizeof(p.msg1)), LURK_ERR_UNKNOWN_PEER);
 	assert_num_eq(p.al.calls, 1);
-	assert_mem_eq(p.al.seen, other_pk, LURK_KEY_LEN);
+	assert_mem_eq(p.al.seen, other_pk, LURK_NOISE_KEY_LEN);
 	assert_err(lurk_chan_write_msg2(p.cr, p.msg2), LURK_ERR_STATE);
 	assert_err(lurk_chan_remote_static(p.cr, pk), LURK_ERR_STATE);
 	assert_true(lurk_chan_test_secrets_wiped(p.cr));
@@ -466,7 +469,7 @@ static void
 test_wrong_server_key(void)
 {
 	struct pair p;
-	uint8_t wrong_pk[LURK_KEY_LEN], wrong_sk[LURK_KEY_LEN];
+	uint8_t wrong_pk[LURK_NOISE_KEY_LEN], wrong_sk[LURK_NOISE_KEY_LEN];
 
 	pair_new(&p);
 	/* The client pins a key the server does not have. */
@@ -479,7 +482,8 @@ test_wrong_server_key(void)
 	assert_num_eq(p.al.calls, 0);
 	/* An impostor server answering with its own ephemeral cannot complete msg2. */
 	lurk_chan_free(p.cr);
-	assert_ok(lurk_chan_new_responder(wrong_sk, wrong_pk, p.rc, allow_fn, &p.al, &p.cr));
+	assert_ok(lurk_chan_new_responder(
+		wrong_sk, wrong_pk, lurk_replay_fresh, p.rc, allow_fn, &p.al, &p.cr));
 	lurk_chan_set_clock(p.cr, clk_fn, &p.sk);
 	new_initiator(&p, FIX_CLIENT_SK);
 	assert_ok(lurk_chan_write_msg1(p.ci, p.msg1));
@@ -633,10 +637,11 @@ test_state_misuse(void)
 	size_t n;
 
 	pair_new(&p);
-	assert_err(lurk_chan_new_responder(FIX_SERVER_SK, p.spk, NULL, allow_fn, &p.al, &c),
+	assert_err(lurk_chan_new_responder(FIX_SERVER_SK, p.spk, NULL, p.rc, allow_fn, &p.al, &c),
 		LURK_ERR_INVALID_ARG);
 	assert_ptr_null(c);
-	assert_err(lurk_chan_new_responder(FIX_SERVER_SK, p.spk, p.rc, NULL, NULL, &c),
+	assert_err(lurk_chan_new_responder(
+			   FIX_SERVER_SK, p.spk, lurk_replay_fresh, p.rc, NULL, NULL, &c),
 		LURK_ERR_INVALID_ARG);
 	/* Wrong role. */
 	assert_err(lurk_chan_write_msg1(p.cr, p.msg1), LURK_ERR_STATE);
@@ -721,7 +726,7 @@ test_fuzz_corpus(void)
 	static const uint8_t seed[randombytes_SEEDBYTES] = {'l', 'u', 'r', 'k'};
 	struct pair p;
 	uint8_t valid[LURK_MSG1_LEN], other[LURK_MSG1_LEN], buf[LURK_MSG1_LEN + 1];
-	uint8_t osk[LURK_KEY_LEN];
+	uint8_t osk[LURK_NOISE_KEY_LEN];
 
 	pair_new(&p);
 	lurk_chan_set_clock(p.ci, fix_clock, NULL);

@@ -21,7 +21,7 @@
 
 #include <sodium.h>
 
-#include "client.h"
+#include "client/conn.h"
 #include "err.h"
 #include "limits.h"
 #include "tap.h"
@@ -74,7 +74,8 @@ struct attempt {
 static void
 try_connect(const char *addr, struct attempt *a)
 {
-	uint8_t server_sk[LURK_KEY_LEN], server_pk[LURK_KEY_LEN], client_sk[LURK_KEY_LEN];
+	uint8_t server_sk[LURK_NOISE_KEY_LEN], server_pk[LURK_NOISE_KEY_LEN],
+		client_sk[LURK_NOISE_KEY_LEN];
 	struct lurk_client_cfg cfg = {
 		.address = addr,
 		.server_pk = server_pk,

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "acl.h"
+#include "server/acl.h"
 #include "err.h"
-#include "ratelimit.h"
+#include "server/ratelimit.h"
 #include "tap.h"
 
 #define SEC 1000000000ull

@@ -23,7 +23,7 @@
 
 #define SAMPLES 600
 
-static struct lurk_key *key;
+static struct lurk_tls_key *key;
 static uint8_t secret[LURKD_IMPLICIT_SECRET_LEN];
 static uint8_t good_ct[256], bad_ct[256], bad_ct2[256], pms[48];
 static char dir[] = "/tmp/lurk-test-implicit-XXXXXX";
@@ -64,14 +64,14 @@ setup(void)
 	gnutls_free(pem.data);
 	{
 		gnutls_datum_t kd, cd;
-		struct lurk_key_source src = {.source = kpath, .chain = cpath};
+		struct lurk_tls_key_source src = {.source = kpath, .chain = cpath};
 		assert_num_eq(gnutls_load_file(kpath, &kd), 0);
 		assert_num_eq(gnutls_load_file(cpath, &cd), 0);
 		src.pem = kd.data;
 		src.pem_len = kd.size;
 		src.chain_pem = cd.data;
 		src.chain_len = cd.size;
-		assert_ok(lurk_key_load(&src, &key, why, sizeof(why)));
+		assert_ok(lurk_tls_key_load(&src, &key, why, sizeof(why)));
 		gnutls_free(kd.data);
 		gnutls_free(cd.data);
 	}
@@ -114,7 +114,7 @@ test_answers(void)
 	assert_ok(lurkd_decrypt_implicit(key, secret, bad_ct2, 256, c));
 	assert_true(memcmp(a, c, 48) != 0); /* different for another ciphertext */
 	/* The plain decryption does report the bad padding: the masking is what hides it. */
-	assert_true(lurk_key_decrypt_tls(key, 0x1 /* CKM_RSA_PKCS */, bad_ct, 256, c) != 0);
+	assert_true(lurk_tls_key_decrypt_tls(key, 0x1 /* CKM_RSA_PKCS */, bad_ct, 256, c) != 0);
 }
 
 static int
@@ -191,7 +191,7 @@ main(int argc, char **argv)
 	lurk_test(test_answers, "/implicit/answers");
 	lurk_test(test_timing, "/implicit/timing");
 	r = lurk_test_run(argc, argv);
-	lurk_key_free(key);
+	lurk_tls_key_free(key);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -36,47 +36,49 @@ write_text(const char *path, const char *text, mode_t mode)
 static void
 test_b64(void)
 {
-	uint8_t k[LURK_KEY_LEN], back[LURK_KEY_LEN];
-	char b64[LURK_KEY_B64_LEN + 1];
+	uint8_t k[LURK_NOISE_KEY_LEN], back[LURK_NOISE_KEY_LEN];
+	char b64[LURK_STATIC_KEY_B64_LEN + 1];
 
-	for (int i = 0; i < LURK_KEY_LEN; i++)
+	for (int i = 0; i < LURK_NOISE_KEY_LEN; i++)
 		k[i] = (uint8_t)(i * 7 + 1);
-	lurk_key_b64_encode(k, b64);
-	assert_num_eq(strlen(b64), LURK_KEY_B64_LEN);
-	assert_ok(lurk_key_b64_decode(b64, back));
-	assert_mem_eq(k, back, LURK_KEY_LEN);
+	lurk_static_key_b64_encode(k, b64);
+	assert_num_eq(strlen(b64), LURK_STATIC_KEY_B64_LEN);
+	assert_ok(lurk_static_key_b64_decode(b64, back));
+	assert_mem_eq(k, back, LURK_NOISE_KEY_LEN);
 	/* Surrounding space is fine; anything else is not. */
 	char padded[64];
 	snprintf(padded, sizeof(padded), "  %s\n", b64);
-	assert_ok(lurk_key_b64_decode(padded, back));
+	assert_ok(lurk_static_key_b64_decode(padded, back));
 	b64[10] = '*';
-	assert_err(lurk_key_b64_decode(b64, back), LURK_ERR_BAD_FORMAT);
-	for (int i = 0; i < LURK_KEY_LEN; i++)
+	assert_err(lurk_static_key_b64_decode(b64, back), LURK_ERR_BAD_FORMAT);
+	for (int i = 0; i < LURK_NOISE_KEY_LEN; i++)
 		assert_num_eq(back[i], 0); /* zeroed on failure */
-	assert_err(lurk_key_b64_decode("AAAA", back), LURK_ERR_BAD_FORMAT);
+	assert_err(lurk_static_key_b64_decode("AAAA", back), LURK_ERR_BAD_FORMAT);
 	/* 45 characters: too long. */
-	assert_err(lurk_key_b64_decode("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A", back),
+	assert_err(
+		lurk_static_key_b64_decode("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A", back),
 		LURK_ERR_BAD_FORMAT);
-	assert_err(lurk_key_b64_decode(NULL, back), LURK_ERR_INVALID_ARG);
+	assert_err(lurk_static_key_b64_decode(NULL, back), LURK_ERR_INVALID_ARG);
 }
 
 static void
 test_write_read(void)
 {
-	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN], sk2[LURK_KEY_LEN], pk2[LURK_KEY_LEN];
+	uint8_t sk[LURK_NOISE_KEY_LEN], pk[LURK_NOISE_KEY_LEN], sk2[LURK_NOISE_KEY_LEN],
+		pk2[LURK_NOISE_KEY_LEN];
 	char path[512];
 	const char *why = NULL;
 	struct stat st;
 
 	path_of(path, sizeof(path), "k1");
-	assert_ok(lurk_key_generate(sk, pk));
+	assert_ok(lurk_static_key_generate(sk, pk));
 	assert_ok(lurk_keyfile_write(path, sk, 0, &why));
 	assert_num_eq(stat(path, &st), 0);
 	assert_num_eq(st.st_mode & 0777, 0600);
 	assert_ok(lurk_keyfile_read(path, sk2, &why));
-	assert_mem_eq(sk, sk2, LURK_KEY_LEN);
-	assert_ok(lurk_key_public(sk2, pk2));
-	assert_mem_eq(pk, pk2, LURK_KEY_LEN);
+	assert_mem_eq(sk, sk2, LURK_NOISE_KEY_LEN);
+	assert_ok(lurk_static_key_public(sk2, pk2));
+	assert_mem_eq(pk, pk2, LURK_NOISE_KEY_LEN);
 	/* No silent overwrite. */
 	assert_err(lurk_keyfile_write(path, sk, 0, &why), LURK_ERR_KEY_FILE);
 	assert_str_contains(why, "exists");
@@ -88,7 +90,7 @@ test_write_read(void)
 static void
 test_read_refusals(void)
 {
-	uint8_t sk[LURK_KEY_LEN];
+	uint8_t sk[LURK_NOISE_KEY_LEN];
 	char path[512], big[5000];
 	const char *why = NULL;
 	const char *good = "# comment\n\nAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n";
@@ -159,7 +161,7 @@ sized_key_file(const char *path, size_t size)
 static void
 test_size_limit(void)
 {
-	uint8_t sk[LURK_KEY_LEN], locked[LURK_LOCKED_LEN];
+	uint8_t sk[LURK_NOISE_KEY_LEN], locked[LURK_LOCKED_LEN];
 	char path[512];
 	const char *why = NULL;
 	struct stat st;
@@ -188,13 +190,13 @@ test_size_limit(void)
 static void
 test_fingerprint(void)
 {
-	uint8_t pk[LURK_KEY_LEN] = {9};
-	char a[LURK_KEY_FINGERPRINT_LEN + 1], b[LURK_KEY_FINGERPRINT_LEN + 1];
+	uint8_t pk[LURK_NOISE_KEY_LEN] = {9};
+	char a[LURK_STATIC_KEY_FP_LEN + 1], b[LURK_STATIC_KEY_FP_LEN + 1];
 
-	lurk_key_fingerprint(pk, a);
-	assert_num_eq(strlen(a), LURK_KEY_FINGERPRINT_LEN);
+	lurk_static_key_fingerprint(pk, a);
+	assert_num_eq(strlen(a), LURK_STATIC_KEY_FP_LEN);
 	pk[31] ^= 1;
-	lurk_key_fingerprint(pk, b);
+	lurk_static_key_fingerprint(pk, b);
 	assert_true(strcmp(a, b) != 0);
 }
 
@@ -202,7 +204,8 @@ test_fingerprint(void)
 static void
 test_locked(void)
 {
-	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN], sk2[LURK_KEY_LEN], zero[LURK_KEY_LEN] = {0};
+	uint8_t sk[LURK_NOISE_KEY_LEN], pk[LURK_NOISE_KEY_LEN], sk2[LURK_NOISE_KEY_LEN],
+		zero[LURK_NOISE_KEY_LEN] = {0};
 	uint8_t locked[LURK_LOCKED_LEN], locked2[LURK_LOCKED_LEN];
 	char path[512], plain[512];
 	const char *why = NULL;
@@ -211,8 +214,8 @@ test_locked(void)
 
 	path_of(path, sizeof(path), "locked");
 	path_of(plain, sizeof(plain), "plain");
-	assert_ok(lurk_key_generate(sk, pk));
-	assert_ok(lurk_key_lock(sk, "1234", 4, locked));
+	assert_ok(lurk_static_key_generate(sk, pk));
+	assert_ok(lurk_static_key_lock(sk, "1234", 4, locked));
 	assert_ok(lurk_keyfile_write_locked(path, locked, 0, &why));
 	assert_num_eq(stat(path, &st), 0);
 	assert_num_eq(st.st_mode & 0777, 0600);
@@ -222,20 +225,20 @@ test_locked(void)
 	assert_ok(lurk_keyfile_load(path, sk2, locked2, &is_locked, &why));
 	assert_num_eq(is_locked, 1);
 	assert_mem_eq(locked, locked2, LURK_LOCKED_LEN);
-	assert_mem_eq(sk2, zero, LURK_KEY_LEN);
-	assert_err(lurk_key_unlock(locked2, "1235", 4, sk2), LURK_ERR_DECRYPT);
-	assert_mem_eq(sk2, zero, LURK_KEY_LEN);
-	assert_err(lurk_key_unlock(locked2, "123", 3, sk2), LURK_ERR_DECRYPT);
-	assert_ok(lurk_key_unlock(locked2, "1234", 4, sk2));
-	assert_mem_eq(sk, sk2, LURK_KEY_LEN);
+	assert_mem_eq(sk2, zero, LURK_NOISE_KEY_LEN);
+	assert_err(lurk_static_key_unlock(locked2, "1235", 4, sk2), LURK_ERR_DECRYPT);
+	assert_mem_eq(sk2, zero, LURK_NOISE_KEY_LEN);
+	assert_err(lurk_static_key_unlock(locked2, "123", 3, sk2), LURK_ERR_DECRYPT);
+	assert_ok(lurk_static_key_unlock(locked2, "1234", 4, sk2));
+	assert_mem_eq(sk, sk2, LURK_NOISE_KEY_LEN);
 	/* A flipped byte of the sealed key is refused, never a wrong key. */
 	locked2[LURK_LOCKED_LEN - 1] ^= 1;
-	assert_err(lurk_key_unlock(locked2, "1234", 4, sk2), LURK_ERR_DECRYPT);
+	assert_err(lurk_static_key_unlock(locked2, "1234", 4, sk2), LURK_ERR_DECRYPT);
 	/* The loader reads plain files too. */
 	assert_ok(lurk_keyfile_write(plain, sk, 0, &why));
 	assert_ok(lurk_keyfile_load(plain, sk2, locked2, &is_locked, &why));
 	assert_num_eq(is_locked, 0);
-	assert_mem_eq(sk, sk2, LURK_KEY_LEN);
+	assert_mem_eq(sk, sk2, LURK_NOISE_KEY_LEN);
 	lurk_wipe(sk, sizeof(sk));
 	lurk_wipe(sk2, sizeof(sk2));
 }
@@ -253,15 +256,15 @@ test_locked_strict(void)
 		"junk\n",
 		"# a comment\nmore junk\n",
 	};
-	uint8_t sk[LURK_KEY_LEN], pk[LURK_KEY_LEN], locked[LURK_LOCKED_LEN],
+	uint8_t sk[LURK_NOISE_KEY_LEN], pk[LURK_NOISE_KEY_LEN], locked[LURK_LOCKED_LEN],
 		locked2[LURK_LOCKED_LEN], zero[LURK_LOCKED_LEN] = {0};
 	char path[512], line[256], text[1024];
 	const char *why = NULL;
 	int is_locked = -1;
 
 	path_of(path, sizeof(path), "locked-strict");
-	assert_ok(lurk_key_generate(sk, pk));
-	assert_ok(lurk_key_lock(sk, "1234", 4, locked));
+	assert_ok(lurk_static_key_generate(sk, pk));
+	assert_ok(lurk_static_key_lock(sk, "1234", 4, locked));
 	memcpy(line, LURK_LOCKED_TAG " ", sizeof(LURK_LOCKED_TAG));
 	sodium_bin2base64(line + sizeof(LURK_LOCKED_TAG), sizeof(line) - sizeof(LURK_LOCKED_TAG),
 		locked, LURK_LOCKED_LEN, sodium_base64_VARIANT_ORIGINAL);

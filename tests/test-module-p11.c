@@ -71,7 +71,7 @@ test_init_args(void)
 	a.LockMutex = fake_mutex;
 	a.UnlockMutex = fake_mutex;
 	assert_num_eq(p11->C_Initialize(&a), CKR_CANT_LOCK);
-	/* What installed GnuTLS passes (research/gnutls_pkcs11.md §2.1). */
+	/* What installed GnuTLS passes (docs/consumers.md). */
 	memset(&a, 0, sizeof(a));
 	a.flags = CKF_LIBRARY_CANT_CREATE_OS_THREADS | CKF_OS_LOCKING_OK;
 	assert_num_eq(p11->C_Initialize(&a), CKR_OK);

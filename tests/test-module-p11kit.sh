@@ -1,8 +1,8 @@
 #!/bin/bash
 # The module through p11-kit's registration, the way a user installs it: a
 # lurk.module in a p11-kit config folder (here the user config of an
-# unprivileged user, since p11-kit ignores user configs for root; research/
-# gnutls_pkcs11.md §3.2), then p11-kit and GnuTLS's p11tool with no
+# unprivileged user, since p11-kit ignores user configs for root;
+# docs/consumers.md), then p11-kit and GnuTLS's p11tool with no
 # --provider see the token and sign through it.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"

@@ -24,7 +24,7 @@
 #include "chan.h"
 #include "err.h"
 #include "noise.h"
-#include "replay.h"
+#include "server/replay.h"
 #include "tap.h"
 
 #define SUITE      "_25519_ChaChaPoly_BLAKE2b"
@@ -94,7 +94,7 @@ struct msgs {
 
 /* A key from the vector (hex), or absent. */
 struct key {
-	uint8_t v[LURK_KEY_LEN];
+	uint8_t v[LURK_NOISE_KEY_LEN];
 	int set;
 };
 
@@ -235,8 +235,8 @@ key_field(json_t *v, const char *key, struct key *k)
 	memset(k, 0, sizeof(*k));
 	if (b == NULL)
 		return 0;
-	if (len == LURK_KEY_LEN) {
-		memcpy(k->v, b, LURK_KEY_LEN);
+	if (len == LURK_NOISE_KEY_LEN) {
+		memcpy(k->v, b, LURK_NOISE_KEY_LEN);
 		k->set = 1;
 	}
 	free(b);
@@ -322,7 +322,7 @@ struct hs {
 	int psk_mode;
 	struct lurk_noise_sym ss;
 	struct key s, e, rs, re;
-	uint8_t s_pub[LURK_KEY_LEN], e_pub[LURK_KEY_LEN];
+	uint8_t s_pub[LURK_NOISE_KEY_LEN], e_pub[LURK_NOISE_KEY_LEN];
 	const uint8_t (*psks)[32];
 	size_t npsks, next_psk;
 	struct lurk_noise_cipher c1, c2;
@@ -355,12 +355,12 @@ hs_init(struct hs *hs, const struct pattern *pat, const struct msgs *m, const st
 	if (pat->pre_i[0] == 's') {
 		if (!(initiator ? hs->s.set : hs->rs.set))
 			return -1;
-		lurk_noise_sym_mix_hash(&hs->ss, ipub, LURK_KEY_LEN);
+		lurk_noise_sym_mix_hash(&hs->ss, ipub, LURK_NOISE_KEY_LEN);
 	}
 	if (pat->pre_r[0] == 's') {
 		if (!(initiator ? hs->rs.set : hs->s.set))
 			return -1;
-		lurk_noise_sym_mix_hash(&hs->ss, rpub, LURK_KEY_LEN);
+		lurk_noise_sym_mix_hash(&hs->ss, rpub, LURK_NOISE_KEY_LEN);
 	}
 	return 0;
 }
@@ -411,16 +411,16 @@ hs_write(struct hs *hs, const struct msgs *m, size_t i, const uint8_t *payload, 
 		case T_E:
 			if (!hs->e.set || lurk_noise_pubkey(hs->e_pub, hs->e.v) != 0)
 				return -1;
-			memcpy(out + off, hs->e_pub, LURK_KEY_LEN);
-			off += LURK_KEY_LEN;
-			lurk_noise_sym_mix_hash(&hs->ss, hs->e_pub, LURK_KEY_LEN);
+			memcpy(out + off, hs->e_pub, LURK_NOISE_KEY_LEN);
+			off += LURK_NOISE_KEY_LEN;
+			lurk_noise_sym_mix_hash(&hs->ss, hs->e_pub, LURK_NOISE_KEY_LEN);
 			if (hs->psk_mode)
-				lurk_noise_sym_mix_key(&hs->ss, hs->e_pub, LURK_KEY_LEN);
+				lurk_noise_sym_mix_key(&hs->ss, hs->e_pub, LURK_NOISE_KEY_LEN);
 			break;
 		case T_S:
 			if (!hs->s.set ||
-				lurk_noise_sym_encrypt_and_hash(&hs->ss, hs->s_pub, LURK_KEY_LEN,
-					out + off, sizeof(bufa) - off, &n) != 0)
+				lurk_noise_sym_encrypt_and_hash(&hs->ss, hs->s_pub,
+					LURK_NOISE_KEY_LEN, out + off, sizeof(bufa) - off, &n) != 0)
 				return -1;
 			off += n;
 			break;
@@ -449,19 +449,20 @@ hs_read(struct hs *hs, const struct msgs *m, size_t i, const uint8_t *in, size_t
 	for (size_t t = 0; t < m->ntok[i]; t++) {
 		switch (m->tok[i][t]) {
 		case T_E:
-			if (len - off < LURK_KEY_LEN)
+			if (len - off < LURK_NOISE_KEY_LEN)
 				return -1;
-			memcpy(hs->re.v, in + off, LURK_KEY_LEN);
+			memcpy(hs->re.v, in + off, LURK_NOISE_KEY_LEN);
 			hs->re.set = 1;
-			off += LURK_KEY_LEN;
-			lurk_noise_sym_mix_hash(&hs->ss, hs->re.v, LURK_KEY_LEN);
+			off += LURK_NOISE_KEY_LEN;
+			lurk_noise_sym_mix_hash(&hs->ss, hs->re.v, LURK_NOISE_KEY_LEN);
 			if (hs->psk_mode)
-				lurk_noise_sym_mix_key(&hs->ss, hs->re.v, LURK_KEY_LEN);
+				lurk_noise_sym_mix_key(&hs->ss, hs->re.v, LURK_NOISE_KEY_LEN);
 			break;
 		case T_S:
-			need = LURK_KEY_LEN + (hs->ss.cs.has_key ? LURK_AEAD_TAG_LEN : 0);
-			if (len - off < need || lurk_noise_sym_decrypt_and_hash(&hs->ss, in + off,
-							need, hs->rs.v, LURK_KEY_LEN, &n) != 0)
+			need = LURK_NOISE_KEY_LEN + (hs->ss.cs.has_key ? LURK_AEAD_TAG_LEN : 0);
+			if (len - off < need ||
+				lurk_noise_sym_decrypt_and_hash(&hs->ss, in + off, need, hs->rs.v,
+					LURK_NOISE_KEY_LEN, &n) != 0)
 				return -1;
 			hs->rs.set = 1;
 			off += need;
@@ -548,7 +549,7 @@ out:
 /* ---- the real chan.c, for IK ---- */
 
 static int
-allow_all(void *ctx, const uint8_t pk[LURK_KEY_LEN])
+allow_all(void *ctx, const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	return 0;
 }
@@ -557,7 +558,7 @@ static int
 run_ik_handshake(const struct vec *x, struct lurk_chan *ci, struct lurk_chan *cr, size_t i,
 	const uint8_t *p, size_t plen, const uint8_t *c, size_t clen)
 {
-	uint8_t pk[LURK_KEY_LEN], id[LURK_HASH_LEN], id2[LURK_HASH_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN], id[LURK_HASH_LEN], id2[LURK_HASH_LEN];
 	size_t n;
 
 	if (i == 0)
@@ -566,7 +567,8 @@ run_ik_handshake(const struct vec *x, struct lurk_chan *ci, struct lurk_chan *cr
 		       check_pair(bufa, n, c, clen) &&
 		       lurk_chan_test_read_msg1_payload(cr, c, clen, bufb, sizeof(bufb), &n) == 0 &&
 		       check_pair(bufb, n, p, plen) && lurk_chan_remote_static(cr, pk) == 0 &&
-		       lurk_noise_pubkey(id, x->is.v) == 0 && memcmp(pk, id, LURK_KEY_LEN) == 0;
+		       lurk_noise_pubkey(id, x->is.v) == 0 &&
+		       memcmp(pk, id, LURK_NOISE_KEY_LEN) == 0;
 	return lurk_chan_test_write_msg2_payload(cr, p, plen, bufa, sizeof(bufa), &n) == 0 &&
 	       check_pair(bufa, n, c, clen) &&
 	       lurk_chan_test_read_msg2_payload(ci, c, clen, bufb, sizeof(bufb), &n) == 0 &&
@@ -582,13 +584,14 @@ run_ik_chan(const struct vec *x, struct counts *cnt)
 {
 	struct lurk_replay *rc = NULL;
 	struct lurk_chan *ci = NULL, *cr = NULL;
-	uint8_t rpub[LURK_KEY_LEN];
+	uint8_t rpub[LURK_NOISE_KEY_LEN];
 	size_t nmsg = json_array_size(x->messages);
 
 	if (!x->is.set || !x->ie.set || !x->irs.set || !x->rs.set || !x->re.set || nmsg < 2 ||
 		lurk_noise_pubkey(rpub, x->rs.v) != 0 || lurk_replay_new(16, 60, &rc) != 0 ||
 		lurk_chan_new_initiator(x->is.v, x->irs.v, &ci) != 0 ||
-		lurk_chan_new_responder(x->rs.v, rpub, rc, allow_all, NULL, &cr) != 0 ||
+		lurk_chan_new_responder(
+			x->rs.v, rpub, lurk_replay_fresh, rc, allow_all, NULL, &cr) != 0 ||
 		lurk_chan_test_set_ephemeral(ci, x->ie.v) != 0 ||
 		lurk_chan_test_set_ephemeral(cr, x->re.v) != 0 ||
 		lurk_chan_test_set_prologue(ci, x->iprol, x->iprol_len) != 0 ||

@@ -12,13 +12,13 @@
 #include <sodium.h>
 
 #include "err.h"
-#include "replay.h"
+#include "server/replay.h"
 #include "tap.h"
 
 static void
-key_of(uint8_t pk[LURK_KEY_LEN], uint32_t i)
+key_of(uint8_t pk[LURK_NOISE_KEY_LEN], uint32_t i)
 {
-	memset(pk, 0, LURK_KEY_LEN);
+	memset(pk, 0, LURK_NOISE_KEY_LEN);
 	memcpy(pk, &i, sizeof(i));
 	pk[31] = 0x77;
 }
@@ -26,7 +26,7 @@ key_of(uint8_t pk[LURK_KEY_LEN], uint32_t i)
 static int
 add(struct lurk_replay *rc, uint32_t key, int64_t ts, int64_t now)
 {
-	uint8_t pk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN];
 
 	key_of(pk, key);
 	return lurk_replay_check_and_add(rc, pk, ts, now);

@@ -2,8 +2,8 @@
 # OpenSSL servers on lurk keys through OpenSSL's pkcs11 engine (libp11 0.4):
 # openssl s_server and nginx with RSA and ECDSA keys from lurk, openssl
 # s_client and curl verifying the chain. libp11 0.4 gives up on a token that
-# holds an Ed25519 key, so the module shows two tokens (research/
-# gnutls_pkcs11.md §4): lurk-web (RSA, EC) for the engine, lurk-ed (Ed25519).
+# holds an Ed25519 key, so the module shows two tokens
+# (docs/consumers.md): lurk-web (RSA, EC) for the engine, lurk-ed (Ed25519).
 # nginx loads the key in its master and signs in forked workers: the module's
 # fork handling at work.
 . "${top_srcdir:-.}/tests/lib.sh"

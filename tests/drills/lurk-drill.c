@@ -83,7 +83,7 @@
 #include <sodium.h>
 
 #include "ckm.h"
-#include "client.h"
+#include "client/conn.h"
 #include "err.h"
 #include "frame.h"
 #include "keyfile.h"
@@ -878,13 +878,13 @@ cmd_flood(void)
 static int
 cmd_handshake(void)
 {
-	uint8_t pk[LURK_KEY_LEN], sk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN], sk[LURK_NOISE_KEY_LEN];
 	struct lurk_client_cfg cfg = {.server_pk = pk, .client_sk = sk, 2000, 2000};
 	unsigned long long attempts = 0, ok = 0, refused = 0, other = 0;
 	int64_t start = mono_us(), end = start + (int64_t)(o.seconds * 1e6);
 	const char *why = NULL;
 
-	if (lurk_key_b64_decode(o.server_pk, pk) != 0 ||
+	if (lurk_static_key_b64_decode(o.server_pk, pk) != 0 ||
 		lurk_keyfile_read(o.client_key, sk, &why) != 0) {
 		fprintf(stderr, "lurk-drill: keys: %s\n", why ? why : "bad server key");
 		return 1;

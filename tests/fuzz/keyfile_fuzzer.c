@@ -8,7 +8,7 @@
  *    plain file must give what lurk_keyfile_parse gives; a locked one is
  *    refused by lurk_keyfile_parse as PIN-protected, and its line, blanks
  *    removed, is the canonical base64 of the sealed bytes;
- *  - lurk_key_b64_decode on the text as a string: a decoded key re-encodes
+ *  - lurk_static_key_b64_decode on the text as a string: a decoded key re-encodes
  *    to the trimmed text.
  * Unlocking (Argon2id, 64 MiB a try) is left out: it only sees 88 bytes the
  * parse above already produced. Must never crash, leak or read out of bounds.
@@ -74,12 +74,12 @@ is_space(char c)
 
 /* A key lurk_keyfile_parse accepted: its base64 is a line of the text, trimmed. */
 static void
-check_key_line(const char *text, size_t len, const uint8_t sk[LURK_KEY_LEN])
+check_key_line(const char *text, size_t len, const uint8_t sk[LURK_NOISE_KEY_LEN])
 {
-	char b64[LURK_KEY_B64_LEN + 1];
+	char b64[LURK_STATIC_KEY_B64_LEN + 1];
 	size_t pos = 0;
 
-	lurk_key_b64_encode(sk, b64);
+	lurk_static_key_b64_encode(sk, b64);
 	while (pos < len) {
 		size_t a = pos, b;
 
@@ -90,7 +90,8 @@ check_key_line(const char *text, size_t len, const uint8_t sk[LURK_KEY_LEN])
 			a++;
 		while (b > a && is_space(text[b - 1]))
 			b--;
-		if (b - a == LURK_KEY_B64_LEN && memcmp(text + a, b64, LURK_KEY_B64_LEN) == 0)
+		if (b - a == LURK_STATIC_KEY_B64_LEN &&
+			memcmp(text + a, b64, LURK_STATIC_KEY_B64_LEN) == 0)
 			return;
 	}
 	abort();
@@ -134,7 +135,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
-	uint8_t sk[LURK_KEY_LEN], sk2[LURK_KEY_LEN], locked[LURK_LOCKED_LEN];
+	uint8_t sk[LURK_NOISE_KEY_LEN], sk2[LURK_NOISE_KEY_LEN], locked[LURK_LOCKED_LEN];
 	const char *why = NULL, *why2 = NULL;
 	char *str;
 	int r, r2, is_locked = -1;
@@ -155,16 +156,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(str, text, size);
 	str[size] = '\0';
-	if (lurk_key_b64_decode(str, sk2) == 0) {
-		char b64[LURK_KEY_B64_LEN + 1];
+	if (lurk_static_key_b64_decode(str, sk2) == 0) {
+		char b64[LURK_STATIC_KEY_B64_LEN + 1];
 		size_t a = 0, b = strlen(str);
 
 		while (a < b && is_space(str[a]))
 			a++;
 		while (b > a && is_space(str[b - 1]))
 			b--;
-		lurk_key_b64_encode(sk2, b64);
-		if (b - a != LURK_KEY_B64_LEN || memcmp(str + a, b64, LURK_KEY_B64_LEN) != 0)
+		lurk_static_key_b64_encode(sk2, b64);
+		if (b - a != LURK_STATIC_KEY_B64_LEN ||
+			memcmp(str + a, b64, LURK_STATIC_KEY_B64_LEN) != 0)
 			abort();
 	} else if (!all_zero(sk2, sizeof(sk2))) {
 		abort();

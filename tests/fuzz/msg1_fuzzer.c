@@ -15,19 +15,19 @@
 #include "chan.h"
 #include "err.h"
 #include "noise.h"
-#include "replay.h"
+#include "server/replay.h"
 
 #include "msg1_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t server_pk[LURK_KEY_LEN];
-static uint8_t client_pk[LURK_KEY_LEN];
+static uint8_t server_pk[LURK_NOISE_KEY_LEN];
+static uint8_t client_pk[LURK_NOISE_KEY_LEN];
 
 static int
-allow_one(void *ctx, const uint8_t pk[LURK_KEY_LEN])
+allow_one(void *ctx, const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
-	return sodium_memcmp(pk, client_pk, LURK_KEY_LEN) == 0 ? 0 : LURK_ERR_UNKNOWN_PEER;
+	return sodium_memcmp(pk, client_pk, LURK_NOISE_KEY_LEN) == 0 ? 0 : LURK_ERR_UNKNOWN_PEER;
 }
 
 int
@@ -45,7 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	if (lurk_replay_new(4, 60, &rc) != 0 ||
-		lurk_chan_new_responder(FIX_SERVER_SK, server_pk, rc, allow_one, NULL, &c) != 0)
+		lurk_chan_new_responder(
+			FIX_SERVER_SK, server_pk, lurk_replay_fresh, rc, allow_one, NULL, &c) != 0)
 		abort();
 	lurk_chan_set_clock(c, fix_clock, NULL);
 	if (lurk_chan_read_msg1(c, data, size) == 0 && lurk_chan_write_msg2(c, msg2) != 0)

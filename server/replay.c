@@ -24,7 +24,7 @@
 #define SLOT_EMPTY UINT32_MAX
 
 struct entry {
-	uint8_t pk[LURK_KEY_LEN];
+	uint8_t pk[LURK_NOISE_KEY_LEN];
 	int64_t expires; /* timestamp + window */
 	uint32_t hash;
 };
@@ -107,18 +107,18 @@ lurk_replay_count(struct lurk_replay *rc)
 }
 
 static uint32_t
-hash_key(const struct lurk_replay *rc, const uint8_t pk[LURK_KEY_LEN])
+hash_key(const struct lurk_replay *rc, const uint8_t pk[LURK_NOISE_KEY_LEN])
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
-	crypto_shorthash(h, pk, LURK_KEY_LEN, rc->key);
+	crypto_shorthash(h, pk, LURK_NOISE_KEY_LEN, rc->key);
 	return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
 }
 
 /* The slot holding pk (returns 1), or the empty slot where it would go (returns 0). */
 static int
-find_inlock(
-	const struct lurk_replay *rc, const uint8_t pk[LURK_KEY_LEN], uint32_t hash, size_t *slot)
+find_inlock(const struct lurk_replay *rc, const uint8_t pk[LURK_NOISE_KEY_LEN], uint32_t hash,
+	size_t *slot)
 {
 	size_t i = hash & rc->mask;
 
@@ -126,7 +126,7 @@ find_inlock(
 	while (rc->index[i] != SLOT_EMPTY) {
 		const struct entry *e = &rc->ring[rc->index[i]];
 
-		if (e->hash == hash && sodium_memcmp(e->pk, pk, LURK_KEY_LEN) == 0) {
+		if (e->hash == hash && sodium_memcmp(e->pk, pk, LURK_NOISE_KEY_LEN) == 0) {
 			*slot = i;
 			return 1;
 		}
@@ -202,8 +202,8 @@ outside_window(int64_t ts, int64_t now, unsigned window)
 }
 
 int
-lurk_replay_check_and_add(
-	struct lurk_replay *rc, const uint8_t eph_pk[LURK_KEY_LEN], int64_t timestamp, int64_t now)
+lurk_replay_check_and_add(struct lurk_replay *rc, const uint8_t eph_pk[LURK_NOISE_KEY_LEN],
+	int64_t timestamp, int64_t now)
 {
 	uint32_t hash = hash_key(rc, eph_pk);
 	struct entry *e;
@@ -227,7 +227,7 @@ lurk_replay_check_and_add(
 		goto out;
 	}
 	e = &rc->ring[(rc->head + rc->count) % rc->cap];
-	memcpy(e->pk, eph_pk, LURK_KEY_LEN);
+	memcpy(e->pk, eph_pk, LURK_NOISE_KEY_LEN);
 	e->expires = timestamp + (int64_t)rc->window;
 	e->hash = hash;
 	rc->index[slot] = (uint32_t)((rc->head + rc->count) % rc->cap);
@@ -235,4 +235,11 @@ lurk_replay_check_and_add(
 out:
 	pthread_mutex_unlock(&rc->lock);
 	return r;
+}
+
+int
+lurk_replay_fresh(
+	void *rc, const uint8_t eph_pk[LURK_NOISE_KEY_LEN], int64_t timestamp, int64_t now)
+{
+	return lurk_replay_check_and_add(rc, eph_pk, timestamp, now);
 }

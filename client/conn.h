@@ -23,8 +23,8 @@ struct lurk_client;
 
 struct lurk_client_cfg {
 	const char *address;      /* "unix:/path", "tcp:HOST:PORT" or "tcp:[V6]:PORT" */
-	const uint8_t *server_pk; /* LURK_KEY_LEN bytes, pinned */
-	const uint8_t *client_sk; /* LURK_KEY_LEN bytes */
+	const uint8_t *server_pk; /* LURK_NOISE_KEY_LEN bytes, pinned */
+	const uint8_t *client_sk; /* LURK_NOISE_KEY_LEN bytes */
 	int connect_timeout_ms;   /* connect and handshake together */
 	int io_timeout_ms;        /* each call */
 };

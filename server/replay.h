@@ -1,10 +1,10 @@
 /*
- * The responder's cache of msg1 ephemeral keys seen recently (DESIGN.md §3).
+ * The responder's cache of msg1 ephemeral keys seen recently (docs/channel.md).
  *
  * A msg1 is accepted only if its timestamp is within ±window seconds of now
  * and its ephemeral key has not been seen in that window. Many worker
  * processes share one client key and connect concurrently, so there is no
- * per-client "newer than last time" rule (research/noise.md §5).
+ * per-client "newer than last time" rule (docs/channel.md).
  *
  * One cache serves every connection of a server: capacity is fixed at
  * creation (bounded memory), entries are reclaimed once their timestamp has
@@ -36,8 +36,12 @@ void lurk_replay_free(struct lurk_replay *rc);
  * LURK_ERR_STALE if |timestamp - now| > window, LURK_ERR_REPLAY if eph_pk is
  * already there, LURK_ERR_BUSY if the cache is full of live entries.
  */
-int lurk_replay_check_and_add(struct lurk_replay *rc, const uint8_t eph_pk[LURK_KEY_LEN],
+int lurk_replay_check_and_add(struct lurk_replay *rc, const uint8_t eph_pk[LURK_NOISE_KEY_LEN],
 	int64_t timestamp, int64_t now) LURK_MUST_CHECK;
+
+/* The same as a channel's freshness check (lurk_chan_fresh_fn, ctx the cache). */
+int lurk_replay_fresh(void *rc, const uint8_t eph_pk[LURK_NOISE_KEY_LEN], int64_t timestamp,
+	int64_t now) LURK_MUST_CHECK;
 
 unsigned lurk_replay_window(const struct lurk_replay *rc);
 /* Entries held now (live or not yet reclaimed). */

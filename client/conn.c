@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "chan.h"
-#include "client.h"
+#include "conn.h"
 #include "err.h"
 #include "frame.h"
 #include "log.h"
