@@ -1,6 +1,11 @@
 /*
- * Every size, cap and limit of the channel and the wire protocol in one place
- * (as WireGuard's messages.h does), so a reviewer can see them together.
+ * Every size, cap and limit of the channel, the wire protocol and lurkd's
+ * configuration in one place (as WireGuard's messages.h does), so a reviewer
+ * can see them together. What lurkd accepts at load is derived from what the
+ * wire carries, and checked when the configuration and its key files are
+ * read (server/conf.c, server/keystore.c): a configuration that loads can be
+ * served. The static asserts at the end hold the limits that must fit inside
+ * others.
  */
 #ifndef LURK_LIMITS_H
 #define LURK_LIMITS_H
@@ -50,5 +55,42 @@ enum {
 #define LURK_WIRE_HDR_LEN        6u            /* u8 version, u8 type, u32 id */
 #define LURK_WIRE_FRAG_HDR_LEN   1u            /* u8 flags before each chunk */
 #define LURK_WIRE_FRAG_MAX_CHUNK (LURK_NOISE_MAX_PLAINTEXT - LURK_WIRE_FRAG_HDR_LEN)
+
+/*
+ * lurkd.conf (server/conf.c). Every key is listed to a client that names it,
+ * in one list response: the wire's caps are the configuration's.
+ */
+#define LURKD_MAX_KEYS     LURK_WIRE_MAX_KEYS  /* [key] sections */
+#define LURKD_MAX_KEY_NAME LURK_WIRE_MAX_LABEL /* bytes: a key's name is its CKA_LABEL */
+#define LURKD_KEY_ID_LEN   20u                 /* CKA_ID: SHA-256 of the SPKI, truncated */
+#define LURKD_MAX_LISTEN   16u                 /* listen lines */
+#define LURKD_MAX_CLIENTS  65536u              /* [client] sections */
+
+/* Keys and chains as lurkd's key store loads them (server/keystore.c). */
+#define LURK_TLS_KEY_MAX_CHAIN    LURK_WIRE_MAX_CHAIN  /* certificates, leaf first */
+#define LURK_TLS_KEY_MAX_CERT     LURK_WIRE_MAX_CERT   /* bytes of one DER certificate */
+#define LURK_TLS_KEY_MAX_PUBKEY   LURK_WIRE_MAX_PUBKEY /* bytes of the DER SPKI */
+#define LURK_TLS_KEY_MAX_MECHS    16u                  /* mechanisms listed per key */
+#define LURK_TLS_KEY_RSA_MIN_BITS 2048u
+#define LURK_TLS_KEY_RSA_MAX_BITS 4096u
+#define LURK_TLS_KEY_EC_MAX_BITS  521u /* P-521 */
+
+#define LURK_LIMIT_FITS(a, b, why) _Static_assert((a) <= (b), why)
+LURK_LIMIT_FITS(LURK_WIRE_FRAG_MAX_CHUNK + LURK_WIRE_FRAG_HDR_LEN, LURK_NOISE_MAX_PLAINTEXT,
+	"a fragment fits one transport message");
+LURK_LIMIT_FITS(LURK_WIRE_MAX_DATA + 64, LURK_WIRE_MAX_MSG, "a sign request fits a message");
+LURK_LIMIT_FITS((LURK_WIRE_MAX_CHAIN * (4 + LURK_WIRE_MAX_CERT)) + LURK_WIRE_MAX_PUBKEY + 1024,
+	LURK_WIRE_MAX_MSG, "one key with its whole chain fits a list response");
+LURK_LIMIT_FITS(LURK_WIRE_MAX_KEYS, 0xffffu, "the key count is a u16");
+LURK_LIMIT_FITS(LURK_WIRE_MAX_LABEL, 0xffffu, "a label is a u16 string");
+LURK_LIMIT_FITS(LURKD_KEY_ID_LEN, LURK_WIRE_MAX_KEY_ID, "lurkd's key ids fit the wire");
+LURK_LIMIT_FITS(LURK_TLS_KEY_MAX_MECHS, LURK_WIRE_MAX_MECHS, "a key's mechanisms fit the wire");
+LURK_LIMIT_FITS(LURK_TLS_KEY_RSA_MAX_BITS / 8, LURK_WIRE_MAX_SIGNATURE,
+	"an RSA signature fits a sign response");
+LURK_LIMIT_FITS(LURK_TLS_KEY_RSA_MAX_BITS / 8, LURK_WIRE_MAX_CIPHERTEXT,
+	"an RSA ciphertext fits a decrypt request");
+LURK_LIMIT_FITS(2 * ((LURK_TLS_KEY_EC_MAX_BITS + 7) / 8), LURK_WIRE_MAX_SIGNATURE,
+	"an ECDSA signature (r||s) fits a sign response");
+LURK_LIMIT_FITS(LURK_WIRE_MAX_REASON, LURK_WIRE_MAX_MSG, "an error response fits a message");
 
 #endif

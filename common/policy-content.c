@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "policy-int.h"
+#include "tls.h"
 
 #define TLS13_PAD_LEN        64
-#define TLS13_CTX_LEN        33 /* both contexts have the same length */
-#define RANDOMS_LEN          64 /* client_random || server_random */
-#define MAX_HASH_LEN         64
+#define TLS13_CTX_LEN        33   /* both contexts have the same length */
+#define RANDOMS_LEN          64   /* client_random || server_random */
 #define DH_MIN_P_LEN         256  /* 2048 bits */
 #define DH_MAX_P_LEN         1024 /* 8192 bits */
 #define CURVE_EXPLICIT_PRIME 1
@@ -25,12 +25,6 @@
 
 static const char tls13_server_ctx[TLS13_CTX_LEN + 1] = "TLS 1.3, server CertificateVerify";
 static const char tls13_client_ctx[TLS13_CTX_LEN + 1] = "TLS 1.3, client CertificateVerify";
-
-static int
-is_tls_hash_len(size_t n)
-{
-	return n == 32 || n == 48 || n == 64;
-}
 
 /* 64 x 0x20, context, 0x00, transcript hash of 32/48/64 bytes. */
 static enum lurk_policy_reason
@@ -59,9 +53,9 @@ check_tls13(const struct lurk_policy *p, const uint8_t *d, size_t len)
 	 * Past the longest hash is trailing data, short of it a wrong length: a
 	 * 65-byte "hash" and a 64-byte one plus a stray byte are the same bytes.
 	 */
-	if (len - off > MAX_HASH_LEN)
+	if (len - off > LURK_HASH_MAX_LEN)
 		return LURK_POLICY_TRAILING;
-	if (!is_tls_hash_len(len - off))
+	if (!lurk_tls_hash_len(len - off))
 		return LURK_POLICY_HASH_LENGTH;
 	return LURK_POLICY_ALLOW;
 }

@@ -11,19 +11,7 @@
 #include "compiler.h"
 #include "policy-int.h"
 #include "policy.h"
-
-/* DigestInfo encodings TLS produces, byte for byte (RFC 8017 §9.2 note 1). */
-static const uint8_t di_sha1[] = {
-	0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14};
-static const uint8_t di_sha256[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-static const uint8_t di_sha384[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
-static const uint8_t di_sha512[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
-
-#define MD5_SHA1_LEN 36 /* TLS 1.0/1.1 RSA: MD5 || SHA-1, no DigestInfo */
-#define SHA1_LEN     20
+#include "tls.h"
 
 enum key_kind {
 	KIND_RSA,
@@ -45,21 +33,20 @@ static const struct mech {
 	uint32_t mech;
 	enum key_kind kind;
 	enum check check;
-	uint32_t hash; /* CKM_SHA* of a combined PSS mechanism */
 } mechs[] = {
-	{CKM_RSA_PKCS, KIND_RSA, SHAPE_DIGEST_INFO, 0},
-	{CKM_RSA_PKCS_PSS, KIND_RSA, SHAPE_PSS, 0},
-	{CKM_ECDSA, KIND_EC, SHAPE_ECDSA, 0},
-	{CKM_SHA256_RSA_PKCS, KIND_RSA, CONTENT_PKCS1, 0},
-	{CKM_SHA384_RSA_PKCS, KIND_RSA, CONTENT_PKCS1, 0},
-	{CKM_SHA512_RSA_PKCS, KIND_RSA, CONTENT_PKCS1, 0},
-	{CKM_SHA256_RSA_PKCS_PSS, KIND_RSA, CONTENT_PSS, CKM_SHA256},
-	{CKM_SHA384_RSA_PKCS_PSS, KIND_RSA, CONTENT_PSS, CKM_SHA384},
-	{CKM_SHA512_RSA_PKCS_PSS, KIND_RSA, CONTENT_PSS, CKM_SHA512},
-	{CKM_ECDSA_SHA256, KIND_EC, CONTENT, 0},
-	{CKM_ECDSA_SHA384, KIND_EC, CONTENT, 0},
-	{CKM_ECDSA_SHA512, KIND_EC, CONTENT, 0},
-	{CKM_EDDSA, KIND_EDWARDS, CONTENT, 0},
+	{CKM_RSA_PKCS, KIND_RSA, SHAPE_DIGEST_INFO},
+	{CKM_RSA_PKCS_PSS, KIND_RSA, SHAPE_PSS},
+	{CKM_ECDSA, KIND_EC, SHAPE_ECDSA},
+	{CKM_SHA256_RSA_PKCS, KIND_RSA, CONTENT_PKCS1},
+	{CKM_SHA384_RSA_PKCS, KIND_RSA, CONTENT_PKCS1},
+	{CKM_SHA512_RSA_PKCS, KIND_RSA, CONTENT_PKCS1},
+	{CKM_SHA256_RSA_PKCS_PSS, KIND_RSA, CONTENT_PSS},
+	{CKM_SHA384_RSA_PKCS_PSS, KIND_RSA, CONTENT_PSS},
+	{CKM_SHA512_RSA_PKCS_PSS, KIND_RSA, CONTENT_PSS},
+	{CKM_ECDSA_SHA256, KIND_EC, CONTENT},
+	{CKM_ECDSA_SHA384, KIND_EC, CONTENT},
+	{CKM_ECDSA_SHA512, KIND_EC, CONTENT},
+	{CKM_EDDSA, KIND_EDWARDS, CONTENT},
 };
 
 void
@@ -104,75 +91,40 @@ legacy(const struct lurk_policy *p)
 	return LURK_POLICY_LEGACY_HASH;
 }
 
-static int
-is_tls_hash_len(size_t n)
-{
-	return n == 32 || n == 48 || n == 64;
-}
-
 /*
  * Exact prefix and length rather than a DER parse: any other encoding of the
  * same DigestInfo (absent NULL, long-form lengths, other parameters) is
- * refused, as no TLS stack produces it.
+ * refused, as no TLS stack produces it. Only the hashes TLS signs count.
  */
 static enum lurk_policy_reason
 check_digest_info(const struct lurk_policy *p, const uint8_t *d, size_t len)
 {
-	static const struct {
-		const uint8_t *prefix;
-		size_t prefix_len, hash_len;
-		int legacy;
-	} dis[] = {
-		{di_sha256, sizeof(di_sha256), 32, 0},
-		{di_sha384, sizeof(di_sha384), 48, 0},
-		{di_sha512, sizeof(di_sha512), 64, 0},
-		{di_sha1, sizeof(di_sha1), SHA1_LEN, 1},
-	};
+	const struct lurk_hash_info *h;
 
-	if (len == MD5_SHA1_LEN)
+	if (len == LURK_TLS_MD5_SHA1_LEN)
 		return legacy(p);
-	for (size_t i = 0; i < LURK_ARRAY_LEN(dis); i++) {
-		if (len < dis[i].prefix_len || memcmp(d, dis[i].prefix, dis[i].prefix_len) != 0)
-			continue;
-		/* A whole DigestInfo followed by more bytes is trailing data. */
-		if (len - dis[i].prefix_len > dis[i].hash_len)
-			return LURK_POLICY_TRAILING;
-		if (len - dis[i].prefix_len < dis[i].hash_len)
-			return LURK_POLICY_DIGESTINFO;
-		return dis[i].legacy ? legacy(p) : LURK_POLICY_ALLOW;
-	}
-	return LURK_POLICY_DIGESTINFO;
-}
-
-/* A TLS PSS hash: its length and its MGF1; 0 for any other hash (SHA-1 included). */
-static size_t
-pss_hash(uint32_t hash, uint32_t *mgf)
-{
-	switch (hash) {
-	case CKM_SHA256:
-		*mgf = CKG_MGF1_SHA256;
-		return 32;
-	case CKM_SHA384:
-		*mgf = CKG_MGF1_SHA384;
-		return 48;
-	case CKM_SHA512:
-		*mgf = CKG_MGF1_SHA512;
-		return 64;
-	default:
-		*mgf = 0;
-		return 0;
-	}
+	if ((h = lurk_hash_by_digest_info(d, len)) == NULL || h->tls == LURK_HASH_USE_NONE)
+		return LURK_POLICY_DIGESTINFO;
+	/* A whole DigestInfo followed by more bytes is trailing data. */
+	if (len - h->di_prefix_len > h->len)
+		return LURK_POLICY_TRAILING;
+	if (len - h->di_prefix_len < h->len)
+		return LURK_POLICY_DIGESTINFO;
+	return h->tls == LURK_HASH_USE_LEGACY ? legacy(p) : LURK_POLICY_ALLOW;
 }
 
 /* TLS PSS: MGF1 of the same hash and salt = hash length (RFC 8446 §4.2.3). */
 static enum lurk_policy_reason
 check_pss_params(const struct lurk_policy_req *req, size_t *hash_len)
 {
-	uint32_t mgf;
+	const struct lurk_hash_info *h;
 
-	if (!req->has_pss || (*hash_len = pss_hash(req->pss_hash, &mgf)) == 0)
+	*hash_len = 0;
+	/* SHA-1 and every hash without a TLS PSS scheme have no pss_mgf. */
+	if (!req->has_pss || (h = lurk_hash_by_ckm(req->pss_hash)) == NULL || h->pss_mgf == 0)
 		return LURK_POLICY_PSS_PARAMS;
-	if (req->pss_mgf != mgf || req->pss_slen != *hash_len)
+	*hash_len = h->len;
+	if (req->pss_mgf != h->pss_mgf || req->pss_slen != h->len)
 		return LURK_POLICY_PSS_PARAMS;
 	return LURK_POLICY_ALLOW;
 }
@@ -180,6 +132,7 @@ check_pss_params(const struct lurk_policy_req *req, size_t *hash_len)
 static enum lurk_policy_reason
 check_shape(const struct lurk_policy *p, const struct mech *m, const struct lurk_policy_req *req)
 {
+	const struct lurk_hash_info *h;
 	enum lurk_policy_reason r;
 	size_t hl;
 
@@ -187,15 +140,17 @@ check_shape(const struct lurk_policy *p, const struct mech *m, const struct lurk
 	case SHAPE_DIGEST_INFO:
 		return check_digest_info(p, req->data, req->len);
 	case SHAPE_PSS:
-		if (!is_tls_hash_len(req->len))
+		if (!lurk_tls_hash_len(req->len))
 			return LURK_POLICY_HASH_LENGTH;
 		if ((r = check_pss_params(req, &hl)) != LURK_POLICY_ALLOW)
 			return r;
 		return hl == req->len ? LURK_POLICY_ALLOW : LURK_POLICY_HASH_LENGTH;
 	case SHAPE_ECDSA:
-		if (req->len == SHA1_LEN)
+		/* A SHA-1 hash: ECDSA in TLS 1.0/1.1. */
+		h = lurk_hash_by_len(req->len);
+		if (h != NULL && h->tls == LURK_HASH_USE_LEGACY)
 			return legacy(p);
-		return is_tls_hash_len(req->len) ? LURK_POLICY_ALLOW : LURK_POLICY_HASH_LENGTH;
+		return lurk_tls_hash_len(req->len) ? LURK_POLICY_ALLOW : LURK_POLICY_HASH_LENGTH;
 	default:
 		return LURK_POLICY_MECHANISM;
 	}
@@ -213,7 +168,8 @@ check_content(const struct lurk_policy *p, const struct mech *m, const struct lu
 
 	/* Combined PSS: parameters are optional, but if given they must be its own. */
 	if (m->check == CONTENT_PSS && req->has_pss &&
-		((r = check_pss_params(req, &hl)) != LURK_POLICY_ALLOW || req->pss_hash != m->hash))
+		((r = check_pss_params(req, &hl)) != LURK_POLICY_ALLOW ||
+			req->pss_hash != lurk_hash_by_sign_mech(m->mech)->ckm))
 		return LURK_POLICY_PSS_PARAMS;
 	/*
 	 * p11tool --test-sign signs this fixed string: a signature over a public

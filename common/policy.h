@@ -17,14 +17,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-
-/* Key types, as on the wire. */
-enum lurk_key_type {
-	LURK_KEY_RSA = 1,
-	LURK_KEY_EC = 2,
-	LURK_KEY_ED25519 = 3,
-	LURK_KEY_ED448 = 4,
-};
+#include "tls.h" /* enum lurk_key_type, the hash table */
 
 enum {
 	LURK_USE_SERVER = 1 << 0,

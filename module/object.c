@@ -534,18 +534,8 @@ lp_object_get(const struct lp_object *o, CK_ATTRIBUTE *tmpl, CK_ULONG n)
 size_t
 lp_key_sig_len(const struct lurk_wire_key *k)
 {
-	switch (k->type) {
-	case LURK_KEY_RSA:
-		return ((size_t)k->bits + 7) / 8;
-	case LURK_KEY_EC:
-		return 2 * (((size_t)k->bits + 7) / 8);
-	case LURK_KEY_ED25519:
-		return 64;
-	case LURK_KEY_ED448:
-		return 114;
-	default:
-		return 0;
-	}
+	/* The table lurkd sizes its signatures by (common/tls.c). */
+	return lurk_tls_sig_len((enum lurk_key_type)k->type, k->bits);
 }
 
 int

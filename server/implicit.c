@@ -8,27 +8,28 @@
 #include "err.h"
 #include "implicit.h"
 #include "keystore.h"
+#include "limits.h"
 #include "mem.h"
-
-/* DigestInfo(SHA-256) prefix; the label's hash follows. */
-static const uint8_t sha256_prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
-	0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+#include "tls.h"
 
 int
 lurkd_implicit_secret(struct lurk_tls_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_LEN])
 {
 	static const char label[] = "lurk implicit rejection secret v1";
-	uint8_t di[sizeof(sha256_prefix) + 32], sig[1024];
+	/* A DigestInfo(SHA-256) of the label, as a TLS 1.2 signature would carry. */
+	const struct lurk_hash_info *h = lurk_hash_by_id(LURK_HASH_SHA256);
+	uint8_t di[LURK_DIGEST_INFO_MAX_PFX + crypto_hash_sha256_BYTES],
+		sig[LURK_WIRE_MAX_SIGNATURE];
 	struct lurk_sign_req req;
 	size_t sig_len = sizeof(sig);
 	int r;
 
-	memcpy(di, sha256_prefix, sizeof(sha256_prefix));
-	crypto_hash_sha256(di + sizeof(sha256_prefix), (const uint8_t *)label, sizeof(label) - 1);
+	memcpy(di, h->di_prefix, h->di_prefix_len);
+	crypto_hash_sha256(di + h->di_prefix_len, (const uint8_t *)label, sizeof(label) - 1);
 	memset(&req, 0, sizeof(req));
 	req.mech = CKM_RSA_PKCS;
 	req.data = di;
-	req.len = sizeof(di);
+	req.len = h->di_prefix_len + h->len;
 	/* PKCS#1 v1.5 signatures are deterministic: the same key gives the same secret. */
 	if ((r = lurk_tls_key_sign(k, &req, sig, &sig_len)) != 0)
 		goto out;

@@ -11,95 +11,45 @@
 #include "err.h"
 #include "keystore-int.h"
 #include "mem.h"
+#include "tls.h"
 
-/* DigestInfo prefixes (RFC 8017 §9.2 note 1), with NULL parameters. */
-static const struct {
-	gnutls_digest_algorithm_t dig;
-	uint8_t prefix[19];
-	size_t prefix_len, hash_len;
-} digest_infos[] = {
-	{GNUTLS_DIG_SHA1,
-		{0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-			0x14},
-		15, 20},
-	{GNUTLS_DIG_SHA224,
-		{0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-			0x04, 0x05, 0x00, 0x04, 0x1c},
-		19, 28},
-	{GNUTLS_DIG_SHA256,
-		{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-			0x01, 0x05, 0x00, 0x04, 0x20},
-		19, 32},
-	{GNUTLS_DIG_SHA384,
-		{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-			0x02, 0x05, 0x00, 0x04, 0x30},
-		19, 48},
-	{GNUTLS_DIG_SHA512,
-		{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-			0x03, 0x05, 0x00, 0x04, 0x40},
-		19, 64},
-};
+/* GnuTLS's name for each hash of the table in tls.h. */
+static gnutls_digest_algorithm_t
+gnutls_dig(const struct lurk_hash_info *h)
+{
+	static const struct {
+		enum lurk_hash id;
+		gnutls_digest_algorithm_t dig;
+	} digs[] = {
+		{LURK_HASH_SHA1, GNUTLS_DIG_SHA1},
+		{LURK_HASH_SHA224, GNUTLS_DIG_SHA224},
+		{LURK_HASH_SHA256, GNUTLS_DIG_SHA256},
+		{LURK_HASH_SHA384, GNUTLS_DIG_SHA384},
+		{LURK_HASH_SHA512, GNUTLS_DIG_SHA512},
+	};
+
+	for (size_t i = 0; h != NULL && i < LURK_ARRAY_LEN(digs); i++)
+		if (digs[i].id == h->id)
+			return digs[i].dig;
+	return GNUTLS_DIG_UNKNOWN;
+}
 
 /*
  * A DigestInfo is accepted only byte for byte as DER encodes it for one of
- * these hashes: stricter than parsing, and there is nothing else TLS sends.
+ * the table's hashes: stricter than parsing, and there is nothing else TLS sends.
  */
 static int
 parse_digest_info(
 	const uint8_t *p, size_t len, gnutls_digest_algorithm_t *dig, gnutls_datum_t *hash)
 {
-	for (size_t i = 0; i < LURK_ARRAY_LEN(digest_infos); i++) {
-		size_t pl = digest_infos[i].prefix_len, hl = digest_infos[i].hash_len;
-		if (len == pl + hl && memcmp(p, digest_infos[i].prefix, pl) == 0) {
-			*dig = digest_infos[i].dig;
-			hash->data = (uint8_t *)p + pl;
-			hash->size = (unsigned)hl;
-			return 0;
-		}
-	}
-	return LURK_ERR_BAD_FORMAT;
-}
+	const struct lurk_hash_info *h = lurk_hash_by_digest_info(p, len);
 
-static gnutls_digest_algorithm_t
-hash_of_len(size_t n)
-{
-	switch (n) {
-	case 20:
-		return GNUTLS_DIG_SHA1;
-	case 28:
-		return GNUTLS_DIG_SHA224;
-	case 32:
-		return GNUTLS_DIG_SHA256;
-	case 48:
-		return GNUTLS_DIG_SHA384;
-	case 64:
-		return GNUTLS_DIG_SHA512;
-	default:
-		return GNUTLS_DIG_UNKNOWN;
-	}
-}
-
-static gnutls_digest_algorithm_t
-hash_of_ckm(uint32_t ckm, uint32_t *mgf, size_t *len)
-{
-	switch (ckm) {
-	case CKM_SHA256:
-		*mgf = CKG_MGF1_SHA256;
-		*len = 32;
-		return GNUTLS_DIG_SHA256;
-	case CKM_SHA384:
-		*mgf = CKG_MGF1_SHA384;
-		*len = 48;
-		return GNUTLS_DIG_SHA384;
-	case CKM_SHA512:
-		*mgf = CKG_MGF1_SHA512;
-		*len = 64;
-		return GNUTLS_DIG_SHA512;
-	default:
-		*mgf = 0;
-		*len = 0;
-		return GNUTLS_DIG_UNKNOWN;
-	}
+	if (h == NULL || len != h->di_prefix_len + h->len)
+		return LURK_ERR_BAD_FORMAT;
+	*dig = gnutls_dig(h);
+	hash->data = (uint8_t *)p + h->di_prefix_len;
+	hash->size = (unsigned)h->len;
+	return 0;
 }
 
 static gnutls_sign_algorithm_t
@@ -119,17 +69,15 @@ pss_algo(gnutls_digest_algorithm_t dig)
 
 /* Checks the PSS parameters against the hash: MGF1 of it, salt of its length. */
 static int
-check_pss(const struct lurk_sign_req *req, gnutls_digest_algorithm_t want)
+check_pss(const struct lurk_sign_req *req, const struct lurk_hash_info *want)
 {
-	uint32_t mgf;
-	size_t hlen;
-	gnutls_digest_algorithm_t dig;
+	const struct lurk_hash_info *h;
 
 	if (!req->has_pss)
 		return LURK_ERR_MECHANISM;
-	dig = hash_of_ckm(req->pss_hash, &mgf, &hlen);
-	if (dig == GNUTLS_DIG_UNKNOWN || dig != want || req->pss_mgf != mgf ||
-		req->pss_slen != hlen)
+	h = lurk_hash_by_ckm(req->pss_hash);
+	if (h == NULL || h->pss_mgf == 0 || h != want || req->pss_mgf != h->pss_mgf ||
+		req->pss_slen != h->len)
 		return LURK_ERR_MECHANISM;
 	return 0;
 }
@@ -193,6 +141,7 @@ lurk_tls_key_sign(
 	struct lurk_tls_key *k, const struct lurk_sign_req *req, uint8_t *sig, size_t *sig_len)
 {
 	gnutls_datum_t d = {(uint8_t *)req->data, (unsigned)req->len}, s = {NULL, 0}, h;
+	const struct lurk_hash_info *hi;
 	gnutls_digest_algorithm_t dig;
 	gnutls_sign_algorithm_t alg;
 	int r, ecdsa = 0;
@@ -203,7 +152,7 @@ lurk_tls_key_sign(
 	case CKM_RSA_PKCS:
 		if (k->type != LURK_KEY_RSA)
 			return LURK_ERR_MECHANISM;
-		if (req->len == 36) /* TLS 1.0/1.1: MD5‖SHA-1, no DigestInfo */
+		if (req->len == LURK_TLS_MD5_SHA1_LEN) /* TLS 1.0/1.1: no DigestInfo */
 			r = gnutls_privkey_sign_hash(k->priv, GNUTLS_DIG_UNKNOWN,
 				GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, &d, &s);
 		else if (parse_digest_info(req->data, req->len, &dig, &h) != 0)
@@ -213,35 +162,31 @@ lurk_tls_key_sign(
 				k->priv, gnutls_pk_to_sign(GNUTLS_PK_RSA, dig), 0, &h, &s);
 		break;
 	case CKM_RSA_PKCS_PSS:
-		if (k->type != LURK_KEY_RSA ||
-			(dig = hash_of_len(req->len)) == GNUTLS_DIG_UNKNOWN ||
-			check_pss(req, dig) != 0)
+		hi = lurk_hash_by_len(req->len);
+		if (k->type != LURK_KEY_RSA || hi == NULL || check_pss(req, hi) != 0)
 			return LURK_ERR_MECHANISM;
-		r = gnutls_privkey_sign_hash2(k->priv, pss_algo(dig), 0, &d, &s);
+		r = gnutls_privkey_sign_hash2(k->priv, pss_algo(gnutls_dig(hi)), 0, &d, &s);
 		break;
 	case CKM_SHA256_RSA_PKCS:
 	case CKM_SHA384_RSA_PKCS:
 	case CKM_SHA512_RSA_PKCS:
 		if (k->type != LURK_KEY_RSA)
 			return LURK_ERR_MECHANISM;
-		dig = req->mech == CKM_SHA256_RSA_PKCS   ? GNUTLS_DIG_SHA256
-		      : req->mech == CKM_SHA384_RSA_PKCS ? GNUTLS_DIG_SHA384
-							 : GNUTLS_DIG_SHA512;
+		dig = gnutls_dig(lurk_hash_by_sign_mech(req->mech));
 		r = gnutls_privkey_sign_data2(
 			k->priv, gnutls_pk_to_sign(GNUTLS_PK_RSA, dig), 0, &d, &s);
 		break;
 	case CKM_SHA256_RSA_PKCS_PSS:
 	case CKM_SHA384_RSA_PKCS_PSS:
 	case CKM_SHA512_RSA_PKCS_PSS:
-		dig = req->mech == CKM_SHA256_RSA_PKCS_PSS   ? GNUTLS_DIG_SHA256
-		      : req->mech == CKM_SHA384_RSA_PKCS_PSS ? GNUTLS_DIG_SHA384
-							     : GNUTLS_DIG_SHA512;
-		if (k->type != LURK_KEY_RSA || (req->has_pss && check_pss(req, dig) != 0))
+		hi = lurk_hash_by_sign_mech(req->mech);
+		if (k->type != LURK_KEY_RSA || (req->has_pss && check_pss(req, hi) != 0))
 			return LURK_ERR_MECHANISM;
-		r = gnutls_privkey_sign_data2(k->priv, pss_algo(dig), 0, &d, &s);
+		r = gnutls_privkey_sign_data2(k->priv, pss_algo(gnutls_dig(hi)), 0, &d, &s);
 		break;
 	case CKM_ECDSA:
-		if (k->type != LURK_KEY_EC || (dig = hash_of_len(req->len)) == GNUTLS_DIG_UNKNOWN)
+		dig = gnutls_dig(lurk_hash_by_len(req->len));
+		if (k->type != LURK_KEY_EC || dig == GNUTLS_DIG_UNKNOWN)
 			return LURK_ERR_MECHANISM;
 		alg = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig);
 		r = gnutls_privkey_sign_hash2(k->priv, alg, 0, &d, &s);
@@ -252,9 +197,7 @@ lurk_tls_key_sign(
 	case CKM_ECDSA_SHA512:
 		if (k->type != LURK_KEY_EC)
 			return LURK_ERR_MECHANISM;
-		dig = req->mech == CKM_ECDSA_SHA256   ? GNUTLS_DIG_SHA256
-		      : req->mech == CKM_ECDSA_SHA384 ? GNUTLS_DIG_SHA384
-						      : GNUTLS_DIG_SHA512;
+		dig = gnutls_dig(lurk_hash_by_sign_mech(req->mech));
 		r = gnutls_privkey_sign_data2(
 			k->priv, gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig), 0, &d, &s);
 		ecdsa = 1;
@@ -285,7 +228,7 @@ lurk_tls_key_decrypt_tls(
 
 	if (k->type != LURK_KEY_RSA || mech != CKM_RSA_PKCS)
 		return LURK_ERR_MECHANISM;
-	if (ct_len != (k->bits + 7) / 8)
+	if (ct_len != lurk_tls_sig_len(LURK_KEY_RSA, k->bits))
 		return LURK_ERR_BAD_FORMAT;
 	/* The constant-time GnuTLS call: fixed 48-byte output, no early exit on padding. */
 	if (gnutls_privkey_decrypt_data2(k->priv, 0, &c, out, 48) < 0)

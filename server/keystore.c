@@ -14,6 +14,7 @@
 #include "err.h"
 #include "keystore-int.h"
 #include "mem.h"
+#include "tls.h"
 
 static const uint32_t rsa_mechs[] = {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS,
 	CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS, CKM_SHA384_RSA_PKCS_PSS,
@@ -21,6 +22,9 @@ static const uint32_t rsa_mechs[] = {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA256_
 static const uint32_t ec_mechs[] = {
 	CKM_ECDSA, CKM_ECDSA_SHA256, CKM_ECDSA_SHA384, CKM_ECDSA_SHA512};
 static const uint32_t ed_mechs[] = {CKM_EDDSA};
+_Static_assert(LURK_ARRAY_LEN(rsa_mechs) <= LURK_TLS_KEY_MAX_MECHS &&
+		       LURK_ARRAY_LEN(ec_mechs) <= LURK_TLS_KEY_MAX_MECHS,
+	"a key's mechanisms fit a list response");
 
 int
 lurk_keystore_init(void)
@@ -102,17 +106,16 @@ load_public(struct lurk_tls_key *k, char *why, size_t why_len)
 	pk = gnutls_pubkey_get_pk_algorithm(k->pub, &bits);
 	switch (pk) {
 	case GNUTLS_PK_RSA:
-		if (bits < 2048 || bits > 4096) {
-			snprintf(why, why_len,
-				"RSA keys must be 2048 to 4096 bits, this one has %u", bits);
+		if (bits < LURK_TLS_KEY_RSA_MIN_BITS || bits > LURK_TLS_KEY_RSA_MAX_BITS) {
+			snprintf(why, why_len, "RSA keys must be %u to %u bits, this one has %u",
+				LURK_TLS_KEY_RSA_MIN_BITS, LURK_TLS_KEY_RSA_MAX_BITS, bits);
 			return LURK_ERR_KEY_FILE;
 		}
 		k->type = LURK_KEY_RSA;
 		k->bits = bits;
-		k->sig_len = (bits + 7) / 8;
 		k->mechs = rsa_mechs;
 		k->nmechs = LURK_ARRAY_LEN(rsa_mechs);
-		return 0;
+		break;
 	case GNUTLS_PK_ECDSA:
 		if (gnutls_pubkey_export_ecc_raw2(k->pub, &curve, NULL, NULL, 0) < 0)
 			curve = GNUTLS_ECC_CURVE_INVALID;
@@ -134,27 +137,32 @@ load_public(struct lurk_tls_key *k, char *why, size_t why_len)
 			snprintf(why, why_len, "EC keys must be on P-256, P-384 or P-521");
 			return LURK_ERR_KEY_FILE;
 		}
-		k->sig_len = 2 * ((k->bits + 7) / 8);
-		return 0;
+		break;
 	case GNUTLS_PK_EDDSA_ED25519:
 		k->type = LURK_KEY_ED25519;
 		k->bits = 255;
-		k->sig_len = 64;
 		k->mechs = ed_mechs;
 		k->nmechs = 1;
-		return 0;
+		break;
 	case GNUTLS_PK_EDDSA_ED448:
 		k->type = LURK_KEY_ED448;
 		k->bits = 448;
-		k->sig_len = 114;
 		k->mechs = ed_mechs;
 		k->nmechs = 1;
-		return 0;
+		break;
 	default:
 		snprintf(why, why_len, "unsupported key type (%s)",
 			gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)pk));
 		return LURK_ERR_KEY_FILE;
 	}
+	/* The list response carries it (no key type above comes near the limit). */
+	if (k->spki.size > LURK_TLS_KEY_MAX_PUBKEY) {
+		snprintf(why, why_len, "public key of %u bytes, over the limit of %u", k->spki.size,
+			LURK_TLS_KEY_MAX_PUBKEY);
+		return LURK_ERR_KEY_FILE;
+	}
+	k->sig_len = lurk_tls_sig_len(k->type, k->bits);
+	return 0;
 }
 
 static int
@@ -179,8 +187,8 @@ load_chain(struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *
 		return LURK_ERR_KEY_FILE;
 	}
 	if (n > LURK_TLS_KEY_MAX_CHAIN) {
-		snprintf(why, why_len, "%s: more than %d certificates", chain_path,
-			LURK_TLS_KEY_MAX_CHAIN);
+		snprintf(why, why_len, "%s: %u certificates, more than the limit of %u", chain_path,
+			n, LURK_TLS_KEY_MAX_CHAIN);
 		goto out;
 	}
 	/* The leaf must carry exactly this key's public key. */
@@ -202,6 +210,13 @@ load_chain(struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *
 			goto out;
 		}
 		k->nchain++;
+		/* The list response carries each one whole. */
+		if (k->chain[i].size > LURK_TLS_KEY_MAX_CERT) {
+			snprintf(why, why_len,
+				"%s: certificate %u is %u bytes, over the limit of %u", chain_path,
+				i + 1, k->chain[i].size, LURK_TLS_KEY_MAX_CERT);
+			goto out;
+		}
 	}
 	ret = 0;
 out:

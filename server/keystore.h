@@ -12,12 +12,10 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "policy.h" /* enum lurk_key_type */
+#include "limits.h" /* LURK_TLS_KEY_MAX_* */
+#include "tls.h"    /* enum lurk_key_type */
 
 struct lurk_tls_key;
-
-#define LURK_TLS_KEY_MAX_CHAIN 16
-#define LURK_TLS_KEY_MAX_MECHS 16
 
 /* gnutls_global_init() and friends; call once at start, deinit at exit. */
 int lurk_keystore_init(void) LURK_MUST_CHECK;

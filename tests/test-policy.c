@@ -12,6 +12,7 @@
 #include "err.h"
 #include "policy.h"
 #include "tap.h"
+#include "tls.h"
 #include "test-policy.h"
 
 #define SERVER_12_13 (LURK_USE_SERVER | 0x100)
@@ -399,6 +400,72 @@ test_reason_strings(void)
 	assert_str_eq(lurk_policy_reason_str(LURK_POLICY_LAST), "unknown reason");
 }
 
+/*
+ * The TLS facts table (common/tls.c) every user reads: each DigestInfo
+ * prefix is a SEQUENCE whose length and final OCTET STRING header agree with
+ * the hash's length, every lookup finds the same entry, and the policy takes
+ * exactly the table's TLS hashes.
+ */
+static void
+test_tls_table(void)
+{
+	static const enum lurk_hash ids[] = {LURK_HASH_SHA1, LURK_HASH_SHA224, LURK_HASH_SHA256,
+		LURK_HASH_SHA384, LURK_HASH_SHA512};
+	struct lurk_policy p;
+	uint8_t di[LURK_DIGEST_INFO_MAX_PFX + LURK_HASH_MAX_LEN + 1];
+
+	lurk_policy_default(&p);
+	for (size_t i = 0; i < LURK_ARRAY_LEN(ids); i++) {
+		const struct lurk_hash_info *h = lurk_hash_by_id(ids[i]);
+		struct lurk_policy_req req = {.key_type = LURK_KEY_RSA, .mech = CKM_RSA_PKCS};
+
+		assert_true(h != NULL && h->id == ids[i] && h->name != NULL);
+		assert_true(h->len <= LURK_HASH_MAX_LEN);
+		assert_true(h->di_prefix_len <= LURK_DIGEST_INFO_MAX_PFX);
+		assert_num_eq(h->di_prefix[0], 0x30);
+		assert_num_eq(h->di_prefix[1], h->di_prefix_len - 2 + h->len);
+		assert_num_eq(h->di_prefix[h->di_prefix_len - 2], 0x04);
+		assert_num_eq(h->di_prefix[h->di_prefix_len - 1], h->len);
+		assert_true(lurk_hash_by_len(h->len) == h);
+		assert_true(lurk_hash_by_ckm(h->ckm) == h);
+		memcpy(di, h->di_prefix, h->di_prefix_len);
+		memset(di + h->di_prefix_len, 0xab, h->len);
+		assert_true(lurk_hash_by_digest_info(di, h->di_prefix_len + h->len) == h);
+		assert_true(lurk_hash_by_digest_info(di, h->di_prefix_len - 1) == NULL);
+		assert_num_eq(lurk_tls_hash_len(h->len), h->tls == LURK_HASH_USE_TLS);
+		/* PSS and the combined mechanisms exactly for the TLS 1.2/1.3 hashes. */
+		assert_num_eq(h->pss_mgf != 0, h->tls == LURK_HASH_USE_TLS);
+		assert_num_eq(h->ckm_rsa_pss != 0, h->tls == LURK_HASH_USE_TLS);
+		if (h->ckm_rsa_pss != 0) {
+			assert_true(lurk_hash_by_sign_mech(h->ckm_rsa_pss) == h);
+			assert_true(lurk_hash_by_sign_mech(h->ckm_rsa_pkcs) == h);
+			assert_true(lurk_hash_by_sign_mech(h->ckm_ecdsa) == h);
+		}
+		/* The policy allows a DigestInfo exactly when TLS signs its hash. */
+		req.data = di;
+		req.len = h->di_prefix_len + h->len;
+		assert_num_eq(lurk_policy_check_sign(&p, &req),
+			h->tls == LURK_HASH_USE_TLS    ? LURK_POLICY_ALLOW
+			: h->tls == LURK_HASH_USE_NONE ? LURK_POLICY_DIGESTINFO
+						       : LURK_POLICY_LEGACY_HASH);
+	}
+	assert_true(lurk_hash_by_id(LURK_HASH_NONE) == NULL);
+	assert_true(lurk_hash_by_len(0) == NULL && lurk_hash_by_len(36) == NULL);
+	assert_true(lurk_hash_by_ckm(CKM_MD5) == NULL);
+	assert_true(lurk_hash_by_sign_mech(0) == NULL);
+	assert_true(lurk_hash_by_sign_mech(CKM_RSA_PKCS) == NULL);
+	/* Signature sizes in PKCS#11 format. */
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_RSA, 2048), 256);
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_RSA, 3071), 384);
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_EC, 256), 64);
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_EC, 384), 96);
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_EC, 521), 132);
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_ED25519, 255), 64);
+	assert_num_eq(lurk_tls_sig_len(LURK_KEY_ED448, 448), 114);
+	assert_num_eq(lurk_tls_sig_len((enum lurk_key_type)0, 256), 0);
+	assert_num_eq(lurk_tls_sig_len((enum lurk_key_type)5, 256), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -407,6 +474,7 @@ main(int argc, char **argv)
 	lurk_test(test_truncations, "/policy/every-truncation");
 	lurk_test(test_decrypt, "/policy/decrypt");
 	lurk_test(test_reason_strings, "/policy/reason-strings");
+	lurk_test(test_tls_table, "/policy/tls-table");
 	lurk_test(test_policy_fixtures, "/policy/fixtures");
 	return lurk_test_run(argc, argv);
 }
