@@ -58,10 +58,7 @@
 
 struct lurk_tls_key;
 
-#define LURKD_MAX_LISTEN  16
-#define LURKD_MAX_KEYS    1024
-#define LURKD_MAX_CLIENTS 65536
-#define LURKD_KEY_ID_LEN  20
+/* LURKD_MAX_KEYS, LURKD_MAX_KEY_NAME and the others are in limits.h. */
 
 enum lurkd_listen_kind {
 	LURKD_LISTEN_TCP = 1,
