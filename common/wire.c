@@ -215,6 +215,10 @@ lurk_wire_header_build(struct lurk_buf *out, uint8_t type, uint32_t id)
 	return lurk_buf_put_bytes(out, h, sizeof(h));
 }
 
+/*
+ * lurkd answers every refusal and failure through this table, and the module
+ * reads the class back through lurk_wire_status_to_err: one mapping, both ways.
+ */
 enum lurk_wire_status
 lurk_wire_status_from_err(int r)
 {
@@ -240,6 +244,9 @@ lurk_wire_status_from_err(int r)
 		return LURK_WIRE_ST_MECHANISM;
 	case LURK_ERR_CRYPTO:
 		return LURK_WIRE_ST_CRYPTO;
+	case LURK_ERR_INTERNAL:
+	case LURK_ERR_ALLOC:
+	case LURK_ERR_AUDIT: /* lurkd serves nothing it cannot audit */
 	default:
 		return LURK_WIRE_ST_INTERNAL;
 	}

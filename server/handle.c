@@ -34,12 +34,16 @@ usec_since(const struct timespec *t0)
 	       (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
 }
 
+/*
+ * The error response for a failure err (a LURK_ERR_*): its class comes from
+ * the one table both sides share (lurk_wire_status_from_err), so the client
+ * reads back the error lurkd meant.
+ */
 static int
-reply_error(struct lurk_buf *resp, uint32_t id, enum lurk_wire_status status, uint16_t reason,
-	const char *text)
+reply_error(struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, const char *text)
 {
 	struct lurk_wire_error e = {
-		.status = (uint16_t)status,
+		.status = (uint16_t)lurk_wire_status_from_err(err),
 		.reason = reason,
 		.text = text,
 		.text_len = strlen(text),
@@ -94,13 +98,13 @@ handle_list(
 	int r;
 
 	if (lurk_wire_list_req_parse(in) != 0)
-		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed list request");
+		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed list request");
 	for (size_t i = 0; i < cl->nkeys; i++)
 		ncerts += lurk_tls_key_chain_len(cl->keys[i]->key);
 	keys = calloc(cl->nkeys ? cl->nkeys : 1, sizeof(*keys));
 	certs = calloc(ncerts ? ncerts : 1, sizeof(*certs));
 	if (keys == NULL || certs == NULL) {
-		r = reply_error(resp, id, LURK_WIRE_ST_INTERNAL, 0, "out of memory");
+		r = reply_error(resp, id, LURK_ERR_ALLOC, 0, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < cl->nkeys; i++) {
@@ -132,8 +136,9 @@ handle_list(
 	m.key_count = cl->nkeys;
 	lurk_buf_reset(resp);
 	if ((r = lurk_wire_list_resp_build(resp, id, &m)) != 0) {
+		/* The limits checked at load (limits.h) should make this unreachable. */
 		lurk_error_r(r, "list response for client %s", cl->name);
-		r = reply_error(resp, id, LURK_WIRE_ST_INTERNAL, 0, "list too large");
+		r = reply_error(resp, id, LURK_ERR_INTERNAL, 0, "list too large");
 	}
 out:
 	free(keys);
@@ -148,7 +153,7 @@ handle_ping(
 	struct lurk_wire_ping_resp m;
 
 	if (lurk_wire_ping_req_parse(in) != 0)
-		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed ping request");
+		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed ping request");
 	m.time = (uint64_t)time(NULL);
 	m.flags = atomic_load(&ctx->server->stopping) ? LURK_WIRE_PING_DRAINING : 0;
 	m.keys = (uint32_t)ctx->client->nkeys;
@@ -179,22 +184,21 @@ log_refusal(const struct lurkd_req_ctx *ctx, const char *op, const struct lurkd_
  * during a session) and the rate limits. NULL or a reason to refuse.
  */
 static const char *
-controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key_conf *key,
-	enum lurk_wire_status *st)
+controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key_conf *key, int *err)
 {
 	uint64_t now = lurk_ratelimit_now();
 
 	if (!lurk_acl_time_ok(&ctx->client->acl, (int64_t)time(NULL))) {
-		*st = LURK_WIRE_ST_DENIED;
+		*err = LURK_ERR_DENIED;
 		return "client outside its validity window";
 	}
 	/* The buckets lock themselves; the configuration is otherwise read-only. */
 	if (lurk_ratelimit_take((struct lurk_ratelimit *)&ctx->client->rl, now) != 0) {
-		*st = LURK_WIRE_ST_RATE_LIMIT;
+		*err = LURK_ERR_RATE_LIMIT;
 		return "client rate limit exceeded";
 	}
 	if (lurk_ratelimit_take((struct lurk_ratelimit *)&key->rl, now) != 0) {
-		*st = LURK_WIRE_ST_RATE_LIMIT;
+		*err = LURK_ERR_RATE_LIMIT;
 		return "key rate limit exceeded";
 	}
 	return NULL;
@@ -203,12 +207,12 @@ controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key_conf *key,
 /* Logs, audits and answers one refusal. */
 static int
 refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct timespec *t0,
-	const struct lurkd_key_conf *key, uint32_t id, enum lurk_wire_status st, uint16_t reason,
-	const char *why, struct lurk_buf *resp)
+	const struct lurkd_key_conf *key, uint32_t id, int err, uint16_t reason, const char *why,
+	struct lurk_buf *resp)
 {
 	log_refusal(ctx, a->op, key, a->mechanism, why);
 	(void)audit_done(ctx, a, "refused", why, t0);
-	return reply_error(resp, id, st, reason, why);
+	return reply_error(resp, id, err, reason, why);
 }
 
 /*
@@ -221,24 +225,24 @@ admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
 	int *r)
 {
 	const struct lurkd_key_conf *key = lurkd_client_key(ctx->client, key_id, key_id_len);
-	enum lurk_wire_status st;
 	const char *denied;
+	int err;
 
 	if (key == NULL) {
 		/* The same answer whether the key exists for someone else or not at all. */
-		*r = refuse(ctx, a, t0, NULL, id, LURK_WIRE_ST_NOT_FOUND, 0,
+		*r = refuse(ctx, a, t0, NULL, id, LURK_ERR_NOT_FOUND, 0,
 			"no such key for this client", resp);
 		return NULL;
 	}
 	snprintf(a->key, sizeof(a->key), "%s", key->name);
 	if (lurkd_audit_ok(ctx->server->audit) != 0) {
 		/* Nothing is served that cannot be audited. */
-		*r = refuse(ctx, a, t0, key, id, LURK_WIRE_ST_INTERNAL, 0,
+		*r = refuse(ctx, a, t0, key, id, LURK_ERR_AUDIT, 0,
 			"the audit log cannot be written", resp);
 		return NULL;
 	}
-	if ((denied = controls(ctx, key, &st)) != NULL) {
-		*r = refuse(ctx, a, t0, key, id, st, 0, denied, resp);
+	if ((denied = controls(ctx, key, &err)) != NULL) {
+		*r = refuse(ctx, a, t0, key, id, err, 0, denied, resp);
 		return NULL;
 	}
 	return key;
@@ -262,7 +266,7 @@ handle_sign(
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (lurk_wire_sign_req_parse(in, &m) != 0)
-		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed sign request");
+		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed sign request");
 	audit_init(&a, ctx, "sign", NULL, m.mech, m.data, m.data_len);
 	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
@@ -283,7 +287,7 @@ handle_sign(
 		(m.param.u.eddsa.ph_flag != 0 || m.param.u.eddsa.context_len != 0))
 		why = LURK_POLICY_MECHANISM;
 	if (why != LURK_POLICY_ALLOW)
-		return refuse(ctx, &a, &t0, key, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
+		return refuse(ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why,
 			lurk_policy_reason_str(why), resp);
 	memset(&sreq, 0, sizeof(sreq));
 	sreq.mech = m.mech;
@@ -296,14 +300,17 @@ handle_sign(
 	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
 		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		return reply_error(resp, id,
-			r == LURK_ERR_MECHANISM ? LURK_WIRE_ST_MECHANISM : LURK_WIRE_ST_CRYPTO, 0,
+		/*
+		 * Past parsing and the policy, anything but a mechanism the key
+		 * lacks is the key operation failing (a DigestInfo of a hash the
+		 * store does not sign included), not the client's framing.
+		 */
+		return reply_error(resp, id, r == LURK_ERR_MECHANISM ? r : LURK_ERR_CRYPTO, 0,
 			lurk_err_str(r));
 	}
 	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
 		lurk_wipe(sig, sizeof(sig));
-		return reply_error(
-			resp, id, LURK_WIRE_ST_INTERNAL, 0, "the audit log cannot be written");
+		return reply_error(resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
 	}
 	out.sig = sig;
 	out.sig_len = sig_len;
@@ -327,16 +334,16 @@ handle_decrypt(
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (lurk_wire_decrypt_req_parse(in, &m) != 0)
-		return reply_error(resp, id, LURK_WIRE_ST_PROTOCOL, 0, "malformed decrypt request");
+		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed decrypt request");
 	audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
 	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
 	why = lurk_policy_check_decrypt(&key->policy, lurk_tls_key_type(key->key),
-		(lurk_tls_key_bits(key->key) + 7) / 8, m.mech, m.ct_len);
+		lurk_tls_sig_len(LURK_KEY_RSA, lurk_tls_key_bits(key->key)), m.mech, m.ct_len);
 	if (why == LURK_POLICY_ALLOW && m.param.kind != LURK_WIRE_PARAM_NONE)
 		why = LURK_POLICY_MECHANISM;
 	if (why != LURK_POLICY_ALLOW)
-		return refuse(ctx, &a, &t0, key, id, LURK_WIRE_ST_POLICY, (uint16_t)why,
+		return refuse(ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why,
 			lurk_policy_reason_str(why), resp);
 	/* Implicit rejection: bad padding still gets 48 bytes, and the same answer path. */
 	memset(&out, 0, sizeof(out));
@@ -344,12 +351,11 @@ handle_decrypt(
 		0) {
 		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		lurk_wipe(&out, sizeof(out));
-		return reply_error(resp, id, LURK_WIRE_ST_CRYPTO, 0, lurk_err_str(r));
+		return reply_error(resp, id, LURK_ERR_CRYPTO, 0, lurk_err_str(r));
 	}
 	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
 		lurk_wipe(&out, sizeof(out));
-		return reply_error(
-			resp, id, LURK_WIRE_ST_INTERNAL, 0, "the audit log cannot be written");
+		return reply_error(resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
 	}
 	out.pt_len = LURKD_PMS_LEN;
 	lurk_buf_reset(resp);
@@ -389,7 +395,7 @@ lurkd_handle_request(
 			return LURK_ERR_BAD_FORMAT;
 		lurk_debug(LURK_DBG_SERVER, "session %s: %s (type %u)", ctx->session,
 			lurk_err_str(r), h.type);
-		return reply_error(resp, h.id, LURK_WIRE_ST_PROTOCOL, 0,
+		return reply_error(resp, h.id, r, 0,
 			r == LURK_ERR_UNKNOWN_OP ? "unknown operation" : "unsupported version");
 	}
 	if (r != 0)
@@ -398,5 +404,5 @@ lurkd_handle_request(
 		if (handlers[i].type == h.type)
 			return handlers[i].fn(ctx, h.id, &in, resp);
 	/* A response type sent to the server. */
-	return reply_error(resp, h.id, LURK_WIRE_ST_PROTOCOL, 0, "unexpected message type");
+	return reply_error(resp, h.id, LURK_ERR_UNKNOWN_OP, 0, "unexpected message type");
 }

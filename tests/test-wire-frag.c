@@ -266,7 +266,23 @@ test_status_mapping(void)
 	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_UNKNOWN_OP), LURK_WIRE_ST_PROTOCOL);
 	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_TRAILING), LURK_WIRE_ST_PROTOCOL);
 	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_UNKNOWN_PEER), LURK_WIRE_ST_DENIED);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_BAD_VERSION), LURK_WIRE_ST_PROTOCOL);
 	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_ALLOC), LURK_WIRE_ST_INTERNAL);
+	/* lurkd's answers: its errors go out through this table (server/handle.c). */
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_INTERNAL), LURK_WIRE_ST_INTERNAL);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_AUDIT), LURK_WIRE_ST_INTERNAL);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_DENIED), LURK_WIRE_ST_DENIED);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_RATE_LIMIT), LURK_WIRE_ST_RATE_LIMIT);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_NOT_FOUND), LURK_WIRE_ST_NOT_FOUND);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_POLICY), LURK_WIRE_ST_POLICY);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_MECHANISM), LURK_WIRE_ST_MECHANISM);
+	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_CRYPTO), LURK_WIRE_ST_CRYPTO);
+	/* The client tells each refusal class apart (the module maps them to CKR_*). */
+	for (uint16_t s = LURK_WIRE_ST_PROTOCOL; s <= LURK_WIRE_ST_LAST; s++)
+		for (uint16_t t = LURK_WIRE_ST_PROTOCOL; t < s; t++)
+			if (lurk_wire_status_to_err(s) != LURK_ERR_PEER)
+				assert_true(
+					lurk_wire_status_to_err(s) != lurk_wire_status_to_err(t));
 	assert_num_eq(lurk_wire_status_from_err(LURK_ERR_IO), LURK_WIRE_ST_INTERNAL);
 	assert_num_eq(lurk_wire_status_from_err(0), LURK_WIRE_ST_INTERNAL);
 	assert_num_eq(lurk_wire_status_to_err(LURK_WIRE_ST_PROTOCOL), LURK_ERR_PEER);
