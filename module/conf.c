@@ -1,17 +1,7 @@
 /*
- * The module's own file (never x-init-reserved, which installed GnuTLS does
- * not pass on; docs/consumers.md):
- *
- *   [module]
- *   client-key = /etc/lurk/client.key    our Noise private key (mode 0600); if
- *                                        PIN-protected, the token requires login
- *   connect-timeout = 3000               ms, connect and handshake
- *   timeout = 5000                       ms, each request
- *   idle-connections = 64                kept open per server
- *
- *   [server a]                           one or more replicas of the key server
- *   address = unix:/run/lurk/lurkd.sock  or tcp:HOST:PORT, tcp:[V6]:PORT
- *   public-key = BASE64                  lurkd's static key (lurk-admin pubkey)
+ * The module's file (never x-init-reserved, which installed GnuTLS does
+ * not pass on; docs/consumers.md): the client core's sections ([module],
+ * [server]: client/conf.c) and the tokens, which are the module's:
  *
  *   [token web]                          optional; default one token "lurk"
  *   label = lurk-web                     with every key
@@ -24,128 +14,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include "client/conn.h"
+#include "client/core.h"
 #include "err.h"
 #include "ini.h"
-#include "keyfile.h"
 #include "module.h"
 #include "policy.h"
 
-struct ctx {
-	struct lp_conf *c;
-	enum { S_NONE, S_MODULE, S_SERVER, S_TOKEN } section;
-	int have_key;
-};
-
+/* A [token] header; any other section the core does not know is not ours either. */
 static int
-get_ms(const char *v, int *out, char *err, size_t err_len)
+token_section(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 {
-	unsigned long long n;
+	struct lp_conf *c = ctx;
+	struct lp_token_conf *t;
 
-	if (lurk_ini_uint(v, 600000, &n) != 0 || n == 0)
-		return lurk_ini_fail(
-			err, err_len, "expected milliseconds between 1 and 600000, got '%s'", v);
-	*out = (int)n;
+	if (strcmp(it->section, "token") != 0)
+		return 1;
+	if (c->ntokens == LP_MAX_TOKENS)
+		return lurk_ini_fail(err, err_len, "more than %d [token] sections", LP_MAX_TOKENS);
+	t = &c->tokens[c->ntokens++];
+	if (strlen(it->name) >= sizeof(t->name))
+		return lurk_ini_fail(err, err_len, "token name too long");
+	strcpy(t->name, it->name);
+	snprintf(t->label, sizeof(t->label), "%s", *it->name ? it->name : "lurk");
 	return 0;
-}
-
-static int
-copy_name(char *dst, size_t len, const char *name, const char *what, char *err, size_t err_len)
-{
-	if (strlen(name) >= len)
-		return lurk_ini_fail(err, err_len, "%s name too long", what);
-	strcpy(dst, name);
-	return 0;
-}
-
-static int
-section(struct ctx *x, const struct lurk_ini_item *it, char *err, size_t err_len)
-{
-	struct lp_conf *c = x->c;
-
-	if (strcmp(it->section, "module") == 0) {
-		x->section = S_MODULE;
-		return 0;
-	}
-	if (strcmp(it->section, "server") == 0) {
-		struct lp_server *s;
-		if (c->nservers == LP_MAX_SERVERS)
-			return lurk_ini_fail(
-				err, err_len, "more than %d [server] sections", LP_MAX_SERVERS);
-		s = &c->servers[c->nservers++];
-		x->section = S_SERVER;
-		x->have_key = 0;
-		return copy_name(s->name, sizeof(s->name), it->name, "server", err, err_len);
-	}
-	if (strcmp(it->section, "token") == 0) {
-		struct lp_token_conf *t;
-		if (c->ntokens == LP_MAX_TOKENS)
-			return lurk_ini_fail(
-				err, err_len, "more than %d [token] sections", LP_MAX_TOKENS);
-		t = &c->tokens[c->ntokens++];
-		x->section = S_TOKEN;
-		if (copy_name(t->name, sizeof(t->name), it->name, "token", err, err_len) != 0)
-			return LURK_ERR_CONFIG;
-		snprintf(t->label, sizeof(t->label), "%s", *it->name ? it->name : "lurk");
-		return 0;
-	}
-	return lurk_ini_fail(err, err_len, "unknown section [%s]", it->section);
-}
-
-static int
-module_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t err_len)
-{
-	const char *why = NULL;
-	unsigned long long n;
-
-	if (strcmp(k, "client-key") == 0) {
-		if (lurk_keyfile_load(v, c->client_sk, c->locked, &c->pin_protected, &why) != 0)
-			return lurk_ini_fail(
-				err, err_len, "client-key %s: %s", v, why ? why : "unreadable");
-		return 0;
-	}
-	if (strcmp(k, "connect-timeout") == 0)
-		return get_ms(v, &c->connect_timeout_ms, err, err_len);
-	if (strcmp(k, "timeout") == 0)
-		return get_ms(v, &c->io_timeout_ms, err, err_len);
-	if (strcmp(k, "idle-connections") == 0) {
-		if (lurk_ini_uint(v, 4096, &n) != 0)
-			return lurk_ini_fail(
-				err, err_len, "idle-connections: expected 0..4096, got '%s'", v);
-		c->idle_per_server = (unsigned)n;
-		return 0;
-	}
-	return lurk_ini_fail(err, err_len, "unknown key '%s' in [module]", k);
-}
-
-static int
-server_key(struct ctx *x, const char *k, const char *v, char *err, size_t err_len)
-{
-	struct lp_server *s = &x->c->servers[x->c->nservers - 1];
-	int is_unix;
-	char host[256], port[16];
-
-	if (strcmp(k, "address") == 0) {
-		if (s->address != NULL)
-			return lurk_ini_fail(err, err_len, "'address' given twice");
-		if (lurk_client_parse_address(
-			    v, &is_unix, host, sizeof(host), port, sizeof(port)) != 0)
-			return lurk_ini_fail(err, err_len,
-				"address must be unix:/PATH, tcp:HOST:PORT or tcp:[V6]:PORT, not "
-				"'%s'",
-				v);
-		return (s->address = strdup(v)) != NULL ? 0 : LURK_ERR_ALLOC;
-	}
-	if (strcmp(k, "public-key") == 0) {
-		if (lurk_static_key_b64_decode(v, s->pk) != 0)
-			return lurk_ini_fail(
-				err, err_len, "public-key must be 44 base64 characters");
-		x->have_key = 1;
-		return 0;
-	}
-	return lurk_ini_fail(err, err_len, "unknown key '%s' in [server]", k);
 }
 
 static int
@@ -189,62 +80,17 @@ token_key(struct lp_conf *c, const char *k, const char *v, char *err, size_t err
 }
 
 static int
-on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
+token_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 {
-	struct ctx *x = ctx;
-
-	if (it->key == NULL) {
-		if (x->section == S_SERVER && !x->have_key)
-			return lurk_ini_fail(
-				err, err_len, "the [server] before this one has no public-key");
-		return section(x, it, err, err_len);
-	}
-	switch (x->section) {
-	case S_MODULE:
-		return module_key(x->c, it->key, it->value, err, err_len);
-	case S_SERVER:
-		return server_key(x, it->key, it->value, err, err_len);
-	case S_TOKEN:
-		return token_key(x->c, it->key, it->value, err, err_len);
-	default:
-		return lurk_ini_fail(err, err_len, "'%s' outside a section", it->key);
-	}
+	return token_key(ctx, it->key, it->value, err, err_len);
 }
 
-int
-lp_conf_load(struct lp_conf *c, const char *path, char *err, size_t err_len)
+/* Once the core found the file good: the default token, and labels told apart. */
+static int
+tokens_end(void *ctx, const char *path, char *err, size_t err_len)
 {
-	struct ctx x = {.c = c};
-	uint8_t zero[LURK_NOISE_KEY_LEN] = {0};
-	int r;
+	struct lp_conf *c = ctx;
 
-	memset(c, 0, sizeof(*c));
-	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->connect_timeout_ms = LP_CONNECT_TIMEOUT_MS;
-	c->io_timeout_ms = LP_IO_TIMEOUT_MS;
-	c->idle_per_server = LP_IDLE_PER_SERVER;
-	if ((r = lurk_ini_parse_file(path, on_item, &x, err, err_len)) != 0)
-		goto fail;
-	r = LURK_ERR_CONFIG;
-	if (x.section == S_SERVER && !x.have_key) {
-		snprintf(err, err_len, "%s: the last [server] has no public-key", path);
-		goto fail;
-	}
-	if (c->nservers == 0) {
-		snprintf(err, err_len, "%s: no [server] section", path);
-		goto fail;
-	}
-	for (size_t i = 0; i < c->nservers; i++) {
-		if (c->servers[i].address == NULL) {
-			snprintf(err, err_len, "%s: [server %s] has no address", path,
-				c->servers[i].name);
-			goto fail;
-		}
-	}
-	if (!c->pin_protected && sodium_memcmp(c->client_sk, zero, sizeof(zero)) == 0) {
-		snprintf(err, err_len, "%s: [module] has no client-key", path);
-		goto fail;
-	}
 	if (c->ntokens == 0) {
 		c->ntokens = 1;
 		snprintf(c->tokens[0].name, sizeof(c->tokens[0].name), "lurk");
@@ -255,23 +101,33 @@ lp_conf_load(struct lp_conf *c, const char *path, char *err, size_t err_len)
 			if (strcmp(c->tokens[i].label, c->tokens[j].label) == 0) {
 				snprintf(err, err_len, "%s: two tokens labelled '%s'", path,
 					c->tokens[i].label);
-				goto fail;
+				return LURK_ERR_CONFIG;
 			}
 	return 0;
-fail:
-	lp_conf_clear(c);
-	return r;
+}
+
+int
+lp_conf_load(struct lp_conf *c, struct lc_core **core, const char *path, char *err, size_t err_len)
+{
+	struct lc_conf_face face = {token_section, token_item, tokens_end, c};
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = lc_core_new(core, path, &face, err, err_len)) != 0) {
+		lp_conf_clear(c);
+		return r;
+	}
+	c->pin_protected = lc_core_conf(*core)->pin_protected;
+	return 0;
 }
 
 void
 lp_conf_clear(struct lp_conf *c)
 {
-	for (size_t i = 0; i < LP_MAX_SERVERS; i++)
-		free(c->servers[i].address);
 	for (size_t i = 0; i < LP_MAX_TOKENS; i++)
 		for (size_t j = 0; j < c->tokens[i].nkeys; j++)
 			free(c->tokens[i].keys[j]);
-	sodium_memzero(c, sizeof(*c));
+	memset(c, 0, sizeof(*c));
 }
 
 const char *

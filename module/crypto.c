@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "client/ops.h"
+#include "err.h"
 #include "log.h"
 #include "module.h"
 #include "policy.h"
@@ -26,47 +26,30 @@ struct eddsa_params {
 
 #define TLS_PREMASTER_LEN 48 /* all lurkd ever returns from a decryption */
 
-/* Copies text for a log line, replacing anything not printable. */
-static void
-printable(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && i + 1 < cap; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 CK_RV
-lp_rv_from_error(const struct lurk_wire_error *e, const char *op, const char *label)
+lp_rv(int r)
 {
-	char text[LURK_WIRE_MAX_REASON + 1];
-	CK_RV rv;
-
-	printable(text, sizeof(text), e->text, e->text_len);
-	switch (e->status) {
-	case LURK_WIRE_ST_POLICY:
-	case LURK_WIRE_ST_DENIED:
-	case LURK_WIRE_ST_RATE_LIMIT:
-		rv = CKR_FUNCTION_REJECTED;
-		break;
-	case LURK_WIRE_ST_MECHANISM:
-		rv = CKR_MECHANISM_INVALID;
-		break;
-	case LURK_WIRE_ST_NOT_FOUND:
-		rv = CKR_KEY_HANDLE_INVALID;
-		break;
+	switch (r) {
+	case 0:
+		return CKR_OK;
+	case LURK_ERR_ALLOC:
+		return CKR_HOST_MEMORY;
+	case LURK_ERR_STATE: /* no client key: a PIN-protected one not opened by C_Login */
+		return CKR_USER_NOT_LOGGED_IN;
+	case LURK_ERR_INVALID_ARG: /* the request could not be built from what was given */
+		return CKR_ARGUMENTS_BAD;
+	case LURK_ERR_POLICY:
+	case LURK_ERR_DENIED:
+	case LURK_ERR_RATE_LIMIT:
+		return CKR_FUNCTION_REJECTED;
+	case LURK_ERR_MECHANISM:
+		return CKR_MECHANISM_INVALID;
+	case LURK_ERR_NOT_FOUND:
+		return CKR_KEY_HANDLE_INVALID;
 	default:
-		rv = CKR_DEVICE_ERROR;
-		break;
+		/* No server answered, a malformed answer, lurkd's own failure. */
+		return CKR_DEVICE_ERROR;
 	}
-	if (e->status == LURK_WIRE_ST_POLICY)
-		lurk_warn("lurkd refused %s with key %s: %s (reason %u: %s)", op, label,
-			lurk_wire_status_str(e->status), e->reason, text);
-	else
-		lurk_warn("lurkd refused %s with key %s: %s: %s", op, label,
-			lurk_wire_status_str(e->status), text);
-	return rv;
 }
 
 static int
@@ -192,92 +175,22 @@ out:
 	return rv;
 }
 
-struct call {
-	const struct lp_op *op;
-	const uint8_t *data;
-	size_t len;
-};
-
-static int
-build_sign(void *ctx, struct lurk_buf *out, uint32_t id)
-{
-	const struct call *c = ctx;
-	struct lurk_wire_sign_req m = {
-		.key_id = c->op->key->key->id,
-		.key_id_len = c->op->key->key->id_len,
-		.mech = (uint32_t)c->op->mech,
-		.param = c->op->param,
-		.data = c->data,
-		.data_len = c->len,
-	};
-
-	return lurk_wire_sign_req_build(out, id, &m);
-}
-
-static int
-build_decrypt(void *ctx, struct lurk_buf *out, uint32_t id)
-{
-	const struct call *c = ctx;
-	struct lurk_wire_decrypt_req m = {
-		.key_id = c->op->key->key->id,
-		.key_id_len = c->op->key->key->id_len,
-		.mech = (uint32_t)c->op->mech,
-		.param = c->op->param,
-		.ct = c->data,
-		.ct_len = c->len,
-	};
-
-	return lurk_wire_decrypt_req_build(out, id, &m);
-}
-
-/* One round trip; the answer goes to out (at most *out_len bytes). */
+/* One round trip through the core; the answer goes to out (at most *out_len bytes). */
 static CK_RV
 remote(const struct lp_op *op, const uint8_t *data, size_t len, uint8_t *out, CK_ULONG_PTR out_len)
 {
-	struct lurk_buf *resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
-	struct call c = {op, data, len};
-	const char *what = op->kind == LP_OP_SIGN ? "sign" : "decrypt";
-	const char *label = op->key->key->label;
-	struct lurk_wire_hdr h;
-	struct lurk_wire_error e;
-	CK_RV rv;
+	size_t n = *out_len;
+	int r;
 
-	if (resp == NULL)
-		return CKR_HOST_MEMORY;
-	rv = lp_pool_call(lp.pool, op->kind == LP_OP_SIGN ? build_sign : build_decrypt, &c, resp);
-	if (rv != CKR_OK)
-		goto out;
-	rv = CKR_DEVICE_ERROR;
-	if (lurk_wire_header_parse(resp, &h) != 0) {
-		lurk_error("%s with key %s: malformed response", what, label);
-	} else if (h.type == LURK_WIRE_ERROR) {
-		if (lurk_wire_error_parse(resp, &e) == 0)
-			rv = lp_rv_from_error(&e, what, label);
-	} else if (op->kind == LP_OP_SIGN && h.type == LURK_WIRE_SIGN_RESP) {
-		struct lurk_wire_sign_resp r;
-		if (lurk_wire_sign_resp_parse(resp, &r) != 0 || r.sig_len > *out_len) {
-			lurk_error("sign with key %s: malformed response", label);
-		} else {
-			memcpy(out, r.sig, r.sig_len);
-			*out_len = r.sig_len;
-			rv = CKR_OK;
-		}
-	} else if (op->kind == LP_OP_DECRYPT && h.type == LURK_WIRE_DECRYPT_RESP) {
-		struct lurk_wire_decrypt_resp r;
-		if (lurk_wire_decrypt_resp_parse(resp, &r) != 0 || r.pt_len > *out_len) {
-			lurk_error("decrypt with key %s: malformed response", label);
-		} else {
-			memcpy(out, r.pt, r.pt_len);
-			*out_len = r.pt_len;
-			rv = CKR_OK;
-		}
-		lurk_wire_decrypt_resp_clear(&r);
-	} else {
-		lurk_error("%s with key %s: unexpected response type %u", what, label, h.type);
-	}
-out:
-	lurk_buf_free(resp); /* wipes */
-	return rv;
+	if (op->kind == LP_OP_SIGN)
+		r = lc_sign(
+			lp.core, op->key->key, (uint32_t)op->mech, &op->param, data, len, out, &n);
+	else
+		r = lc_decrypt(
+			lp.core, op->key->key, (uint32_t)op->mech, &op->param, data, len, out, &n);
+	if (r == 0)
+		*out_len = n;
+	return lp_rv(r);
 }
 
 /*

@@ -1,9 +1,12 @@
 /*
- * Inside lurk-pkcs11.so (docs/architecture.md): the state shared by the module's
- * files. p11.c is the function list and the general functions, slot.c slots,
- * tokens, mechanisms and login, session.c sessions and object search,
- * object.c the objects built from the key server's list, crypto.c signing
- * and decryption, pool.c the connections to lurkd, conf.c the module's file.
+ * Inside lurk-pkcs11.so (docs/architecture.md): the PKCS#11 face of the client
+ * core (client/: the key servers' configuration, the connections to lurkd,
+ * the key list, signing and decryption). The state shared by the module's
+ * files: p11.c is the function list and the general functions, slot.c
+ * slots, tokens, mechanisms and login, session.c sessions and object
+ * search, object.c the objects built from the key list, crypto.c signing
+ * and decryption and the core's errors as CK_RV, conf.c the [token]
+ * sections of the module's file.
  *
  * Rules, because the module lives in other people's processes: no thread is
  * ever created, nothing is printed to stdout, nothing exits or aborts, every
@@ -18,26 +21,14 @@
 #include <sys/types.h>
 
 #include "ckm.h"
+#include "client/core.h"
 #include "compiler.h"
 #include "limits.h"
 #include "keyfile.h"
 #include "wire.h"
 
-#define LP_MAX_SERVERS 16
-#define LP_MAX_TOKENS  16
-#define LP_MAX_FILTER  32 /* key labels named in one [token] */
-
-/* Defaults for the module's file ([module] section). */
-#define LP_CONNECT_TIMEOUT_MS 3000
-#define LP_IO_TIMEOUT_MS      5000
-#define LP_IDLE_PER_SERVER    64
-
-/* One key server; all of them serve the same keys (replicas). */
-struct lp_server {
-	char name[64];
-	char *address;
-	uint8_t pk[LURK_NOISE_KEY_LEN];
-};
+#define LP_MAX_TOKENS 16
+#define LP_MAX_FILTER 32 /* key labels named in one [token] */
 
 /* What one token shows: every key, or those named or of the types given. */
 struct lp_token_conf {
@@ -48,23 +39,24 @@ struct lp_token_conf {
 	unsigned types; /* 1 << enum lurk_key_type; 0 means every type */
 };
 
+/*
+ * The module's part of its file: the [token] sections. [module] and
+ * [server] are the core's (client/conf.h).
+ */
 struct lp_conf {
-	char path[4096];
-	uint8_t client_sk[LURK_NOISE_KEY_LEN]; /* secret, as read; C_Initialize moves it into the
-						  pool */
-	uint8_t locked[LURK_LOCKED_LEN];       /* the sealed key, when the file is PIN-protected */
-	int pin_protected;
-	int connect_timeout_ms;
-	int io_timeout_ms;
-	unsigned idle_per_server;
-	struct lp_server servers[LP_MAX_SERVERS];
-	size_t nservers;
+	int pin_protected; /* the core's client key is PIN-protected: the tokens need C_Login */
 	struct lp_token_conf tokens[LP_MAX_TOKENS];
 	size_t ntokens;
 };
 
-/* conf.c: reads the file; on failure err says why (file:line: reason). */
-int lp_conf_load(struct lp_conf *c, const char *path, char *err, size_t err_len) LURK_MUST_CHECK;
+/*
+ * conf.c: makes the core from the file at path, c getting the [token]
+ * sections (one "lurk" token with every key when there are none). 0;
+ * LURK_ERR_CONFIG when the file is not good (err says why: file:line:
+ * reason); LURK_ERR_ALLOC. On failure c is cleared and *core NULL.
+ */
+int lp_conf_load(struct lp_conf *c, struct lc_core **core, const char *path, char *err,
+	size_t err_len) LURK_MUST_CHECK;
 void lp_conf_clear(struct lp_conf *c);
 /* LURK_PKCS11_CONF, else SYSCONFDIR/lurk/lurk-pkcs11.conf. */
 const char *lp_conf_path(void);
@@ -104,44 +96,28 @@ size_t lp_key_sig_len(const struct lurk_wire_key *k);
 /* Whether the key lists this mechanism. */
 int lp_key_has_mech(const struct lurk_wire_key *k, CK_MECHANISM_TYPE m);
 
-/* pool.c: connections to the key servers, checked out one call at a time. */
-struct lp_pool;
-int lp_pool_new(struct lp_pool **out, const struct lp_conf *c) LURK_MUST_CHECK;
-void lp_pool_free(struct lp_pool *p);
-/* Drops every idle connection without sending on it (after fork). */
-void lp_pool_forget(struct lp_pool *p);
 /*
- * The client key, copied into the pool's guarded memory (NULL wipes it).
- * Every connection made with the key it replaces is closed: idle ones now,
- * those in use when they are checked in. 0 or LURK_ERR_ALLOC.
+ * crypto.c: the client core's result (0 or a LURK_ERR_*, already logged
+ * where it needs to be) as PKCS#11 returns it: a refusal by lurkd's policy,
+ * access list or rate limit is CKR_FUNCTION_REJECTED, an unsupported
+ * mechanism CKR_MECHANISM_INVALID, an unknown key CKR_KEY_HANDLE_INVALID,
+ * no client key CKR_USER_NOT_LOGGED_IN, any other failure of lurkd or of
+ * the way to it CKR_DEVICE_ERROR.
  */
-int lp_pool_set_key(struct lp_pool *p, const uint8_t *sk) LURK_MUST_CHECK;
-/*
- * One request, one response, within the conf's io timeout from start to
- * end: the message built by build(ctx, out, id) is sent on a pooled
- * connection and the response (header included) replaces resp. CKR_OK;
- * CKR_DEVICE_ERROR when no server answered in time, or at once when every
- * server is in backoff; CKR_USER_NOT_LOGGED_IN when there is no client key.
- * The failure model (backoff, probes, retries, balance) is pool.c's.
- */
-typedef int (*lp_build_fn)(void *ctx, struct lurk_buf *out, uint32_t id);
-CK_RV lp_pool_call(struct lp_pool *p, lp_build_fn build, void *ctx, struct lurk_buf *resp);
-
-/* crypto.c: maps a lurkd error response to a return value and logs it. */
-CK_RV lp_rv_from_error(const struct lurk_wire_error *e, const char *op, const char *label);
+CK_RV lp_rv(int r);
 
 /* The module's state (p11.c). */
 struct lp_state {
-	pthread_mutex_t lock; /* everything below except the pool's own lock */
+	pthread_mutex_t lock; /* everything below except what the core locks itself */
 	int initialized;
 	pid_t pid;
 	int conf_ok;
-	struct lp_conf conf;
-	struct lp_pool *pool;
-	/* Key list, fetched once on first need and kept. */
-	struct lurk_wire_list_resp list;
+	struct lp_conf conf;  /* the [token] sections */
+	struct lc_core *core; /* the key servers, the pool, the key list */
+	/* The core's pool: tests/test-module-fork.c finds its lock here by the symbol table. */
+	struct lc_pool *pool;
+	/* The tokens, built once from the core's key list (their objects point into it). */
 	int list_loaded;
-	int64_t list_next_try_ms;
 	struct lp_token tokens[LP_MAX_TOKENS];
 	int logged_in[LP_MAX_TOKENS];
 	int unlocked; /* a PIN-protected client key has been opened by C_Login */
@@ -149,7 +125,6 @@ struct lp_state {
 
 extern struct lp_state lp;
 
-int64_t lp_now_ms(void);
 /* Checks initialization; CKR_OK or CKR_CRYPTOKI_NOT_INITIALIZED. */
 CK_RV lp_check(void);
 /*
@@ -161,7 +136,7 @@ CK_RV lp_check(void);
  */
 CK_RV lp_enter(void) LURK_MUST_CHECK;
 void lp_leave(void);
-/* Loads the key list if not yet loaded (network, no lock held). */
+/* Builds the tokens from the core's key list, fetched if need be (network, no lock held). */
 CK_RV lp_load_list(void);
 /* CKR_OK when the client key is usable (no PIN, or C_Login gave it). */
 CK_RV lp_key_ready(void);

@@ -22,20 +22,13 @@
 
 #include <sodium.h>
 
+#include "client/core.h"
+#include "err.h"
 #include "log.h"
 #include "module.h"
 
 struct lp_state lp = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-
-int64_t
-lp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 lp_pad(CK_UTF8CHAR *dst, size_t len, const char *s)
@@ -98,14 +91,15 @@ lp_leave(void)
 static int
 wait_for_calls(void)
 {
-	int64_t until = lp_now_ms() + 2 * (int64_t)(lp.conf_ok ? lp.conf.io_timeout_ms : 0) + 1000;
+	int64_t until = lc_now_ms() +
+			2 * (int64_t)(lp.conf_ok ? lc_core_conf(lp.core)->io_timeout_ms : 0) + 1000;
 	struct timespec pause = {0, 1000000};
 
 	/* In a child the parent's threads are gone: what they counted in never leaves. */
 	if (lp.pid != getpid())
 		return 0;
 	while (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) != 0) {
-		if (lp_now_ms() > until)
+		if (lc_now_ms() > until)
 			return -1;
 		nanosleep(&pause, NULL);
 	}
@@ -155,7 +149,7 @@ after_fork(void)
 {
 	(void)pthread_mutex_init(&lp.lock, NULL);
 	__atomic_store_n(&inflight, 0, __ATOMIC_SEQ_CST); /* their threads did not fork */
-	lp_pool_forget(lp.pool);
+	lc_core_after_fork(lp.core);
 	lp_sessions_after_fork();
 	lp.pid = getpid();
 }
@@ -165,6 +159,7 @@ C_Initialize(CK_VOID_PTR args)
 {
 	char err[1024];
 	CK_RV rv;
+	int r;
 
 	if ((rv = check_args(args)) != CKR_OK)
 		return rv;
@@ -187,20 +182,18 @@ C_Initialize(CK_VOID_PTR args)
 	memset(lp.logged_in, 0, sizeof(lp.logged_in));
 	lp.unlocked = 0;
 	lp.list_loaded = 0;
-	lp.list_next_try_ms = 0;
 	lp.conf_ok = 0;
-	if (lp_conf_load(&lp.conf, lp_conf_path(), err, sizeof(err)) != 0) {
-		lurk_error("%s; lurk shows no token until this is fixed", err);
-	} else if (lp_pool_new(&lp.pool, &lp.conf) != 0 ||
-		   (!lp.conf.pin_protected && lp_pool_set_key(lp.pool, lp.conf.client_sk) != 0)) {
-		lp_pool_free(lp.pool);
-		lp.pool = NULL;
-		lp_conf_clear(&lp.conf);
+	lp.core = NULL;
+	lp.pool = NULL;
+	/* The core keeps the client key in its pool's guarded memory; no other copy stays. */
+	r = lp_conf_load(&lp.conf, &lp.core, lp_conf_path(), err, sizeof(err));
+	if (r == LURK_ERR_ALLOC) {
 		rv = CKR_HOST_MEMORY;
 		goto out;
+	} else if (r != 0) {
+		lurk_error("%s; lurk shows no token until this is fixed", err);
 	} else {
-		/* The pool keeps the key in guarded memory; no other copy stays. */
-		sodium_memzero(lp.conf.client_sk, sizeof(lp.conf.client_sk));
+		lp.pool = lc_core_pool(lp.core);
 		lp.conf_ok = 1;
 	}
 	lp.pid = getpid();
@@ -226,21 +219,22 @@ C_Finalize(CK_VOID_PTR reserved)
 		lurk_error("C_Finalize: calls still under way after twice the timeout; the "
 			   "module's memory is left as it is");
 		lp_sessions_close(LP_MAX_TOKENS); /* frees only those nobody uses */
+		lp.core = NULL;
 		lp.pool = NULL;
 		lp.conf_ok = 0;
 		memset(lp.tokens, 0, sizeof(lp.tokens));
-		memset(&lp.list, 0, sizeof(lp.list));
 		lp.list_loaded = 0;
 		pthread_mutex_unlock(&init_lock);
 		return CKR_OK;
 	}
 	lp_sessions_close(LP_MAX_TOKENS);
-	lp_pool_free(lp.pool);
-	lp.pool = NULL;
+	/* The tokens' objects point into the core's key list: they go first. */
 	for (size_t i = 0; i < LP_MAX_TOKENS; i++)
 		lp_token_clear(&lp.tokens[i]);
-	lurk_wire_list_resp_clear(&lp.list);
 	lp.list_loaded = 0;
+	lc_core_free(lp.core); /* closes every connection, wipes the client key */
+	lp.core = NULL;
+	lp.pool = NULL;
 	if (lp.conf_ok)
 		lp_conf_clear(&lp.conf);
 	lp.conf_ok = 0;

@@ -2,8 +2,9 @@
  * Slots and tokens: one slot with one token per [token] of the module's file
  * (one "lurk" token by default), always present, with a stable label and a
  * serial derived from the label and the key server's key so pkcs11: URIs
- * keep matching. The key list is fetched from the key server on first need
- * and kept; token and slot information never needs the network, so listing
+ * keep matching. The key list is the client core's (client/keys.c: fetched
+ * from the key server on first need and kept); the tokens are built from it
+ * once. Token and slot information never needs the network, so listing
  * tokens works (and is fast) with the key server down.
  */
 #include "config.h"
@@ -13,11 +14,10 @@
 
 #include <sodium.h>
 
+#include "client/core.h"
 #include "log.h"
 #include "module.h"
 #include "policy.h"
-
-#define RETRY_LIST_MS 1000
 
 CK_RV
 lp_key_ready(void)
@@ -42,45 +42,12 @@ lp_slot_token(CK_SLOT_ID slot, size_t *tok)
 	return CKR_OK;
 }
 
-static int
-build_list(void *ctx, struct lurk_buf *out, uint32_t id)
-{
-	(void)ctx;
-	return lurk_wire_list_req_build(out, id);
-}
-
-static CK_RV
-fetch_list(struct lurk_wire_list_resp *list)
-{
-	struct lurk_buf *resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
-	struct lurk_wire_hdr h;
-	struct lurk_wire_error e;
-	CK_RV rv;
-
-	if (resp == NULL)
-		return CKR_HOST_MEMORY;
-	if ((rv = lp_pool_call(lp.pool, build_list, NULL, resp)) != CKR_OK)
-		goto out;
-	rv = CKR_DEVICE_ERROR;
-	if (lurk_wire_header_parse(resp, &h) != 0)
-		lurk_error("key list: malformed response");
-	else if (h.type == LURK_WIRE_ERROR && lurk_wire_error_parse(resp, &e) == 0)
-		rv = lp_rv_from_error(&e, "list", "-");
-	else if (h.type != LURK_WIRE_LIST_RESP || lurk_wire_list_resp_parse(resp, list) != 0)
-		lurk_error("key list: malformed response");
-	else
-		rv = CKR_OK;
-out:
-	lurk_buf_free(resp);
-	return rv;
-}
-
 CK_RV
 lp_load_list(void)
 {
-	struct lurk_wire_list_resp list = {0};
+	const struct lurk_wire_list_resp *list;
 	struct lp_token tokens[LP_MAX_TOKENS];
-	CK_RV rv;
+	int r;
 
 	pthread_mutex_lock(&lp.lock);
 	if (lp.list_loaded) {
@@ -92,33 +59,22 @@ lp_load_list(void)
 		pthread_mutex_unlock(&lp.lock);
 		return CKR_USER_NOT_LOGGED_IN;
 	}
-	if (lp_now_ms() < lp.list_next_try_ms) {
-		pthread_mutex_unlock(&lp.lock);
-		return CKR_DEVICE_ERROR;
-	}
 	pthread_mutex_unlock(&lp.lock);
 
-	/* The network part without the lock; a racing caller may fetch too. */
-	if ((rv = fetch_list(&list)) != CKR_OK) {
-		pthread_mutex_lock(&lp.lock);
-		lp.list_next_try_ms = lp_now_ms() + RETRY_LIST_MS;
-		pthread_mutex_unlock(&lp.lock);
-		return rv;
-	}
+	/* The core fetches the list once, without any lock held, and keeps it. */
+	if ((r = lc_core_keys(lp.core, &list)) != 0)
+		return lp_rv(r);
 	memset(tokens, 0, sizeof(tokens));
 	for (size_t i = 0; i < lp.conf.ntokens; i++)
-		if (lp_token_build(&tokens[i], &lp.conf.tokens[i], &list) != 0) {
+		if (lp_token_build(&tokens[i], &lp.conf.tokens[i], list) != 0) {
 			for (size_t j = 0; j < i; j++)
 				lp_token_clear(&tokens[j]);
-			lurk_wire_list_resp_clear(&list);
 			return CKR_HOST_MEMORY;
 		}
 	pthread_mutex_lock(&lp.lock);
 	if (!lp.list_loaded) {
-		lp.list = list;
 		memcpy(lp.tokens, tokens, sizeof(tokens));
 		lp.list_loaded = 1;
-		memset(&list, 0, sizeof(list));
 		memset(tokens, 0, sizeof(tokens));
 		for (size_t i = 0; i < lp.conf.ntokens; i++)
 			if (lp.tokens[i].nobjs == 0)
@@ -127,10 +83,9 @@ lp_load_list(void)
 					lp.conf.tokens[i].label);
 	}
 	pthread_mutex_unlock(&lp.lock);
-	/* Lost the race: drop our copy (objects were built from it). */
+	/* Lost the race: drop our copy of the tokens. */
 	for (size_t i = 0; i < LP_MAX_TOKENS; i++)
 		lp_token_clear(&tokens[i]);
-	lurk_wire_list_resp_clear(&list);
 	return CKR_OK;
 }
 
@@ -213,7 +168,7 @@ counted_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	tc = &lp.conf.tokens[tok];
 	crypto_generichash_init(&st, NULL, 0, sizeof(digest));
 	crypto_generichash_update(&st, (const uint8_t *)tc->label, strlen(tc->label));
-	crypto_generichash_update(&st, lp.conf.servers[0].pk, LURK_NOISE_KEY_LEN);
+	crypto_generichash_update(&st, lc_core_conf(lp.core)->servers[0].pk, LURK_NOISE_KEY_LEN);
 	crypto_generichash_final(&st, digest, sizeof(digest));
 	sodium_bin2hex(serial, sizeof(serial), digest, sizeof(digest));
 
@@ -455,14 +410,14 @@ unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	if (pin == NULL || len == 0 || len > 255)
 		return CKR_PIN_INCORRECT;
 	/* Argon2id takes a while: not under the lock. */
-	if (lurk_static_key_unlock(lp.conf.locked, (const char *)pin, len, sk) != 0) {
+	if (lc_core_open_key(lp.core, (const char *)pin, len, sk) != 0) {
 		lurk_warn("C_Login: wrong PIN for the client key");
 		return CKR_PIN_INCORRECT;
 	}
 	pthread_mutex_lock(&lp.lock);
 	if (lp.unlocked) {
 		rv = CKR_USER_ALREADY_LOGGED_IN;
-	} else if (lp_pool_set_key(lp.pool, sk) != 0) {
+	} else if (lc_core_set_key(lp.core, sk) != 0) {
 		rv = CKR_HOST_MEMORY;
 	} else {
 		lp.unlocked = 1;
@@ -517,7 +472,7 @@ C_Logout(CK_SESSION_HANDLE h)
 		 * The key is closed again: every token is logged out, and every
 		 * connection it opened is closed (those in use when they end).
 		 */
-		if (lp_pool_set_key(lp.pool, NULL) != 0)
+		if (lc_core_set_key(lp.core, NULL) != 0)
 			lurk_error("C_Logout: the client key's memory could not be made writable "
 				   "to wipe it");
 		lp.unlocked = 0;

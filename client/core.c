@@ -1,0 +1,114 @@
+/*
+ * The client core's context: configuration, pool and key list together,
+ * made and freed by the face. The client key goes from the file into the
+ * pool's guarded memory at once, and no other copy stays.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "core.h"
+#include "err.h"
+
+struct lc_core {
+	struct lc_conf conf;
+	struct lc_pool *pool;
+	struct lc_keys keys;
+};
+
+int
+lc_core_new(struct lc_core **out, const char *path, const struct lc_conf_face *face, char *err,
+	size_t err_len)
+{
+	struct lc_core *cc = calloc(1, sizeof(*cc));
+	int r;
+
+	*out = NULL;
+	if (cc == NULL)
+		return LURK_ERR_ALLOC;
+	if (err_len > 0)
+		err[0] = '\0';
+	if ((r = lc_conf_load(&cc->conf, path, face, err, err_len)) != 0) {
+		if (err_len > 0 && err[0] == '\0')
+			snprintf(err, err_len, "%s: %s", path, lurk_err_str(r));
+		free(cc);
+		return LURK_ERR_CONFIG;
+	}
+	if (lc_keys_init(&cc->keys) != 0) {
+		lc_conf_clear(&cc->conf);
+		free(cc);
+		return LURK_ERR_ALLOC;
+	}
+	if (lc_pool_new(&cc->pool, &cc->conf) != 0 ||
+		(!cc->conf.pin_protected && lc_pool_set_key(cc->pool, cc->conf.client_sk) != 0)) {
+		lc_core_free(cc);
+		return LURK_ERR_ALLOC;
+	}
+	/* The pool keeps the key in guarded memory; no other copy stays. */
+	sodium_memzero(cc->conf.client_sk, sizeof(cc->conf.client_sk));
+	*out = cc;
+	return 0;
+}
+
+void
+lc_core_free(struct lc_core *cc)
+{
+	if (cc == NULL)
+		return;
+	lc_pool_free(cc->pool);
+	lc_keys_clear(&cc->keys);
+	lc_conf_clear(&cc->conf);
+	free(cc);
+}
+
+const struct lc_conf *
+lc_core_conf(const struct lc_core *cc)
+{
+	return &cc->conf;
+}
+
+struct lc_pool *
+lc_core_pool(struct lc_core *cc)
+{
+	return cc->pool;
+}
+
+void
+lc_core_after_fork(struct lc_core *cc)
+{
+	if (cc == NULL)
+		return;
+	lc_keys_after_fork(&cc->keys);
+	lc_pool_forget(cc->pool);
+}
+
+int
+lc_core_open_key(
+	const struct lc_core *cc, const char *pin, size_t pin_len, uint8_t sk[LURK_NOISE_KEY_LEN])
+{
+	if (!cc->conf.pin_protected)
+		return LURK_ERR_STATE;
+	return lurk_static_key_unlock(cc->conf.locked, pin, pin_len, sk) == 0 ? 0
+									      : LURK_ERR_DECRYPT;
+}
+
+int
+lc_core_set_key(struct lc_core *cc, const uint8_t *sk)
+{
+	return lc_pool_set_key(cc->pool, sk);
+}
+
+int
+lc_core_key_ready(struct lc_core *cc)
+{
+	return lc_pool_has_key(cc->pool);
+}
+
+int
+lc_core_keys(struct lc_core *cc, const struct lurk_wire_list_resp **out)
+{
+	return lc_keys_get(&cc->keys, cc->pool, out);
+}

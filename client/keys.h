@@ -1,0 +1,43 @@
+/*
+ * The key list: what lurkd serves this client (wire.h's struct
+ * lurk_wire_key: label, id, type, public key, certificates, mechanisms),
+ * fetched once on first need and kept for the life of the core. A failed
+ * fetch is not retried for a second, so an outage does not turn every
+ * caller's request into a list request.
+ */
+#ifndef LURK_CLIENT_KEYS_H
+#define LURK_CLIENT_KEYS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "pool.h"
+#include "wire.h"
+
+#define LC_LIST_RETRY_MS 1000
+
+struct lc_keys {
+	pthread_mutex_t lock; /* memory work only */
+	struct lurk_wire_list_resp list;
+	int loaded; /* atomic; once set, list stays as it is until lc_keys_clear */
+	int64_t next_try_ms;
+};
+
+int lc_keys_init(struct lc_keys *k) LURK_MUST_CHECK;
+void lc_keys_clear(struct lc_keys *k);
+/* In a forked child: a fresh lock (a thread left behind may have held it). */
+void lc_keys_after_fork(struct lc_keys *k);
+/*
+ * The list, fetched through pool if not yet loaded (network, no lock held),
+ * kept until lc_keys_clear. 0; LURK_ERR_STATE when the pool has no client
+ * key (nothing is sent); LURK_ERR_AGAIN within LC_LIST_RETRY_MS of a failed
+ * fetch; else the fetch's error: lc_pool_call's, a refusal's (logged, see
+ * lc_refused), or LURK_ERR_BAD_FORMAT (a malformed response, logged).
+ */
+int lc_keys_get(struct lc_keys *k, struct lc_pool *pool,
+	const struct lurk_wire_list_resp **out) LURK_MUST_CHECK;
+/* The key labelled label in list, or NULL. */
+const struct lurk_wire_key *lc_keys_find(const struct lurk_wire_list_resp *list, const char *label);
+
+#endif
