@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "chan.h"
 #include "conn.h"
 #include "err.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "mem.h"
 #include "refusal.h"
+#include "transport.h"
 #include "wire.h"
 
 struct lurk_client {
@@ -31,11 +33,8 @@ struct lurk_client {
 	int sys_errno; /* errno of the last failed socket call */
 	uint32_t next_id;
 	struct lurk_chan *chan;
-	struct lurk_frame_reader frames;
-	struct lurk_wire_reasm reasm;
-	struct lurk_buf out;
-	char session[17];
-	uint8_t ct[LURK_NOISE_MAX_MSG];
+	struct lurk_tp tp;   /* frames, and after the handshake messages (transport.h) */
+	struct lurk_buf out; /* bytes for the socket */
 	uint8_t in[16384];
 	size_t in_off, in_len;
 };
@@ -49,41 +48,23 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The grammar is common/addr.c's, shared with lurkd; this copies the parts out. */
 int
 lurk_client_parse_address(
 	const char *a, int *is_unix, char *host, size_t host_len, char *port, size_t port_len)
 {
-	const char *h, *h_end, *p;
+	struct lurk_addr ad;
 
-	if (strncmp(a, "unix:", 5) == 0) {
-		if (a[5] != '/' || strlen(a + 5) >= host_len ||
-			strlen(a + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return LURK_ERR_CONFIG;
-		*is_unix = 1;
-		memcpy(host, a + 5, strlen(a + 5) + 1);
+	if (lurk_addr_parse(a, &ad) != 0 ||
+		lurk_addr_copy(host, host_len, ad.host, ad.host_len) != 0)
+		return LURK_ERR_CONFIG;
+	if (ad.kind == LURK_ADDR_UNIX) {
 		if (port_len > 0)
 			port[0] = '\0';
-		return 0;
-	}
-	if (strncmp(a, "tcp:", 4) != 0)
+	} else if (lurk_addr_copy(port, port_len, ad.port, ad.port_len) != 0) {
 		return LURK_ERR_CONFIG;
-	h = a + 4;
-	if (*h == '[') {
-		h++;
-		if ((h_end = strchr(h, ']')) == NULL || h_end[1] != ':')
-			return LURK_ERR_CONFIG;
-		p = h_end + 2;
-	} else {
-		if ((h_end = strrchr(h, ':')) == NULL)
-			return LURK_ERR_CONFIG;
-		p = h_end + 1;
 	}
-	if (h_end == h || (size_t)(h_end - h) >= host_len || *p == '\0' || strlen(p) >= port_len)
-		return LURK_ERR_CONFIG;
-	*is_unix = 0;
-	memcpy(host, h, (size_t)(h_end - h));
-	host[h_end - h] = '\0';
-	memcpy(port, p, strlen(p) + 1);
+	*is_unix = ad.kind == LURK_ADDR_UNIX;
 	return 0;
 }
 
@@ -291,22 +272,26 @@ send_all(struct lurk_client *c, const uint8_t *p, size_t len, int64_t deadline)
 	return 0;
 }
 
-/* Reads until one whole frame is available. */
+/*
+ * Reads and feeds the endpoint until it has something whole: during the
+ * handshake a frame, then a message. Returns the lurk_tp_event.
+ */
 static int
-read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t deadline)
+pump(struct lurk_client *c, int64_t deadline)
 {
 	int r;
 
 	for (;;) {
 		if (c->in_off < c->in_len) {
 			size_t used = 0;
-			r = lurk_frame_reader_feed(
-				&c->frames, c->in + c->in_off, c->in_len - c->in_off, &used);
+			r = lurk_tp_feed(&c->tp, c->in + c->in_off, c->in_len - c->in_off, &used);
 			c->in_off += used;
 			if (r < 0)
 				return r;
-			if (r == 1)
-				return lurk_frame_reader_frame(&c->frames, frame, len);
+			if (r == LURK_TP_MESSAGE || (r == LURK_TP_FRAME && !lurk_tp_open(&c->tp)))
+				return r;
+			if (r == LURK_TP_FRAME)
+				continue; /* a fragment: the message goes on */
 		}
 		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
 		if (n < 0 && errno == EINTR)
@@ -325,6 +310,17 @@ read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t de
 		c->in_off = 0;
 		c->in_len = (size_t)n;
 	}
+}
+
+/* The next handshake frame, borrowed until the next read. */
+static int
+read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t deadline)
+{
+	int r;
+
+	if ((r = pump(c, deadline)) < 0)
+		return r;
+	return lurk_tp_frame(&c->tp, frame, len);
 }
 
 /*
@@ -361,7 +357,7 @@ is_refusal(const uint8_t *frame, size_t len, int *refusal, int *r)
 static int
 handshake(struct lurk_client *c, int64_t deadline, int *refusal)
 {
-	uint8_t msg1[LURK_MSG1_LEN], sid[LURK_HASH_LEN];
+	uint8_t msg1[LURK_MSG1_LEN];
 	const uint8_t *frame;
 	size_t len;
 	int r;
@@ -396,11 +392,7 @@ handshake(struct lurk_client *c, int64_t deadline, int *refusal)
 		return r;
 	if ((r = lurk_chan_read_msg2(c->chan, frame, len)) != 0)
 		return r;
-	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
-		return r;
-	for (int i = 0; i < 8; i++)
-		snprintf(c->session + 2 * i, 3, "%02x", sid[i]);
-	return lurk_frame_reader_set_max(&c->frames, LURK_NOISE_MAX_MSG);
+	return lurk_tp_start(&c->tp, c->chan);
 }
 
 int
@@ -423,8 +415,7 @@ lurk_client_connect(
 	c->pid = getpid();
 	c->io_timeout_ms = cfg->io_timeout_ms > 0 ? cfg->io_timeout_ms : 5000;
 	c->next_id = 1;
-	if ((r = lurk_frame_reader_init(&c->frames, LURK_MSG2_LEN)) != 0 ||
-		(r = lurk_wire_reasm_init(&c->reasm)) != 0 ||
+	if ((r = lurk_tp_init(&c->tp, LURK_MSG2_LEN)) != 0 ||
 		(r = lurk_buf_init(&c->out, LURK_WIRE_MAX_MSG + 64 * 1024)) != 0)
 		goto out;
 	if ((r = lurk_chan_new_initiator(cfg->client_sk, cfg->server_pk, &c->chan)) != 0 ||
@@ -457,11 +448,10 @@ lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_le
 	struct lurk_buf *resp, int timeout_ms)
 {
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
-	struct lurk_wire_frag *fr = NULL;
 	struct lurk_wire_hdr want, got;
 	struct lurk_buf view;
-	const uint8_t *frag, *frame;
-	size_t frag_len, ct_len, len;
+	const uint8_t *msg;
+	size_t len;
 	int r;
 
 	if (c->pid != getpid() || c->dead)
@@ -469,37 +459,14 @@ lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_le
 	lurk_buf_view(&view, req, req_len);
 	if ((r = lurk_wire_header_peek(&view, &want)) != 0)
 		return r;
-	if ((fr = malloc(sizeof(*fr))) == NULL)
-		return LURK_ERR_ALLOC;
-	lurk_wire_frag_init(fr, req, req_len);
 	lurk_buf_reset(&c->out);
-	while ((r = lurk_wire_frag_next(fr, &frag, &frag_len)) == 1) {
-		if ((r = lurk_chan_encrypt(
-			     c->chan, frag, frag_len, c->ct, sizeof(c->ct), &ct_len)) != 0 ||
-			(r = lurk_frame_put(&c->out, c->ct, ct_len)) != 0)
-			break;
-	}
-	lurk_wire_frag_clear(fr);
-	free(fr);
-	if (r != 0)
-		goto out;
-	if ((r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
+	if ((r = lurk_tp_seal(&c->tp, req, req_len, &c->out)) != 0 ||
+		(r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
 		goto out;
 	lurk_buf_reset(&c->out);
-	for (;;) {
-		if ((r = read_frame(c, &frame, &len, deadline)) != 0)
-			goto out;
-		if ((r = lurk_chan_decrypt(c->chan, frame, len, c->ct, sizeof(c->ct), &ct_len)) !=
-			0)
-			goto out;
-		r = lurk_wire_reasm_feed(&c->reasm, c->ct, ct_len);
-		lurk_wipe(c->ct, ct_len);
-		if (r < 0)
-			goto out;
-		if (r == 1)
-			break;
-	}
-	lurk_buf_view(&view, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm));
+	if ((r = pump(c, deadline)) < 0 || (r = lurk_tp_message(&c->tp, &msg, &len)) != 0)
+		goto out;
+	lurk_buf_view(&view, msg, len);
 	if ((r = lurk_wire_header_peek(&view, &got)) != 0)
 		goto out;
 	if (got.id != want.id) {
@@ -507,10 +474,10 @@ lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_le
 		goto out;
 	}
 	lurk_buf_reset(resp);
-	r = lurk_buf_put_bytes(
-		resp, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm));
+	r = lurk_buf_put_bytes(resp, msg, len);
 out:
-	lurk_wire_reasm_reset(&c->reasm);
+	/* The response, or what came of it, may be a secret (a decrypt response). */
+	lurk_tp_release(&c->tp);
 	if (r != 0)
 		c->dead = 1;
 	return r;
@@ -556,7 +523,7 @@ lurk_client_next_id(struct lurk_client *c)
 const char *
 lurk_client_session(const struct lurk_client *c)
 {
-	return c->session;
+	return lurk_tp_session(&c->tp);
 }
 
 int
@@ -572,9 +539,8 @@ lurk_client_free(struct lurk_client *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	lurk_tp_clear(&c->tp);
 	lurk_chan_free(c->chan);
-	lurk_frame_reader_clear(&c->frames);
-	lurk_wire_reasm_clear(&c->reasm);
 	lurk_buf_clear(&c->out);
 	lurk_wipe(c, sizeof(*c));
 	free(c);
