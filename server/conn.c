@@ -1,7 +1,8 @@
 /*
- * A lurkd connection: frames in, Noise handshake, then decrypted transport
- * messages reassembled into requests and served; responses fragmented,
- * encrypted, framed and written.
+ * A lurkd connection: frames in, Noise handshake, then requests served. The
+ * transport endpoint (common/transport.h) turns bytes into requests and
+ * responses into bytes; this file does the non-blocking I/O, the output
+ * buffering, the deadlines and the frame-memory ledger around it.
  */
 #include "config.h"
 
@@ -28,6 +29,7 @@
 #include "replay.h"
 #include "pressure.h"
 #include "refusal.h"
+#include "transport.h"
 #include "wire.h"
 
 #define MAX_READS_PER_EVENT 16
@@ -58,13 +60,11 @@ struct lurkd_conn {
 	char peer[80];
 	struct sockaddr_storage peer_addr;
 	struct lurk_chan *chan;
-	struct lurk_frame_reader frames;
-	struct lurk_wire_reasm reasm;
+	struct lurk_tp tp;   /* frames in; requests and responses after the handshake */
 	struct lurk_buf out; /* framed ciphertext waiting for the socket */
 	uint8_t client_pk[LURK_NOISE_KEY_LEN];
 	const struct lurkd_client *client; /* in cfg */
 	const struct lurkd_config *cfg;    /* configuration client points into */
-	char session[17];
 };
 
 static void
@@ -104,9 +104,12 @@ lurkd_conn_new(int fd, const struct sockaddr_storage *peer, socklen_t peer_len, 
 	c->state = CONN_HANDSHAKE;
 	describe_peer(peer, peer_len, c->peer, sizeof(c->peer));
 	memcpy(&c->peer_addr, peer, sizeof(c->peer_addr));
-	if (lurk_frame_reader_init(&c->frames, LURK_MSG1_LEN) != 0 ||
-		lurk_buf_init(&c->out, OUT_MAX) != 0 || lurk_wire_reasm_init(&c->reasm) != 0) {
-		lurk_frame_reader_clear(&c->frames);
+	if (lurk_tp_init(&c->tp, LURK_MSG1_LEN) != 0) {
+		free(c);
+		return NULL;
+	}
+	if (lurk_buf_init(&c->out, OUT_MAX) != 0) {
+		lurk_tp_clear(&c->tp);
 		free(c);
 		return NULL;
 	}
@@ -136,9 +139,8 @@ lurkd_conn_free(struct lurkd_conn *c)
 		if (c->client_counted)
 			lurkd_counts_put(s->per_client, c->client_pk);
 	}
+	lurk_tp_clear(&c->tp);
 	lurk_chan_free(c->chan);
-	lurk_frame_reader_clear(&c->frames);
-	lurk_wire_reasm_clear(&c->reasm);
 	lurk_buf_clear(&c->out);
 	lurk_wipe(c, sizeof(*c));
 	free(c);
@@ -295,13 +297,17 @@ count_client(struct lurkd_conn *c, struct lurkd_conn_env *env)
 	return 0;
 }
 
-/* Frames and queues one Noise message for the socket. */
+/* msg1 from the endpoint: the handshake, msg2 queued, the endpoint to transport. */
 static int
-do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
+do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env)
 {
-	uint8_t msg2[LURK_MSG2_LEN], sid[LURK_HASH_LEN];
+	uint8_t msg2[LURK_MSG2_LEN];
+	const uint8_t *msg;
+	size_t len;
 	int r;
 
+	if ((r = lurk_tp_frame(&c->tp, &msg, &len)) != 0)
+		return r;
 	c->cfg = env->cfg;
 	if ((r = lurk_chan_new_responder(env->cfg->sk, env->cfg->pk, lurk_replay_fresh,
 		     env->server->replay, allow_client, c, &c->chan)) != 0)
@@ -326,101 +332,71 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *ms
 	if ((r = lurk_chan_write_msg2(c->chan, msg2)) != 0 ||
 		(r = lurk_frame_put(&c->out, msg2, sizeof(msg2))) != 0)
 		return r;
-	if ((r = lurk_chan_session_id(c->chan, sid)) != 0)
-		return r;
-	for (int i = 0; i < 8; i++)
-		snprintf(c->session + 2 * i, 3, "%02x", sid[i]);
-	if ((r = lurk_frame_reader_set_max(&c->frames, LURK_NOISE_MAX_MSG)) != 0)
+	if ((r = lurk_tp_start(&c->tp, c->chan)) != 0)
 		return r;
 	c->state = CONN_OPEN;
-	lurk_debug(LURK_DBG_SERVER, "session %s: client %s from %s", c->session, c->client->name,
-		c->peer);
+	lurk_debug(LURK_DBG_SERVER, "session %s: client %s from %s", lurk_tp_session(&c->tp),
+		c->client->name, c->peer);
 	return 0;
 }
 
-/* Fragments, encrypts and queues one response message. */
+/* A transport frame was taken (ev: LURK_TP_FRAME or LURK_TP_MESSAGE): serve a whole request. */
 static int
-send_message(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
-{
-	struct lurk_wire_frag fr;
-	uint8_t *ct = env->scratch + LURKD_SCRATCH_AREA;
-	const uint8_t *frag;
-	size_t frag_len, ct_len;
-	int r;
-
-	lurk_wire_frag_init(&fr, msg, len);
-	while ((r = lurk_wire_frag_next(&fr, &frag, &frag_len)) == 1) {
-		if ((r = lurk_chan_encrypt(
-			     c->chan, frag, frag_len, ct, LURK_NOISE_MAX_MSG, &ct_len)) != 0 ||
-			(r = lurk_frame_put(&c->out, ct, ct_len)) != 0)
-			break;
-	}
-	/* The fragment copy is plaintext on this stack: wiped on every path. */
-	lurk_wire_frag_clear(&fr);
-	return r;
-}
-
-static int
-do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, const uint8_t *msg, size_t len)
+do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, int ev)
 {
 	struct lurkd_req_ctx ctx;
-	uint8_t *pt = env->scratch;
-	size_t pt_len;
+	const uint8_t *msg;
+	size_t len;
 	int r;
 
-	if ((r = lurk_chan_decrypt(c->chan, msg, len, pt, LURKD_SCRATCH_AREA, &pt_len)) != 0) {
-		lurk_info("session %s (%s): %s: connection closed", c->session, c->client->name,
-			lurk_err_str(r));
-		return r;
-	}
 	if (!c->served) {
 		/* Authenticated for good: never evicted for a newcomer from now on. */
 		c->served = 1;
 		if (env->server->pressure != NULL &&
 			(r = lurkd_pressure_hs_done(env->server->pressure, &c->pn)) != 0) {
-			lurk_wipe(pt, pt_len);
+			lurk_tp_release(&c->tp);
 			return r;
 		}
 	}
-	r = lurk_wire_reasm_feed(&c->reasm, pt, pt_len);
-	lurk_wipe(pt, pt_len);
-	if (r < 0) {
-		lurk_info("session %s (%s): bad fragment: %s", c->session, c->client->name,
-			lurk_err_str(r));
-		return r;
-	}
-	if (r == 0)
+	if (ev != LURK_TP_MESSAGE)
 		return 0; /* more fragments to come */
+	if ((r = lurk_tp_message(&c->tp, &msg, &len)) != 0)
+		return r;
 	ctx.server = env->server;
 	ctx.cfg = c->cfg;
 	ctx.client = c->client;
-	ctx.session = c->session;
+	ctx.session = lurk_tp_session(&c->tp);
 	ctx.peer = c->peer;
 	ctx.batch = env->batch;
-	r = lurkd_handle_request(
-		&ctx, lurk_wire_reasm_msg(&c->reasm), lurk_wire_reasm_len(&c->reasm), env->resp);
-	lurk_wire_reasm_reset(&c->reasm);
+	r = lurkd_handle_request(&ctx, msg, len, env->resp);
+	lurk_tp_release(&c->tp);
 	if (r != 0)
 		return r;
-	r = send_message(c, env, lurk_buf_ptr(env->resp), lurk_buf_len(env->resp));
+	r = lurk_tp_seal(&c->tp, lurk_buf_ptr(env->resp), lurk_buf_len(env->resp), &c->out);
 	lurk_buf_reset(env->resp);
 	return r;
 }
 
-static int
-process_frame(struct lurkd_conn *c, struct lurkd_conn_env *env)
+/* The log line for a failed feed: where it failed says what the peer did. */
+static void
+log_feed_error(struct lurkd_conn *c, int r)
 {
-	const uint8_t *frame;
-	size_t len;
-	int r;
+	const char *name = c->client != NULL ? c->client->name : "?";
 
-	if ((r = lurk_frame_reader_frame(&c->frames, &frame, &len)) != 0)
-		return r;
-	if (c->state == CONN_HANDSHAKE)
-		return do_handshake(c, env, frame, len);
-	if (c->state == CONN_OPEN)
-		return do_transport(c, env, frame, len);
-	return LURK_ERR_STATE;
+	switch (lurk_tp_failed_at(&c->tp)) {
+	case LURK_TP_AT_DECRYPT:
+		lurk_info("session %s (%s): %s: connection closed", lurk_tp_session(&c->tp), name,
+			lurk_err_str(r));
+		break;
+	case LURK_TP_AT_FRAGMENT:
+		lurk_info("session %s (%s): bad fragment: %s", lurk_tp_session(&c->tp), name,
+			lurk_err_str(r));
+		break;
+	default:
+		lurk_log_limited(&bad_frames, LURK_LOG_INFO, "lurkd_conn_readable",
+			"connection from %s: bad frame: %s", c->peer, lurk_err_str(r));
+		break;
+	}
 }
 
 int
@@ -443,11 +419,11 @@ lurkd_conn_writable(struct lurkd_conn *c)
 	return 0;
 }
 
-/* Whether fragments of a request have arrived and its last one has not. */
+/* Whether a request is partly here: a frame begun, or fragments without their last. */
 static int
-request_pending(const struct lurkd_conn *c)
+request_partial(const struct lurkd_conn *c)
 {
-	return lurk_buf_len(&c->reasm.msg) != 0;
+	return lurk_tp_frame_partial(&c->tp) || lurk_tp_message_partial(&c->tp);
 }
 
 /*
@@ -460,19 +436,13 @@ request_pending(const struct lurkd_conn *c)
 static size_t
 held_bytes(struct lurkd_conn *c)
 {
-	size_t n = 0, m, used;
-	uint8_t none = 0;
-	int r;
+	size_t frame, m;
 
-	if (lurk_frame_reader_partial(&c->frames)) {
-		n = c->frames.cap;
-	} else {
-		r = lurk_frame_reader_feed(&c->frames, &none, 0, &used);
-		(void)r;
-	}
-	if ((m = lurk_buf_len(&c->reasm.msg)) != 0)
-		n += m < LURK_WIRE_MAX_MSG / 2 ? 2 * m : LURK_WIRE_MAX_MSG;
-	return n;
+	lurk_tp_trim(&c->tp);
+	lurk_tp_pending(&c->tp, &frame, &m);
+	if (m != 0)
+		frame += m < LURK_WIRE_MAX_MSG / 2 ? 2 * m : LURK_WIRE_MAX_MSG;
+	return frame;
 }
 
 /* After a read: what c holds goes on the frame-memory ledger (pressure.h). */
@@ -501,7 +471,7 @@ settle_memory(struct lurkd_conn *c, struct lurkd_conn_env *env)
 int
 lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 {
-	uint8_t *in = env->scratch + 2 * LURKD_SCRATCH_AREA;
+	uint8_t *in = env->scratch;
 	size_t in_cap = LURKD_SCRATCH_AREA;
 	int r;
 
@@ -521,20 +491,21 @@ lurkd_conn_readable(struct lurkd_conn *c, struct lurkd_conn_env *env)
 			return LURK_ERR_EOF;
 		while (off < (size_t)n) {
 			size_t used = 0;
-			if (!lurk_frame_reader_partial(&c->frames) && !request_pending(c))
+			if (!request_partial(c))
 				c->frame_started = env->now;
-			r = lurk_frame_reader_feed(&c->frames, in + off, (size_t)n - off, &used);
+			r = lurk_tp_feed(&c->tp, in + off, (size_t)n - off, &used);
 			off += used;
 			if (r < 0) {
-				lurk_log_limited(&bad_frames, LURK_LOG_INFO, __func__,
-					"connection from %s: bad frame: %s", c->peer,
-					lurk_err_str(r));
+				log_feed_error(c, r);
 				c->state = CONN_DEAD;
 				return r;
 			}
-			if (r == 1)
-				c->last_active = env->now;
-			if (r == 1 && (r = process_frame(c, env)) != 0) {
+			if (r == LURK_TP_NEED_MORE)
+				continue;
+			c->last_active = env->now;
+			r = c->state == CONN_HANDSHAKE ? do_handshake(c, env)
+						       : do_transport(c, env, r);
+			if (r != 0) {
 				c->state = CONN_DEAD;
 				return r;
 			}
@@ -553,19 +524,19 @@ still_allowed(struct lurkd_conn *c, struct lurkd_config *cfg)
 
 	if (cl == NULL) {
 		lurk_info("session %s: client removed from the configuration: connection closed",
-			c->session);
+			lurk_tp_session(&c->tp));
 		return NULL;
 	}
 	if (!lurk_acl_source_ok(&cl->acl, (const struct sockaddr *)&c->peer_addr)) {
 		lurk_info("session %s: client %s from %s: source no longer allowed: connection "
 			  "closed",
-			c->session, cl->name, c->peer);
+			lurk_tp_session(&c->tp), cl->name, c->peer);
 		return NULL;
 	}
 	if (!lurk_acl_time_ok(&cl->acl, (int64_t)time(NULL))) {
 		lurk_info("session %s: client %s outside its new validity window: connection "
 			  "closed",
-			c->session, cl->name);
+			lurk_tp_session(&c->tp), cl->name);
 		return NULL;
 	}
 	return cl;
@@ -603,25 +574,24 @@ lurkd_conn_check_time(struct lurkd_conn *c, time_t now, const struct lurkd_confi
 		return 0;
 	if (!c->served && now - c->born > (time_t)cfg->handshake_timeout_s) {
 		/* A replayed msg1 completes a handshake nobody can use: it gets no more time. */
-		lurk_debug(
-			LURK_DBG_SERVER, "session %s: no request after the handshake", c->session);
+		lurk_debug(LURK_DBG_SERVER, "session %s: no request after the handshake",
+			lurk_tp_session(&c->tp));
 		return LURK_ERR_TIMEOUT;
 	}
-	if ((lurk_frame_reader_partial(&c->frames) || request_pending(c)) &&
-		now - c->frame_started > (time_t)cfg->frame_timeout_s) {
-		lurk_info("session %s (%s): a %s stalled for %u s: connection closed", c->session,
-			c->client != NULL ? c->client->name : "?",
-			lurk_frame_reader_partial(&c->frames) ? "frame" : "request's fragments",
+	if (request_partial(c) && now - c->frame_started > (time_t)cfg->frame_timeout_s) {
+		lurk_info("session %s (%s): a %s stalled for %u s: connection closed",
+			lurk_tp_session(&c->tp), c->client != NULL ? c->client->name : "?",
+			lurk_tp_frame_partial(&c->tp) ? "frame" : "request's fragments",
 			cfg->frame_timeout_s);
 		return LURK_ERR_TIMEOUT;
 	}
 	if (now - c->last_active > (time_t)cfg->idle_timeout_s) {
-		lurk_debug(LURK_DBG_SERVER, "session %s: idle for %u s", c->session,
+		lurk_debug(LURK_DBG_SERVER, "session %s: idle for %u s", lurk_tp_session(&c->tp),
 			cfg->idle_timeout_s);
 		return LURK_ERR_TIMEOUT;
 	}
 	if (lurk_chan_check_limits(c->chan) != 0) {
-		lurk_debug(LURK_DBG_SERVER, "session %s: limits reached", c->session);
+		lurk_debug(LURK_DBG_SERVER, "session %s: limits reached", lurk_tp_session(&c->tp));
 		return LURK_ERR_SESSION_EXPIRED;
 	}
 	return 0;

@@ -1,9 +1,10 @@
 /*
  * One client connection of lurkd: the Noise handshake, then requests.
  *
- * Input is read into a per-connection buffer that grows only as far as a
- * partial frame needs (so idle connections stay small); complete frames are
- * decrypted and served inline by the worker that owns the connection.
+ * Input goes to the connection's transport endpoint (common/transport.h),
+ * whose frame buffer grows only as far as a partial frame needs (so idle
+ * connections stay small); complete requests are served inline by the
+ * worker that owns the connection.
  */
 #ifndef LURKD_CONN_H
 #define LURKD_CONN_H
@@ -20,9 +21,13 @@
 struct lurkd_conn;
 struct lurkd_pnode;
 
-/* Per-worker scratch: plaintext, ciphertext and socket input areas. */
+/*
+ * Per-worker scratch: the socket input area. Nothing else is needed: the
+ * transport endpoint decrypts each frame in its own buffer and seals
+ * responses straight into the connection's output.
+ */
 #define LURKD_SCRATCH_AREA (LURK_NOISE_MAX_MSG + 17)
-#define LURKD_SCRATCH_LEN  (3 * LURKD_SCRATCH_AREA)
+#define LURKD_SCRATCH_LEN  LURKD_SCRATCH_AREA
 
 struct lurkd_conn_env {
 	struct lurkd *server;
