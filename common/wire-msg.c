@@ -150,6 +150,18 @@ put_key(struct lurk_buf *b, const struct lurk_wire_key *k)
 	return 0;
 }
 
+/* put_key's fixed part: the lengths and counts, type, bits and flags. */
+#define KEY_FIXED_LEN (2 + 2 + 1 + 2 + 4 + 4 + 2 + 2)
+
+size_t
+lurk_wire_list_key_len(size_t id_len, size_t label_len, size_t spki_len, size_t mech_count,
+	size_t cert_count, size_t cert_bytes)
+{
+	/* Each term is capped far below SIZE_MAX / 8 by the caller's limits. */
+	return KEY_FIXED_LEN + id_len + label_len + spki_len + MECH_LEN * mech_count +
+	       4 * cert_count + cert_bytes;
+}
+
 int
 lurk_wire_list_resp_parse(struct lurk_buf *in, struct lurk_wire_list_resp *m)
 {

@@ -274,6 +274,16 @@ int lurk_wire_error_build(
 	struct lurk_buf *out, uint32_t id, const struct lurk_wire_error *m) LURK_MUST_CHECK;
 int lurk_wire_error_parse(struct lurk_buf *in, struct lurk_wire_error *m) LURK_MUST_CHECK;
 
+/*
+ * Bytes one key takes in a list response, from the sizes of its parts
+ * (cert_bytes: the certificates' DER lengths added up); a response is
+ * LURK_WIRE_LIST_RESP_HDR_LEN plus its keys. lurkd checks at load that each
+ * client's list fits in LURK_WIRE_MAX_MSG.
+ */
+#define LURK_WIRE_LIST_RESP_HDR_LEN (LURK_WIRE_HDR_LEN + 2)
+size_t lurk_wire_list_key_len(size_t id_len, size_t label_len, size_t spki_len, size_t mech_count,
+	size_t cert_count, size_t cert_bytes);
+
 /* The class to send for a failure (anything unexpected is INTERNAL). */
 enum lurk_wire_status lurk_wire_status_from_err(int r);
 /* The LURK_ERR_* a received class stands for (PROTOCOL and INTERNAL: LURK_ERR_PEER). */

@@ -82,6 +82,7 @@ test_list(void)
 {
 	struct lurk_buf *b = lurk_buf_new(LURK_WIRE_MAX_MSG);
 	struct lurk_wire_list_resp m;
+	size_t want;
 
 	assert_ok(lurk_wire_list_req_build(b, 77));
 	assert_num_eq(lurk_buf_len(b), LURK_WIRE_HDR_LEN);
@@ -89,6 +90,17 @@ test_list(void)
 	assert_ok(lurk_wire_list_req_parse(b));
 
 	assert_ok(lurk_wire_list_resp_build(b, 77, &wire_sample_list));
+	/* The size lurkd checks each client's list against at load, to the byte. */
+	want = LURK_WIRE_LIST_RESP_HDR_LEN;
+	for (size_t i = 0; i < wire_sample_list.key_count; i++) {
+		const struct lurk_wire_key *k = &wire_sample_list.keys[i];
+		size_t cert_bytes = 0;
+		for (size_t j = 0; j < k->cert_count; j++)
+			cert_bytes += k->certs[j].der_len;
+		want += lurk_wire_list_key_len(k->id_len, k->label_len, k->spki_len, k->mech_count,
+			k->cert_count, cert_bytes);
+	}
+	assert_num_eq(lurk_buf_len(b), want);
 	expect_header(b, LURK_WIRE_LIST_RESP, 77);
 	assert_ok(lurk_wire_list_resp_parse(b, &m));
 	assert_num_eq(lurk_buf_len(b), 0);
