@@ -20,6 +20,17 @@
  *     junk KIND                    raw socket, no handshake: sends KIND (bytes, zero-frame,
  *                                  giant-frame, bad-msg1) and expects the server to close
  *
+ *   lurk-client -c MODULE_CONF COMMAND ...
+ *     through the client core (client/): the servers, client key and timeouts
+ *     of a module configuration file (lurk-pkcs11.conf's format; its [token]
+ *     sections are the module's and left alone), with the core's pool, key
+ *     list and failover, as the module uses them:
+ *     list                         as above
+ *     sign LABEL MECH HEX          as above
+ *     decrypt LABEL HEX            as above
+ *     A refusal is logged to stderr as the module logs it ("lurkd refused
+ *     ..."). LURK_CLIENT_LOG=info|debug shows more of the core's log.
+ *
  * Exit status: 0 ok, 1 usage/connection error, 2 the server answered with an
  * error (its class and reason are printed to stderr), 3 verification failed.
  */
@@ -44,9 +55,14 @@
 #include "chan.h"
 #include "ckm.h"
 #include "client/conn.h"
+#include "client/core.h"
+#include "client/keys.h"
+#include "client/ops.h"
 #include "err.h"
 #include "frame.h"
+#include "ini.h"
 #include "keyfile.h"
+#include "log.h"
 #include "mem.h"
 #include "refusal.h"
 #include "wire.h"
@@ -261,6 +277,29 @@ out:
 	return r;
 }
 
+/* The parameters a mechanism takes for data of len bytes (PSS: the hash's). */
+static void
+sign_param(uint32_t mech, size_t len, struct lurk_wire_param *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (mech == CKM_RSA_PKCS_PSS) {
+		p->kind = LURK_WIRE_PARAM_PSS;
+		p->u.pss.hash = len == 32 ? CKM_SHA256 : len == 48 ? CKM_SHA384 : CKM_SHA512;
+		p->u.pss.mgf = len == 32   ? CKG_MGF1_SHA256
+			       : len == 48 ? CKG_MGF1_SHA384
+					   : CKG_MGF1_SHA512;
+		p->u.pss.slen = (uint32_t)len;
+		if (getenv("LURK_CLIENT_PSS_SALT") != NULL)
+			p->u.pss.slen = (uint32_t)atoi(getenv("LURK_CLIENT_PSS_SALT"));
+	} else if (mech == CKM_SHA256_RSA_PKCS_PSS || mech == CKM_SHA384_RSA_PKCS_PSS) {
+		int h384 = mech == CKM_SHA384_RSA_PKCS_PSS;
+		p->kind = LURK_WIRE_PARAM_PSS;
+		p->u.pss.hash = h384 ? CKM_SHA384 : CKM_SHA256;
+		p->u.pss.mgf = h384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA256;
+		p->u.pss.slen = h384 ? 48 : 32;
+	}
+}
+
 static int
 do_sign(struct lurk_client *c, const struct lurk_wire_key *k, uint32_t mech, const uint8_t *data,
 	size_t len, int quiet)
@@ -277,22 +316,7 @@ do_sign(struct lurk_client *c, const struct lurk_wire_key *k, uint32_t mech, con
 	m.mech = mech;
 	m.data = data;
 	m.data_len = len;
-	if (mech == CKM_RSA_PKCS_PSS) {
-		m.param.kind = LURK_WIRE_PARAM_PSS;
-		m.param.u.pss.hash = len == 32 ? CKM_SHA256 : len == 48 ? CKM_SHA384 : CKM_SHA512;
-		m.param.u.pss.mgf = len == 32   ? CKG_MGF1_SHA256
-				    : len == 48 ? CKG_MGF1_SHA384
-						: CKG_MGF1_SHA512;
-		m.param.u.pss.slen = (uint32_t)len;
-		if (getenv("LURK_CLIENT_PSS_SALT") != NULL)
-			m.param.u.pss.slen = (uint32_t)atoi(getenv("LURK_CLIENT_PSS_SALT"));
-	} else if (mech == CKM_SHA256_RSA_PKCS_PSS || mech == CKM_SHA384_RSA_PKCS_PSS) {
-		int h384 = mech == CKM_SHA384_RSA_PKCS_PSS;
-		m.param.kind = LURK_WIRE_PARAM_PSS;
-		m.param.u.pss.hash = h384 ? CKM_SHA384 : CKM_SHA256;
-		m.param.u.pss.mgf = h384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA256;
-		m.param.u.pss.slen = h384 ? 48 : 32;
-	}
+	sign_param(mech, len, &m.param);
 	if (req == NULL || resp == NULL ||
 		lurk_wire_sign_req_build(req, lurk_client_next_id(c), &m) != 0)
 		goto out;
@@ -314,6 +338,17 @@ out:
 	return ret;
 }
 
+static void
+print_list(const struct lurk_wire_list_resp *list)
+{
+	for (size_t i = 0; i < list->key_count; i++) {
+		const struct lurk_wire_key *k = &list->keys[i];
+		printf("%s type=%u bits=%u flags=0x%x mechs=%zu certs=%zu id=", k->label, k->type,
+			k->bits, k->flags, k->mech_count, k->cert_count);
+		hex_print(k->id, k->id_len);
+	}
+}
+
 static int
 cmd_list(struct lurk_client *c)
 {
@@ -321,12 +356,7 @@ cmd_list(struct lurk_client *c)
 
 	if (get_list(c, &list) != 0)
 		return 1;
-	for (size_t i = 0; i < list.key_count; i++) {
-		const struct lurk_wire_key *k = &list.keys[i];
-		printf("%s type=%u bits=%u flags=0x%x mechs=%zu certs=%zu id=", k->label, k->type,
-			k->bits, k->flags, k->mech_count, k->cert_count);
-		hex_print(k->id, k->id_len);
-	}
+	print_list(&list);
 	lurk_wire_list_resp_clear(&list);
 	return 0;
 }
@@ -385,6 +415,20 @@ mech_of(const char *name)
 	return (uint32_t)strtoul(name, NULL, 0);
 }
 
+/* A key lurkd does not list, with a made-up id: asked anyway, the server must refuse it. */
+static const struct lurk_wire_key *
+fake_key(char *label)
+{
+	static struct lurk_wire_key fake = {0};
+	static uint8_t id[20];
+
+	memset(id, 0x42, sizeof(id));
+	fake.id = id;
+	fake.id_len = sizeof(id);
+	fake.label = label;
+	return &fake;
+}
+
 static int
 cmd_sign(struct lurk_client *c, int argc, char **argv)
 {
@@ -398,16 +442,8 @@ cmd_sign(struct lurk_client *c, int argc, char **argv)
 		return 1;
 	if (get_list(c, &list) != 0)
 		return 1;
-	if ((k = find_key(&list, argv[1])) == NULL) {
-		/* Ask anyway with a made-up id: the server must refuse it. */
-		static struct lurk_wire_key fake = {0};
-		static uint8_t id[20];
-		memset(id, 0x42, sizeof(id));
-		fake.id = id;
-		fake.id_len = sizeof(id);
-		fake.label = argv[1];
-		k = &fake;
-	}
+	if ((k = find_key(&list, argv[1])) == NULL)
+		k = fake_key(argv[1]);
 	if ((data = unhex(argv[3], &len)) == NULL) {
 		fprintf(stderr, "lurk-client: bad hex data\n");
 		return 1;
@@ -741,12 +777,154 @@ cmd_junk(const char *kind)
 	return 1;
 }
 
+static void usage(void);
+
+/*
+ * Through the client core: what a face of lurk does with the module's file.
+ * [token] sections are the module's: taken and left alone here.
+ */
+static int
+token_section(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	(void)ctx, (void)err, (void)err_len;
+	return strcmp(it->section, "token") == 0 ? 0 : 1;
+}
+
+static int
+token_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
+{
+	(void)ctx, (void)it, (void)err, (void)err_len;
+	return 0;
+}
+
+/* A core result as an exit status: 2 when lurkd refused (the core logged why). */
+static int
+core_status(const char *what, int r)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case LURK_ERR_DENIED:
+	case LURK_ERR_POLICY:
+	case LURK_ERR_RATE_LIMIT:
+	case LURK_ERR_NOT_FOUND:
+	case LURK_ERR_MECHANISM:
+	case LURK_ERR_CRYPTO:
+	case LURK_ERR_PEER:
+		fprintf(stderr, "lurk-client: %s refused: %s\n", what, lurk_err_str(r));
+		return 2;
+	default:
+		fprintf(stderr, "lurk-client: %s failed: %s\n", what, lurk_err_str(r));
+		return 1;
+	}
+}
+
+static int
+core_sign(struct lc_core *cc, const struct lurk_wire_key *k, int argc, char **argv)
+{
+	uint8_t sig[LURK_WIRE_MAX_SIGNATURE], *data;
+	struct lurk_wire_param param;
+	uint32_t mech;
+	size_t len, sig_len = sizeof(sig);
+	int ret;
+
+	if (argc != 4)
+		return 1;
+	if ((data = unhex(argv[3], &len)) == NULL) {
+		fprintf(stderr, "lurk-client: bad hex data\n");
+		return 1;
+	}
+	mech = mech_of(argv[2]);
+	sign_param(mech, len, &param);
+	if ((ret = core_status("sign", lc_sign(cc, k, mech, &param, data, len, sig, &sig_len))) ==
+		0) {
+		hex_print(sig, sig_len);
+		if (verify(k, mech, data, len, sig, sig_len) != 0) {
+			fprintf(stderr, "lurk-client: signature does NOT verify\n");
+			ret = 3;
+		}
+	}
+	free(data);
+	return ret;
+}
+
+static int
+core_decrypt(struct lc_core *cc, const struct lurk_wire_key *k, int argc, char **argv)
+{
+	uint8_t pt[LURK_WIRE_MAX_CIPHERTEXT], *ct;
+	size_t len, pt_len = sizeof(pt);
+	int ret;
+
+	if (argc != 3)
+		return 1;
+	if ((ct = unhex(argv[2], &len)) == NULL) {
+		fprintf(stderr, "lurk-client: bad hex data\n");
+		return 1;
+	}
+	ret = core_status("decrypt", lc_decrypt(cc, k, CKM_RSA_PKCS, NULL, ct, len, pt, &pt_len));
+	if (ret == 0)
+		hex_print(pt, pt_len);
+	sodium_memzero(pt, sizeof(pt));
+	free(ct);
+	return ret;
+}
+
+static int
+core_main(const char *conf, int argc, char **argv)
+{
+	struct lc_conf_face face = {token_section, token_item, NULL, NULL};
+	const struct lurk_wire_list_resp *list;
+	const struct lurk_wire_key *k = NULL;
+	const char *level = getenv("LURK_CLIENT_LOG");
+	struct lc_core *cc;
+	char err[1024];
+	int r, ret;
+
+	lurk_log_init("lurk-client", LURK_LOG_STDERR,
+		level == NULL                 ? LURK_LOG_WARN
+		: strcmp(level, "debug") == 0 ? LURK_LOG_DEBUG
+		: strcmp(level, "info") == 0  ? LURK_LOG_INFO
+					      : LURK_LOG_WARN);
+	if (lc_core_new(&cc, conf, &face, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lurk-client: %s\n", err);
+		return 1;
+	}
+	if (!lc_core_key_ready(cc)) {
+		fprintf(stderr, "lurk-client: %s: a PIN-protected client key is not supported\n",
+			conf);
+		lc_core_free(cc);
+		return 1;
+	}
+	if ((r = lc_core_keys(cc, &list)) != 0) {
+		ret = core_status("list", r);
+		goto out;
+	}
+	if (argc >= 2 && (k = lc_keys_find(list, argv[1])) == NULL)
+		k = fake_key(argv[1]);
+	if (strcmp(argv[0], "list") == 0 && argc == 1) {
+		print_list(list);
+		ret = 0;
+	} else if (strcmp(argv[0], "sign") == 0) {
+		ret = core_sign(cc, k, argc, argv);
+	} else if (strcmp(argv[0], "decrypt") == 0) {
+		ret = core_decrypt(cc, k, argc, argv);
+	} else {
+		usage();
+		ret = 1;
+	}
+out:
+	lc_core_free(cc);
+	return ret;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: lurk-client -a ADDR -s SERVER_PUB -k CLIENT_KEY_FILE "
 			"{ping|list|sign LABEL MECH HEX|decrypt LABEL HEX|raw-op TYPE|"
-			"connections N LABEL}\n");
+			"connections N LABEL}\n"
+			"       lurk-client -c MODULE_CONF {list|sign LABEL MECH HEX|decrypt LABEL "
+			"HEX}\n");
 }
 
 int
@@ -754,7 +932,7 @@ main(int argc, char **argv)
 {
 	struct lurk_client *c = NULL;
 	struct lurk_client_why cw;
-	const char *why = NULL, *keyfile = NULL, *spub = NULL;
+	const char *why = NULL, *keyfile = NULL, *spub = NULL, *conf = NULL;
 	int i, r, ret;
 
 	if (lurk_mem_init() != 0 || gnutls_global_init() < 0)
@@ -768,10 +946,17 @@ main(int argc, char **argv)
 			spub = argv[i + 1];
 		else if (strcmp(argv[i], "-k") == 0)
 			keyfile = argv[i + 1];
+		else if (strcmp(argv[i], "-c") == 0)
+			conf = argv[i + 1];
 		else {
 			usage();
 			return 1;
 		}
+	}
+	if (conf != NULL && i < argc) {
+		ret = core_main(conf, argc - i, argv + i);
+		gnutls_global_deinit();
+		return ret;
 	}
 	if (cfg.address == NULL || spub == NULL || keyfile == NULL || i >= argc) {
 		usage();
