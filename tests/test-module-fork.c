@@ -288,7 +288,7 @@ test_fork_pool_lock_held(void)
 		return;
 	}
 	memset(&t, 0, sizeof(t));
-	h.lock = (pthread_mutex_t *)st->pool; /* struct lp_pool begins with its lock */
+	h.lock = (pthread_mutex_t *)st->pool; /* struct lc_pool begins with its lock */
 	pool_lock = h.lock;
 	t0 = now_ms();
 	for (int i = 0; i < HELD_FORKS; i++) {
