@@ -11,6 +11,7 @@
 #include <gnutls/crypto.h>
 #include <sodium.h>
 
+#include "addr.h"
 #include "err.h"
 #include "files.h"
 #include "implicit.h"
@@ -20,6 +21,7 @@
 #include "listen.h"
 #include "log.h"
 #include "mem.h"
+#include "wire.h"
 #include "conf.h"
 
 #define MAX_ERRORS 200
@@ -116,50 +118,47 @@ static int
 parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, size_t err_len)
 {
 	struct lurkd_listen *l;
+	struct lurk_addr a;
 	unsigned char addr[16];
+	unsigned long long p;
 
 	if (c->nlisten >= LURKD_MAX_LISTEN)
-		return lurk_ini_fail(err, err_len, "more than %s listen addresses", "16");
+		return lurk_ini_fail(
+			err, err_len, "more than %u listen addresses", LURKD_MAX_LISTEN);
 	l = &c->listen[c->nlisten];
 	memset(l, 0, sizeof(*l));
 	l->line = line;
-	if (strncmp(v, "unix:", 5) == 0) {
-		v += 5;
-		if (*v != '/' || strlen(v) >= 108)
-			return lurk_ini_fail(err, err_len,
-				"unix socket path must be absolute and under 108 bytes: '%s'", v);
-		l->kind = LURKD_LISTEN_UNIX;
-		if ((l->path = strdup(v)) == NULL)
-			return LURK_ERR_ALLOC;
-	} else if (strncmp(v, "tcp:", 4) == 0) {
-		const char *host = v + 4, *host_end, *port;
-		if (*host == '[') {
-			host++;
-			if ((host_end = strchr(host, ']')) == NULL || host_end[1] != ':')
-				return lurk_ini_fail(
-					err, err_len, "expected tcp:[ADDRESS]:PORT, got '%s'", v);
-			port = host_end + 2;
-		} else {
-			if ((host_end = strrchr(host, ':')) == NULL)
-				return lurk_ini_fail(
-					err, err_len, "expected tcp:ADDRESS:PORT, got '%s'", v);
-			port = host_end + 1;
-		}
-		l->kind = LURKD_LISTEN_TCP;
-		if ((l->host = strndup(host, (size_t)(host_end - host))) == NULL ||
-			(l->port = strdup(port)) == NULL)
-			return LURK_ERR_ALLOC;
-		if (inet_pton(AF_INET, l->host, addr) != 1 &&
-			inet_pton(AF_INET6, l->host, addr) != 1)
-			return lurk_ini_fail(err, err_len,
-				"'%s' is not a numeric IPv4 or IPv6 address", l->host);
-		unsigned long long p;
-		if (lurk_ini_uint(l->port, 65535, &p) != 0)
-			return lurk_ini_fail(err, err_len, "'%s' is not a port number", l->port);
-	} else {
+	/* An empty host or port is refused below, by the numeric checks that name it. */
+	switch (lurk_addr_parse(v, &a)) {
+	case LURK_ADDR_BAD_SCHEME:
 		return lurk_ini_fail(
 			err, err_len, "listen must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'", v);
+	case LURK_ADDR_BAD_PATH:
+		return lurk_ini_fail(err, err_len,
+			"unix socket path must be absolute and under 108 bytes: '%s'", v + 5);
+	case LURK_ADDR_NO_BRACKET:
+		return lurk_ini_fail(err, err_len, "expected tcp:[ADDRESS]:PORT, got '%s'", v);
+	case LURK_ADDR_NO_COLON:
+		return lurk_ini_fail(err, err_len, "expected tcp:ADDRESS:PORT, got '%s'", v);
+	default:
+		break;
 	}
+	if (a.kind == LURK_ADDR_UNIX) {
+		l->kind = LURKD_LISTEN_UNIX;
+		if ((l->path = strndup(a.host, a.host_len)) == NULL)
+			return LURK_ERR_ALLOC;
+		c->nlisten++;
+		return 0;
+	}
+	l->kind = LURKD_LISTEN_TCP;
+	if ((l->host = strndup(a.host, a.host_len)) == NULL ||
+		(l->port = strndup(a.port, a.port_len)) == NULL)
+		return LURK_ERR_ALLOC;
+	if (inet_pton(AF_INET, l->host, addr) != 1 && inet_pton(AF_INET6, l->host, addr) != 1)
+		return lurk_ini_fail(
+			err, err_len, "'%s' is not a numeric IPv4 or IPv6 address", l->host);
+	if (lurk_ini_uint(l->port, 65535, &p) != 0)
+		return lurk_ini_fail(err, err_len, "'%s' is not a port number", l->port);
 	c->nlisten++;
 	return 0;
 }
@@ -456,8 +455,19 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 			if (strcmp(c->keys[i].name, it->name) == 0)
 				return lurk_ini_fail(
 					err, err_len, "key '%s' defined twice", it->name);
+		/* One list response carries every key a client may use. */
 		if (c->nkeys >= LURKD_MAX_KEYS)
-			return lurk_ini_fail(err, err_len, "more than %s keys", "1024");
+			return lurk_ini_fail(err, err_len,
+				"more than %u keys (the most one list response carries)",
+				LURKD_MAX_KEYS);
+		/* A key's name is its PKCS#11 label on the wire: bounded, UTF-8, no NUL. */
+		if (strlen(it->name) > LURKD_MAX_KEY_NAME)
+			return lurk_ini_fail(err, err_len,
+				"key name of %zu bytes, over the limit of %u (it is its label)",
+				strlen(it->name), LURKD_MAX_KEY_NAME);
+		if (lurk_wire_text_check((const uint8_t *)it->name, strlen(it->name)) != 0)
+			return lurk_ini_fail(
+				err, err_len, "key name '%s' is not UTF-8 text", it->name);
 		struct lurkd_key_conf *nk = realloc(c->keys, (c->nkeys + 1) * sizeof(*nk));
 		if (nk == NULL)
 			return LURK_ERR_ALLOC;
@@ -476,7 +486,8 @@ open_section(struct parse_ctx *p, const struct lurk_ini_item *it, char *err, siz
 				return lurk_ini_fail(
 					err, err_len, "client '%s' defined twice", it->name);
 		if (c->nclients >= LURKD_MAX_CLIENTS)
-			return lurk_ini_fail(err, err_len, "more than %s clients", "65536");
+			return lurk_ini_fail(
+				err, err_len, "more than %u clients", LURKD_MAX_CLIENTS);
 		struct lurkd_client *ncl = realloc(c->clients, (c->nclients + 1) * sizeof(*ncl));
 		if (ncl == NULL)
 			return LURK_ERR_ALLOC;
@@ -650,6 +661,33 @@ resolve_client_keys(struct lurkd_config *c, struct lurkd_client *cl, char *why, 
 	return r;
 }
 
+/*
+ * The list response a client gets, in bytes: every key it may use with its
+ * chain must fit in one message, or lurkd could not answer it.
+ */
+static size_t
+client_list_len(const struct lurkd_client *cl)
+{
+	size_t n = LURK_WIRE_LIST_RESP_HDR_LEN;
+
+	for (size_t i = 0; i < cl->nkeys; i++) {
+		const struct lurk_tls_key *k = cl->keys[i]->key;
+		const uint32_t *mechs;
+		size_t spki_len, cert_bytes = 0, len;
+
+		if (k == NULL)
+			return 0; /* keys not parsed: nothing to measure */
+		(void)lurk_tls_key_spki(k, &spki_len);
+		for (size_t j = 0; j < lurk_tls_key_chain_len(k); j++) {
+			(void)lurk_tls_key_chain_cert(k, j, &len);
+			cert_bytes += len;
+		}
+		n += lurk_wire_list_key_len(LURKD_KEY_ID_LEN, strlen(cl->keys[i]->name), spki_len,
+			lurk_tls_key_mechanisms(k, &mechs), lurk_tls_key_chain_len(k), cert_bytes);
+	}
+	return n;
+}
+
 static void
 validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct errors *es)
 {
@@ -737,6 +775,11 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 		if ((r = resolve_client_keys(c, cl, why, sizeof(why))) != 0)
 			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line, "%s",
 				why[0] ? why : lurk_err_str(r));
+		else if (client_list_len(cl) > LURK_WIRE_MAX_MSG)
+			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line,
+				"client '%s': its %zu keys and chains make a list response of %zu "
+				"bytes, over the limit of %u",
+				cl->name, cl->nkeys, client_list_len(cl), LURK_WIRE_MAX_MSG);
 	}
 }
 
