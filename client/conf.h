@@ -18,13 +18,6 @@
 #include "keyfile.h"
 #include "limits.h"
 
-#define LC_MAX_SERVERS 16
-
-/* Defaults for the [module] section. */
-#define LC_CONNECT_TIMEOUT_MS 3000
-#define LC_IO_TIMEOUT_MS      5000
-#define LC_IDLE_PER_SERVER    64
-
 /* One key server; all of them serve the same keys (replicas). */
 struct lc_server {
 	char name[64];

@@ -29,9 +29,6 @@ struct lurk_client_cfg {
 	int io_timeout_ms;        /* each call */
 };
 
-/* Session age the client keeps to, a little under the server's default. */
-#define LURK_CLIENT_MAX_AGE_S (LURK_SESSION_MAX_AGE_S - 60u)
-
 /*
  * What an operator needs to know about a failed connect, beyond the error
  * code: the errno of the socket call that failed (ECONNREFUSED, ENOENT,

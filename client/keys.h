@@ -14,8 +14,7 @@
 #include "compiler.h"
 #include "pool.h"
 #include "wire.h"
-
-#define LC_LIST_RETRY_MS 1000
+#include "limits.h"
 
 struct lc_keys {
 	pthread_mutex_t lock; /* memory work only */

@@ -16,9 +16,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
-
-/* sizeof(sockaddr_un.sun_path) on Linux: a path must be shorter. */
-#define LURK_ADDR_UNIX_PATH_MAX 108
+#include "limits.h"
 
 enum lurk_addr_kind {
 	LURK_ADDR_UNIX = 1,

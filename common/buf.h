@@ -22,8 +22,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-
-#define LURK_BUF_SIZE_MAX (16u * 1024 * 1024)
+#include "limits.h"
 
 struct lurk_buf {
 	uint8_t *d;        /* owned storage; NULL for views */

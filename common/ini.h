@@ -23,9 +23,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
-
-#define LURK_INI_MAX_FILE (1024 * 1024)
-#define LURK_INI_MAX_LINE 4096
+#include "limits.h"
 
 struct lurk_ini_item {
 	const char *section; /* e.g. "key" */

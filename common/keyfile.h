@@ -17,7 +17,6 @@
 
 #define LURK_STATIC_KEY_B64_LEN 44 /* base64 of 32 bytes, with padding */
 #define LURK_STATIC_KEY_FP_LEN  16 /* hex characters */
-#define LURK_KEYFILE_MAX        4096
 
 /*
  * A PIN-protected key file holds one line "pin-protected BASE64" instead:

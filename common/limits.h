@@ -1,7 +1,7 @@
 /*
- * Every size, cap and limit of the channel, the wire protocol and lurkd's
- * configuration in one place (as WireGuard's messages.h does), so a reviewer
- * can see them together. What lurkd accepts at load is derived from what the
+ * Every size, cap and limit of the channel, the wire protocol, lurkd, the
+ * client core and the PKCS#11 face in one place (as WireGuard's messages.h
+ * does), so a reviewer can see them together. What lurkd accepts at load is derived from what the
  * wire carries, and checked when the configuration and its key files are
  * read (server/conf.c, server/keystore.c): a configuration that loads can be
  * served. The static asserts at the end hold the limits that must fit inside
@@ -75,6 +75,38 @@ enum {
 #define LURK_TLS_KEY_RSA_MAX_BITS 4096u
 #define LURK_TLS_KEY_EC_MAX_BITS  521u /* P-521 */
 
+/* Files and buffers (common/). */
+#define LURK_BUF_SIZE_MAX (16u * 1024 * 1024) /* one lurk_buf */
+#define LURK_INI_MAX_FILE (1024 * 1024)       /* lurkd.conf, the module's file */
+#define LURK_INI_MAX_LINE 4096
+#define LURK_KEYFILE_MAX  4096 /* a Noise static key file */
+#define LURK_ADDR_UNIX_PATH_MAX                                                                    \
+	108 /* sizeof(sockaddr_un.sun_path) on Linux: a path must be shorter */
+
+/* lurkd's gates and privilege separation (server/). */
+#define LURK_ACL_MAX_SOURCES     64        /* prefixes in one `sources` list */
+#define LURK_RATELIMIT_MAX_RATE  10000000u /* operations per second */
+#define LURK_RATELIMIT_MAX_BURST 10000000u
+#define LURK_REPLAY_CACHE_MAX    (1u << 24)  /* replay-cache entries */
+#define LURK_REPLAY_WINDOW_MAX   86400u      /* seconds */
+#define LURKD_FILES_MAX_FILE     (16u << 20) /* one file the parent reads for the child */
+#define LURKD_FILES_MAX_COUNT    8192u
+#define LURKD_FILES_MAX_BUNDLE   (256u << 20) /* everything sent to the child at once */
+#define LURKD_FILES_MAX_PATH     4096u
+
+/* The client core's file: [module] defaults and [server] sections (client/). */
+#define LC_MAX_SERVERS        16
+#define LC_CONNECT_TIMEOUT_MS 3000
+#define LC_IO_TIMEOUT_MS      5000 /* `timeout`: one call, start to end */
+#define LC_IDLE_PER_SERVER    64
+#define LC_LIST_RETRY_MS      1000 /* a failed key-list fetch is not tried again sooner */
+/* Session age the client keeps to, a little under the server's default. */
+#define LURK_CLIENT_MAX_AGE_S (LURK_SESSION_MAX_AGE_S - 60u)
+
+/* The PKCS#11 face's [token] sections (module/). */
+#define LP_MAX_TOKENS 16
+#define LP_MAX_FILTER 32 /* key labels named in one [token] */
+
 #define LURK_LIMIT_FITS(a, b, why) _Static_assert((a) <= (b), why)
 LURK_LIMIT_FITS(LURK_WIRE_FRAG_MAX_CHUNK + LURK_WIRE_FRAG_HDR_LEN, LURK_NOISE_MAX_PLAINTEXT,
 	"a fragment fits one transport message");
@@ -92,5 +124,13 @@ LURK_LIMIT_FITS(LURK_TLS_KEY_RSA_MAX_BITS / 8, LURK_WIRE_MAX_CIPHERTEXT,
 LURK_LIMIT_FITS(2 * ((LURK_TLS_KEY_EC_MAX_BITS + 7) / 8), LURK_WIRE_MAX_SIGNATURE,
 	"an ECDSA signature (r||s) fits a sign response");
 LURK_LIMIT_FITS(LURK_WIRE_MAX_REASON, LURK_WIRE_MAX_MSG, "an error response fits a message");
+
+LURK_LIMIT_FITS(LURK_WIRE_MAX_MSG, LURK_BUF_SIZE_MAX, "a reassembled message fits one buffer");
+LURK_LIMIT_FITS(
+	LURK_INI_MAX_FILE, LURKD_FILES_MAX_FILE, "lurkd.conf fits what the parent hands over");
+LURK_LIMIT_FITS(
+	LURK_KEYFILE_MAX, LURKD_FILES_MAX_FILE, "a key file fits what the parent hands over");
+LURK_LIMIT_FITS(LURK_CLIENT_MAX_AGE_S + 1, LURK_SESSION_MAX_AGE_S,
+	"the client retires a session before lurkd's default age closes it");
 
 #endif

@@ -27,9 +27,6 @@
 #include "keyfile.h"
 #include "wire.h"
 
-#define LP_MAX_TOKENS 16
-#define LP_MAX_FILTER 32 /* key labels named in one [token] */
-
 /* What one token shows: every key, or those named or of the types given. */
 struct lp_token_conf {
 	char name[64];

@@ -13,8 +13,7 @@
 #include <sys/socket.h>
 
 #include "compiler.h"
-
-#define LURK_ACL_MAX_SOURCES 64
+#include "limits.h"
 
 struct lurk_acl_prefix {
 	int family; /* AF_INET or AF_INET6 */

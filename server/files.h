@@ -22,11 +22,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-
-#define LURKD_FILES_MAX_FILE   (16u << 20)
-#define LURKD_FILES_MAX_COUNT  8192u
-#define LURKD_FILES_MAX_BUNDLE (256u << 20)
-#define LURKD_FILES_MAX_PATH   4096u
+#include "limits.h"
 
 /* Flags of a read. */
 #define LURKD_FILE_SECRET     1u /* wiped when released */

@@ -11,9 +11,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-
-#define LURK_RATELIMIT_MAX_RATE  10000000u /* operations per second */
-#define LURK_RATELIMIT_MAX_BURST 10000000u
+#include "limits.h"
 
 struct lurk_ratelimit {
 	pthread_mutex_t lock;

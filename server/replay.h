@@ -22,9 +22,6 @@
 #include "compiler.h"
 #include "limits.h"
 
-#define LURK_REPLAY_CACHE_MAX  (1u << 24)
-#define LURK_REPLAY_WINDOW_MAX 86400u
-
 struct lurk_replay;
 
 /* capacity 1..LURK_REPLAY_CACHE_MAX entries, window 1..LURK_REPLAY_WINDOW_MAX seconds. */
