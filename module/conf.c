@@ -18,7 +18,7 @@
 #include "err.h"
 #include "ini.h"
 #include "module.h"
-#include "policy.h"
+#include "tls.h"
 
 /* A [token] header; any other section the core does not know is not ours either. */
 static int

@@ -15,7 +15,7 @@
 #include "err.h"
 #include "log.h"
 #include "module.h"
-#include "policy.h"
+#include "tls.h"
 
 /* CK_EDDSA_PARAMS (PKCS#11 3.0), which p11-kit 0.24's header lacks. */
 struct eddsa_params {

@@ -19,7 +19,7 @@
 #include "err.h"
 #include "log.h"
 #include "module.h"
-#include "policy.h"
+#include "tls.h"
 
 #define MAX_ATTRS 40
 

@@ -17,7 +17,7 @@
 #include "client/core.h"
 #include "log.h"
 #include "module.h"
-#include "policy.h"
+#include "tls.h"
 
 CK_RV
 lp_key_ready(void)

@@ -48,11 +48,11 @@ fi
 so="$top_builddir/.libs/lurk-pkcs11.so"
 lurkd="$top_builddir/lurkd"
 check "nm reads the module's symbols" sh -c "nm '$so' | grep -q ' [tT] C_GetFunctionList'"
-srv=$(nm "$so" | grep -E ' [tTdDbBrR] (lurkd_|lurk_replay_|lurk_acl_|lurk_ratelimit_|lurk_tls_key_|lurk_keystore_)' | head -n 5)
+srv=$(nm "$so" | grep -E ' [tTdDbBrR] (lurkd_|lurk_replay_|lurk_acl_|lurk_ratelimit_|lurk_policy_|lurk_tls_key_|lurk_keystore_)' | head -n 5)
 if [ -z "$srv" ]; then
-	ok "the module holds no lurkd code (replay cache, allow-list, rate limits, keystore)"
+	ok "the module holds no lurkd code (replay cache, allow-list, rate limits, policy, keystore)"
 else
-	not_ok "the module holds no lurkd code (replay cache, allow-list, rate limits, keystore)"
+	not_ok "the module holds no lurkd code (replay cache, allow-list, rate limits, policy, keystore)"
 	diag "$srv"
 fi
 check "nm reads lurkd's symbols" sh -c "nm '$lurkd' | grep -q ' [tT] main'"

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ckm.h"
-#include "policy.h"
+#include "server/policy.h"
 #include "tap.h"
 #include "test-policy.h"
 

@@ -10,7 +10,7 @@
 
 #include "ckm.h"
 #include "err.h"
-#include "policy.h"
+#include "server/policy.h"
 #include "tap.h"
 #include "tls.h"
 #include "test-policy.h"

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "policy.h"
+#include "server/policy.h"
 
 /* CK_RSA_PKCS_PSS_PARAMS as lurk_policy_req carries them. */
 struct pss {

@@ -11,7 +11,7 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "policy.h"
+#include "server/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
