@@ -292,17 +292,24 @@ check_pid(struct lc_pool *p)
 }
 
 /* Takes a server's idle connections off the pool (under the lock); the caller frees them. */
+/* Off the pool's list of connections (the caller holds the lock). */
+static void
+unlink_conn(struct lc_pool *p, struct pconn *pc)
+{
+	if (pc->prev != NULL)
+		pc->prev->next = pc->next;
+	else
+		p->conns = pc->next;
+	if (pc->next != NULL)
+		pc->next->prev = pc->prev;
+}
+
 static struct pconn *
 take_idle(struct lc_pool *p, struct pserver *s, struct pconn *list)
 {
 	for (size_t i = 0; i < s->nidle; i++) {
 		struct pconn *pc = s->idle[i];
-		if (pc->prev != NULL)
-			pc->prev->next = pc->next;
-		else
-			p->conns = pc->next;
-		if (pc->next != NULL)
-			pc->next->prev = pc->prev;
+		unlink_conn(p, pc);
 		pc->idle = 0;
 		pc->next = list;
 		list = pc;
@@ -404,12 +411,7 @@ static void
 discard(struct lc_pool *p, struct pconn *pc)
 {
 	pthread_mutex_lock(&p->lock);
-	if (pc->prev != NULL)
-		pc->prev->next = pc->next;
-	else
-		p->conns = pc->next;
-	if (pc->next != NULL)
-		pc->next->prev = pc->prev;
+	unlink_conn(p, pc);
 	p->s[pc->server].nconns--;
 	pthread_mutex_unlock(&p->lock);
 	lurk_client_free(pc->c);
