@@ -94,7 +94,7 @@ size_t lp_key_sig_len(const struct lurk_wire_key *k);
 int lp_key_has_mech(const struct lurk_wire_key *k, CK_MECHANISM_TYPE m);
 
 /*
- * crypto.c: the client core's result (0 or a LURK_ERR_*, already logged
+ * p11.c: the client core's result (0 or a LURK_ERR_*, already logged
  * where it needs to be) as PKCS#11 returns it: a refusal by lurkd's policy,
  * access list or rate limit is CKR_FUNCTION_REJECTED, an unsupported
  * mechanism CKR_MECHANISM_INVALID, an unknown key CKR_KEY_HANDLE_INVALID,

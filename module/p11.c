@@ -55,6 +55,36 @@ lp_out_room(const void *buf, CK_ULONG_PTR count, CK_ULONG n, CK_RV *rv)
 	return 1;
 }
 
+/*
+ * The one mapping of the client core's results (LURK_ERR_*) to what PKCS#11
+ * callers get back.
+ */
+CK_RV
+lp_rv(int r)
+{
+	switch (r) {
+	case 0:
+		return CKR_OK;
+	case LURK_ERR_ALLOC:
+		return CKR_HOST_MEMORY;
+	case LURK_ERR_STATE: /* no client key: a PIN-protected one not opened by C_Login */
+		return CKR_USER_NOT_LOGGED_IN;
+	case LURK_ERR_INVALID_ARG: /* the request could not be built from what was given */
+		return CKR_ARGUMENTS_BAD;
+	case LURK_ERR_POLICY:
+	case LURK_ERR_DENIED:
+	case LURK_ERR_RATE_LIMIT:
+		return CKR_FUNCTION_REJECTED;
+	case LURK_ERR_MECHANISM:
+		return CKR_MECHANISM_INVALID;
+	case LURK_ERR_NOT_FOUND:
+		return CKR_KEY_HANDLE_INVALID;
+	default:
+		/* No server answered, a malformed answer, lurkd's own failure. */
+		return CKR_DEVICE_ERROR;
+	}
+}
+
 CK_RV
 lp_check(void)
 {
