@@ -4,7 +4,7 @@
 set -e
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
-libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev
+libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev libssl-dev
 gnutls-bin p11-kit softhsm2 clang-format openssl xxd curl
 opensc opensc-pkcs11 libengine-pkcs11-openssl nginx valgrind"
 

@@ -1,9 +1,12 @@
-/* Signing and decryption in PKCS#11 terms, carried out by GnuTLS. */
+/*
+ * Signing and decryption in PKCS#11 terms: which mechanism a key takes, how
+ * its parameters must look, and the hashing of whole content; the back end
+ * (k->ops) then does the private-key step on one struct lurk_sig_op.
+ */
 #include "config.h"
 
 #include <string.h>
 
-#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
@@ -13,58 +16,19 @@
 #include "mem.h"
 #include "tls.h"
 
-/* GnuTLS's name for each hash of the table in tls.h. */
-static gnutls_digest_algorithm_t
-gnutls_dig(const struct lurk_hash_info *h)
-{
-	static const struct {
-		enum lurk_hash id;
-		gnutls_digest_algorithm_t dig;
-	} digs[] = {
-		{LURK_HASH_SHA1, GNUTLS_DIG_SHA1},
-		{LURK_HASH_SHA224, GNUTLS_DIG_SHA224},
-		{LURK_HASH_SHA256, GNUTLS_DIG_SHA256},
-		{LURK_HASH_SHA384, GNUTLS_DIG_SHA384},
-		{LURK_HASH_SHA512, GNUTLS_DIG_SHA512},
-	};
-
-	for (size_t i = 0; h != NULL && i < LURK_ARRAY_LEN(digs); i++)
-		if (digs[i].id == h->id)
-			return digs[i].dig;
-	return GNUTLS_DIG_UNKNOWN;
-}
-
 /*
  * A DigestInfo is accepted only byte for byte as DER encodes it for one of
  * the table's hashes: stricter than parsing, and there is nothing else TLS sends.
  */
-static int
-parse_digest_info(
-	const uint8_t *p, size_t len, gnutls_digest_algorithm_t *dig, gnutls_datum_t *hash)
+static const struct lurk_hash_info *
+parse_digest_info(const uint8_t *p, size_t len)
 {
 	const struct lurk_hash_info *h = lurk_hash_by_digest_info(p, len);
 
-	if (h == NULL || len != h->di_prefix_len + h->len)
-		return LURK_ERR_BAD_FORMAT;
-	*dig = gnutls_dig(h);
-	hash->data = (uint8_t *)p + h->di_prefix_len;
-	hash->size = (unsigned)h->len;
-	return 0;
-}
-
-static gnutls_sign_algorithm_t
-pss_algo(gnutls_digest_algorithm_t dig)
-{
-	switch (dig) {
-	case GNUTLS_DIG_SHA256:
-		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA256;
-	case GNUTLS_DIG_SHA384:
-		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA384;
-	case GNUTLS_DIG_SHA512:
-		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA512;
-	default:
-		return GNUTLS_SIGN_UNKNOWN;
-	}
+	if (h == NULL || len != h->di_prefix_len + h->len ||
+		lurk_ks_gnutls_dig(h) == GNUTLS_DIG_UNKNOWN)
+		return NULL;
+	return h;
 }
 
 /* Checks the PSS parameters against the hash: MGF1 of it, salt of its length. */
@@ -82,156 +46,179 @@ check_pss(const struct lurk_sign_req *req, const struct lurk_hash_info *want)
 	return 0;
 }
 
-/* GnuTLS's DER ECDSA signature to PKCS#11's r‖s, each padded to the field size. */
+/* The hash-and-sign mechanisms: the content is hashed here, the back end signs the hash. */
 static int
-ecdsa_to_raw(const struct lurk_tls_key *k, const gnutls_datum_t *der, uint8_t *sig, size_t *sig_len)
+hash_content(const struct lurk_sign_req *req, const struct lurk_hash_info *h,
+	uint8_t out[LURK_HASH_MAX_LEN])
 {
-	gnutls_datum_t r = {NULL, 0}, s = {NULL, 0};
-	size_t fl = k->sig_len / 2;
-	const uint8_t *rp, *sp;
-	size_t rl, sl;
-	int ret = LURK_ERR_CRYPTO;
+	gnutls_digest_algorithm_t dig = lurk_ks_gnutls_dig(h);
 
-	if (*sig_len < k->sig_len)
-		return LURK_ERR_NO_SPACE;
-	if (gnutls_decode_rs_value(der, &r, &s) < 0)
-		return LURK_ERR_CRYPTO;
-	rp = r.data;
-	rl = r.size;
-	sp = s.data;
-	sl = s.size;
-	/* Drop DER's leading zero bytes; what is left must fit the field. */
-	while (rl > 0 && *rp == 0)
-		rp++, rl--;
-	while (sl > 0 && *sp == 0)
-		sp++, sl--;
-	if (rl > fl || sl > fl)
-		goto out;
-	memset(sig, 0, 2 * fl);
-	memcpy(sig + fl - rl, rp, rl);
-	memcpy(sig + 2 * fl - sl, sp, sl);
-	*sig_len = 2 * fl;
-	ret = 0;
-out:
-	gnutls_free(r.data);
-	gnutls_free(s.data);
-	return ret;
+	if (dig == GNUTLS_DIG_UNKNOWN || h->len > LURK_HASH_MAX_LEN)
+		return LURK_ERR_MECHANISM;
+	return gnutls_hash_fast(dig, req->data, req->len, out) < 0 ? LURK_ERR_CRYPTO : 0;
 }
 
+/* The request as one operation on the key, or why the key store refuses it. */
 static int
-finish(const struct lurk_tls_key *k, int ecdsa, gnutls_datum_t *s, uint8_t *sig, size_t *sig_len)
+to_op(const struct lurk_tls_key *k, const struct lurk_sign_req *req, struct lurk_sig_op *op,
+	uint8_t hash[LURK_HASH_MAX_LEN])
 {
-	int r;
+	const struct lurk_hash_info *hi;
+	int rsa = k->type == LURK_KEY_RSA, r;
 
-	if (ecdsa) {
-		r = ecdsa_to_raw(k, s, sig, sig_len);
-	} else if (s->size > *sig_len) {
-		r = LURK_ERR_NO_SPACE;
-	} else {
-		memcpy(sig, s->data, s->size);
-		*sig_len = s->size;
-		r = 0;
+	op->tbs = req->data;
+	op->tbs_len = req->len;
+	switch (req->mech) {
+	case CKM_RSA_PKCS:
+		if (!rsa)
+			return LURK_ERR_MECHANISM;
+		op->kind = LURK_SIG_RSA_PKCS1;
+		op->hash = NULL;
+		if (req->len == LURK_TLS_MD5_SHA1_LEN) /* TLS 1.0/1.1: no DigestInfo */
+			return 0;
+		if ((op->hash = parse_digest_info(req->data, req->len)) == NULL)
+			return LURK_ERR_BAD_FORMAT;
+		return 0;
+	case CKM_RSA_PKCS_PSS:
+		hi = lurk_hash_by_len(req->len);
+		if (!rsa || hi == NULL || check_pss(req, hi) != 0)
+			return LURK_ERR_MECHANISM;
+		op->kind = LURK_SIG_RSA_PSS;
+		op->hash = hi;
+		return 0;
+	case CKM_SHA256_RSA_PKCS:
+	case CKM_SHA384_RSA_PKCS:
+	case CKM_SHA512_RSA_PKCS:
+		if (!rsa)
+			return LURK_ERR_MECHANISM;
+		/* A DigestInfo of the content's hash, then as CKM_RSA_PKCS. */
+		hi = lurk_hash_by_sign_mech(req->mech);
+		if (hi == NULL ||
+			hi->di_prefix_len + hi->len > LURK_DIGEST_INFO_MAX_PFX + LURK_HASH_MAX_LEN)
+			return LURK_ERR_MECHANISM;
+		memcpy(hash, hi->di_prefix, hi->di_prefix_len);
+		if ((r = hash_content(req, hi, hash + hi->di_prefix_len)) != 0)
+			return r;
+		op->kind = LURK_SIG_RSA_PKCS1;
+		op->hash = hi;
+		op->tbs = hash;
+		op->tbs_len = hi->di_prefix_len + hi->len;
+		return 0;
+	case CKM_SHA256_RSA_PKCS_PSS:
+	case CKM_SHA384_RSA_PKCS_PSS:
+	case CKM_SHA512_RSA_PKCS_PSS:
+		hi = lurk_hash_by_sign_mech(req->mech);
+		if (!rsa || hi == NULL || (req->has_pss && check_pss(req, hi) != 0))
+			return LURK_ERR_MECHANISM;
+		op->kind = LURK_SIG_RSA_PSS;
+		break;
+	case CKM_ECDSA:
+		hi = lurk_hash_by_len(req->len);
+		if (k->type != LURK_KEY_EC || lurk_ks_gnutls_dig(hi) == GNUTLS_DIG_UNKNOWN)
+			return LURK_ERR_MECHANISM;
+		op->kind = LURK_SIG_ECDSA;
+		op->hash = hi;
+		return 0;
+	case CKM_ECDSA_SHA256:
+	case CKM_ECDSA_SHA384:
+	case CKM_ECDSA_SHA512:
+		hi = lurk_hash_by_sign_mech(req->mech);
+		if (k->type != LURK_KEY_EC || hi == NULL)
+			return LURK_ERR_MECHANISM;
+		op->kind = LURK_SIG_ECDSA;
+		break;
+	case CKM_EDDSA:
+		if (k->type != LURK_KEY_ED25519 && k->type != LURK_KEY_ED448)
+			return LURK_ERR_MECHANISM;
+		op->kind = LURK_SIG_EDDSA;
+		op->hash = NULL;
+		return 0;
+	default:
+		/* Raw RSA (CKM_RSA_X_509) and everything else. */
+		return LURK_ERR_MECHANISM;
 	}
-	gnutls_free(s->data);
-	return r;
+	/* The hash-and-sign mechanisms that sign the bare hash (PSS, ECDSA). */
+	if ((r = hash_content(req, hi, hash)) != 0)
+		return r;
+	op->hash = hi;
+	op->tbs = hash;
+	op->tbs_len = hi->len;
+	return 0;
 }
 
 int
 lurk_tls_key_sign(
 	struct lurk_tls_key *k, const struct lurk_sign_req *req, uint8_t *sig, size_t *sig_len)
 {
-	gnutls_datum_t d = {(uint8_t *)req->data, (unsigned)req->len}, s = {NULL, 0}, h;
-	const struct lurk_hash_info *hi;
-	gnutls_digest_algorithm_t dig;
-	gnutls_sign_algorithm_t alg;
-	int r, ecdsa = 0;
+	/* Room for a DigestInfo: hash-and-sign PKCS#1 builds one here. */
+	uint8_t hash[LURK_DIGEST_INFO_MAX_PFX + LURK_HASH_MAX_LEN];
+	struct lurk_sig_op op;
+	int r;
 
 	if (req->len > 0x7fffffff)
 		return LURK_ERR_TOO_LARGE;
-	switch (req->mech) {
-	case CKM_RSA_PKCS:
-		if (k->type != LURK_KEY_RSA)
-			return LURK_ERR_MECHANISM;
-		if (req->len == LURK_TLS_MD5_SHA1_LEN) /* TLS 1.0/1.1: no DigestInfo */
-			r = gnutls_privkey_sign_hash(k->priv, GNUTLS_DIG_UNKNOWN,
-				GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, &d, &s);
-		else if (parse_digest_info(req->data, req->len, &dig, &h) != 0)
-			return LURK_ERR_BAD_FORMAT;
-		else
-			r = gnutls_privkey_sign_hash2(
-				k->priv, gnutls_pk_to_sign(GNUTLS_PK_RSA, dig), 0, &h, &s);
-		break;
-	case CKM_RSA_PKCS_PSS:
-		hi = lurk_hash_by_len(req->len);
-		if (k->type != LURK_KEY_RSA || hi == NULL || check_pss(req, hi) != 0)
-			return LURK_ERR_MECHANISM;
-		r = gnutls_privkey_sign_hash2(k->priv, pss_algo(gnutls_dig(hi)), 0, &d, &s);
-		break;
-	case CKM_SHA256_RSA_PKCS:
-	case CKM_SHA384_RSA_PKCS:
-	case CKM_SHA512_RSA_PKCS:
-		if (k->type != LURK_KEY_RSA)
-			return LURK_ERR_MECHANISM;
-		dig = gnutls_dig(lurk_hash_by_sign_mech(req->mech));
-		r = gnutls_privkey_sign_data2(
-			k->priv, gnutls_pk_to_sign(GNUTLS_PK_RSA, dig), 0, &d, &s);
-		break;
-	case CKM_SHA256_RSA_PKCS_PSS:
-	case CKM_SHA384_RSA_PKCS_PSS:
-	case CKM_SHA512_RSA_PKCS_PSS:
-		hi = lurk_hash_by_sign_mech(req->mech);
-		if (k->type != LURK_KEY_RSA || (req->has_pss && check_pss(req, hi) != 0))
-			return LURK_ERR_MECHANISM;
-		r = gnutls_privkey_sign_data2(k->priv, pss_algo(gnutls_dig(hi)), 0, &d, &s);
-		break;
-	case CKM_ECDSA:
-		dig = gnutls_dig(lurk_hash_by_len(req->len));
-		if (k->type != LURK_KEY_EC || dig == GNUTLS_DIG_UNKNOWN)
-			return LURK_ERR_MECHANISM;
-		alg = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig);
-		r = gnutls_privkey_sign_hash2(k->priv, alg, 0, &d, &s);
-		ecdsa = 1;
-		break;
-	case CKM_ECDSA_SHA256:
-	case CKM_ECDSA_SHA384:
-	case CKM_ECDSA_SHA512:
-		if (k->type != LURK_KEY_EC)
-			return LURK_ERR_MECHANISM;
-		dig = gnutls_dig(lurk_hash_by_sign_mech(req->mech));
-		r = gnutls_privkey_sign_data2(
-			k->priv, gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig), 0, &d, &s);
-		ecdsa = 1;
-		break;
-	case CKM_EDDSA:
-		if (k->type == LURK_KEY_ED25519)
-			alg = GNUTLS_SIGN_EDDSA_ED25519;
-		else if (k->type == LURK_KEY_ED448)
-			alg = GNUTLS_SIGN_EDDSA_ED448;
-		else
-			return LURK_ERR_MECHANISM;
-		r = gnutls_privkey_sign_data2(k->priv, alg, 0, &d, &s);
-		break;
-	default:
-		/* Raw RSA (CKM_RSA_X_509) and everything else. */
-		return LURK_ERR_MECHANISM;
-	}
-	if (r < 0)
-		return LURK_ERR_CRYPTO;
-	return finish(k, ecdsa, &s, sig, sig_len);
+	if ((r = to_op(k, req, &op, hash)) != 0)
+		return r;
+	if (*sig_len < k->sig_len)
+		return LURK_ERR_NO_SPACE;
+	/* The hash of content is no secret, but the content may be: wipe both alike. */
+	r = k->ops->sign(k, &op, sig, sig_len);
+	lurk_wipe(hash, sizeof(hash));
+	return r;
 }
 
 int
 lurk_tls_key_decrypt_tls(
 	struct lurk_tls_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len, uint8_t out[48])
 {
-	gnutls_datum_t c = {(uint8_t *)ct, (unsigned)ct_len};
-
-	if (k->type != LURK_KEY_RSA || mech != CKM_RSA_PKCS)
+	if (k->type != LURK_KEY_RSA || mech != CKM_RSA_PKCS || k->ops->decrypt_tls == NULL)
 		return LURK_ERR_MECHANISM;
 	if (ct_len != lurk_tls_sig_len(LURK_KEY_RSA, k->bits))
 		return LURK_ERR_BAD_FORMAT;
-	/* The constant-time GnuTLS call: fixed 48-byte output, no early exit on padding. */
-	if (gnutls_privkey_decrypt_data2(k->priv, 0, &c, out, 48) < 0)
+	return k->ops->decrypt_tls(k, ct, ct_len, out);
+}
+
+int
+lurk_ks_ecdsa_raw(const struct lurk_tls_key *k, const uint8_t *r, size_t rl, const uint8_t *s,
+	size_t sl, uint8_t *sig, size_t *sig_len)
+{
+	size_t fl = k->sig_len / 2;
+
+	if (*sig_len < k->sig_len)
+		return LURK_ERR_NO_SPACE;
+	/* Drop DER's leading zero bytes; what is left must fit the field. */
+	while (rl > 0 && *r == 0)
+		r++, rl--;
+	while (sl > 0 && *s == 0)
+		s++, sl--;
+	if (rl > fl || sl > fl)
 		return LURK_ERR_CRYPTO;
+	memset(sig, 0, 2 * fl);
+	memcpy(sig + fl - rl, r, rl);
+	memcpy(sig + 2 * fl - sl, s, sl);
+	*sig_len = 2 * fl;
 	return 0;
+}
+
+/* 0xffffffff when x is 0, else 0: no branch, no table. */
+static uint32_t
+ct_is_zero(uint32_t x)
+{
+	return (uint32_t)0 - ((~x & (x - 1)) >> 31);
+}
+
+int
+lurk_ks_pms_unpad(const uint8_t *em, size_t em_len, uint8_t out[48])
+{
+	/* 0x00 0x02 PS (at least 8 non-zero bytes) 0x00 M (48 bytes). */
+	size_t sep = em_len - 49;
+	uint32_t good;
+
+	if (em_len < 2 + 8 + 1 + 48)
+		return LURK_ERR_CRYPTO; /* a public length, checked at load */
+	good = ct_is_zero(em[0]) & ct_is_zero(em[1] ^ 2u) & ct_is_zero(em[sep]);
+	for (size_t i = 2; i < sep; i++)
+		good &= ~ct_is_zero(em[i]);
+	memcpy(out, em + em_len - 48, 48);
+	return (int)((uint32_t)LURK_ERR_CRYPTO & ~good);
 }

@@ -1,4 +1,10 @@
-/* Loading keys and their chains through GnuTLS. */
+/*
+ * Loading keys and their chains. GnuTLS reads every key first (PEM files in
+ * all the forms lurkd accepts, pkcs11: URIs) and gives the public facts:
+ * type, size, SubjectPublicKeyInfo, the chain's match. Then the key goes to
+ * the fastest back end that serves it (keystore-int.h), which may drop the
+ * GnuTLS copy of the private key.
+ */
 #include "config.h"
 
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include "ckm.h"
 #include "err.h"
 #include "keystore-int.h"
+#include "log.h"
 #include "mem.h"
 #include "tls.h"
 
@@ -29,7 +36,10 @@ _Static_assert(LURK_ARRAY_LEN(rsa_mechs) <= LURK_TLS_KEY_MAX_MECHS &&
 int
 lurk_keystore_init(void)
 {
-	return gnutls_global_init() < 0 ? LURK_ERR_CRYPTO : 0;
+	if (gnutls_global_init() < 0)
+		return LURK_ERR_CRYPTO;
+	lurk_ks_openssl_init();
+	return 0;
 }
 
 void
@@ -93,17 +103,22 @@ static int
 load_public(struct lurk_tls_key *k, char *why, size_t why_len)
 {
 	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+	gnutls_pubkey_t pub = NULL;
 	unsigned bits = 0;
 	int pk, r;
 
-	if (gnutls_pubkey_init(&k->pub) < 0)
+	if (gnutls_pubkey_init(&pub) < 0)
 		return LURK_ERR_ALLOC;
-	if ((r = gnutls_pubkey_import_privkey(k->pub, k->priv, 0, 0)) < 0 ||
-		(r = gnutls_pubkey_export2(k->pub, GNUTLS_X509_FMT_DER, &k->spki)) < 0) {
+	if ((r = gnutls_pubkey_import_privkey(pub, k->priv, 0, 0)) < 0 ||
+		(r = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &k->spki)) < 0) {
 		snprintf(why, why_len, "cannot read the public key: %s", gnutls_strerror(r));
+		gnutls_pubkey_deinit(pub);
 		return LURK_ERR_CRYPTO;
 	}
-	pk = gnutls_pubkey_get_pk_algorithm(k->pub, &bits);
+	pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);
+	if (pk == GNUTLS_PK_ECDSA && gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) < 0)
+		curve = GNUTLS_ECC_CURVE_INVALID;
+	gnutls_pubkey_deinit(pub);
 	switch (pk) {
 	case GNUTLS_PK_RSA:
 		if (bits < LURK_TLS_KEY_RSA_MIN_BITS || bits > LURK_TLS_KEY_RSA_MAX_BITS) {
@@ -117,12 +132,9 @@ load_public(struct lurk_tls_key *k, char *why, size_t why_len)
 		k->nmechs = LURK_ARRAY_LEN(rsa_mechs);
 		break;
 	case GNUTLS_PK_ECDSA:
-		if (gnutls_pubkey_export_ecc_raw2(k->pub, &curve, NULL, NULL, 0) < 0)
-			curve = GNUTLS_ECC_CURVE_INVALID;
 		k->type = LURK_KEY_EC;
 		k->mechs = ec_mechs;
 		k->nmechs = LURK_ARRAY_LEN(ec_mechs);
-		k->curve = curve;
 		switch (curve) {
 		case GNUTLS_ECC_CURVE_SECP256R1:
 			k->bits = 256;
@@ -228,6 +240,55 @@ out:
 	return ret;
 }
 
+/* "RSA 2048 bits", "ECDSA P-256", "Ed25519": for the load-time line. */
+static void
+describe(const struct lurk_tls_key *k, char *buf, size_t len)
+{
+	switch (k->type) {
+	case LURK_KEY_RSA:
+		snprintf(buf, len, "RSA %u bits", k->bits);
+		break;
+	case LURK_KEY_EC:
+		snprintf(buf, len, "ECDSA P-%u", k->bits);
+		break;
+	case LURK_KEY_ED25519:
+		snprintf(buf, len, "Ed25519");
+		break;
+	default:
+		snprintf(buf, len, "Ed448");
+		break;
+	}
+}
+
+/*
+ * The back end: libcrypto for file RSA and EC keys, libsodium for file
+ * Ed25519 keys, GnuTLS for the rest (HSM keys, Ed448). Those that take the
+ * key hold their own copy, so GnuTLS's is dropped (and wiped by GnuTLS).
+ */
+static int
+attach(struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *why, size_t why_len)
+{
+	char what[32];
+	int r;
+
+	r = lurk_ks_openssl_attach(k, src, why, why_len);
+	if (r == LURK_ERR_MECHANISM)
+		r = lurk_ks_sodium_attach(k, src, why, why_len);
+	if (r == LURK_ERR_MECHANISM) {
+		lurk_ks_gnutls_attach(k);
+		r = 0;
+	}
+	if (r != 0)
+		return r;
+	if (k->be != NULL) { /* a back end with its own copy of the key */
+		gnutls_privkey_deinit(k->priv);
+		k->priv = NULL;
+	}
+	describe(k, what, sizeof(what));
+	lurk_debug(LURK_DBG_KEYS, "key %s: %s, %s", src->source, what, k->ops->name);
+	return 0;
+}
+
 int
 lurk_tls_key_load(
 	const struct lurk_tls_key_source *src, struct lurk_tls_key **out, char *why, size_t why_len)
@@ -240,7 +301,8 @@ lurk_tls_key_load(
 		return LURK_ERR_ALLOC;
 	if ((r = load_private(k, src, why, why_len)) != 0 ||
 		(r = load_public(k, why, why_len)) != 0 ||
-		(r = load_chain(k, src, why, why_len)) != 0) {
+		(r = load_chain(k, src, why, why_len)) != 0 ||
+		(r = attach(k, src, why, why_len)) != 0) {
 		lurk_tls_key_free(k);
 		return r;
 	}
@@ -253,8 +315,10 @@ lurk_tls_key_free(struct lurk_tls_key *k)
 {
 	if (k == NULL)
 		return;
-	gnutls_privkey_deinit(k->priv);
-	gnutls_pubkey_deinit(k->pub);
+	if (k->ops != NULL)
+		k->ops->free(k);
+	if (k->priv != NULL)
+		gnutls_privkey_deinit(k->priv);
 	gnutls_free(k->spki.data);
 	for (size_t i = 0; i < k->nchain; i++)
 		gnutls_free(k->chain[i].data);
