@@ -1,9 +1,11 @@
 /*
- * lurkd's key store: private keys loaded and used through GnuTLS, from PEM
- * files (PKCS#1, SEC1, PKCS#8, optionally encrypted) or pkcs11: URIs of an
- * HSM, each with its certificate chain. Signatures come back in PKCS#11
- * format (ECDSA as fixed-width r‖s). Keys may be used from several threads
- * at once (GnuTLS serializes PKCS#11-held keys itself).
+ * lurkd's key store: private keys from PEM files (PKCS#1, SEC1, PKCS#8,
+ * optionally encrypted) or pkcs11: URIs of an HSM, each with its certificate
+ * chain. GnuTLS reads them; the signing is done by OpenSSL's libcrypto (file
+ * RSA and ECDSA keys), libsodium (file Ed25519 keys) or GnuTLS (HSM keys,
+ * Ed448), see keystore-int.h. Signatures come back in PKCS#11 format (ECDSA
+ * as fixed-width r‖s). Keys may be used from several threads at once (GnuTLS
+ * serializes PKCS#11-held keys itself).
  */
 #ifndef LURKD_KEYSTORE_H
 #define LURKD_KEYSTORE_H
@@ -17,7 +19,7 @@
 
 struct lurk_tls_key;
 
-/* gnutls_global_init() and friends; call once at start, deinit at exit. */
+/* GnuTLS and OpenSSL set up; call once at start, deinit at exit. */
 int lurk_keystore_init(void) LURK_MUST_CHECK;
 void lurk_keystore_deinit(void);
 
