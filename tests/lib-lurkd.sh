@@ -91,7 +91,10 @@ lurkd_start() {
 	rm -f "$_d/lurkd.sock"
 	"$LURKD" -c "$_d/lurkd.conf" --pid-file "$_d/lurkd.pid" "$@" 2>>"$_d/lurkd.log" &
 	echo $! >"$_d/lurkd.bgpid"
-	for _i in $(seq 1 100); do
+	# Waits on state: the socket and pid file appear once the keys are
+	# loaded, or lurkd exits. The cap (60 s) only bounds a hang; under
+	# ASan on a busy machine loading the keys took over 5 s.
+	for _i in $(seq 1 1200); do
 		[ -S "$_d/lurkd.sock" ] && [ -f "$_d/lurkd.pid" ] && return 0
 		kill -0 "$(cat "$_d/lurkd.bgpid")" 2>/dev/null || break
 		sleep 0.05
