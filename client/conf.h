@@ -16,7 +16,7 @@
 #include "compiler.h"
 #include "ini.h"
 #include "keyfile.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 /* One key server; all of them serve the same keys (replicas). */
 struct lc_server {

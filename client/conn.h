@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lurk_client;
 

@@ -14,7 +14,7 @@
 #include "compiler.h"
 #include "pool.h"
 #include "wire.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lc_keys {
 	pthread_mutex_t lock; /* memory work only */

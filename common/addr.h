@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 enum lurk_addr_kind {
 	LURK_ADDR_UNIX = 1,

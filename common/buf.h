@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lurk_buf {
 	uint8_t *d;        /* owned storage; NULL for views */

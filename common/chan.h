@@ -30,7 +30,7 @@
 #include <time.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 #define LURK_CHAN_PROTOCOL "Noise_IK_25519_ChaChaPoly_BLAKE2b"
 #define LURK_CHAN_PROLOGUE "lurk/1"

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 /* hdr = u16be(len); LURK_ERR_INVALID_ARG for 0, LURK_ERR_TOO_LARGE over 65535. */
 int lurk_frame_header(uint8_t hdr[LURK_FRAME_HDR_LEN], size_t len) LURK_MUST_CHECK;

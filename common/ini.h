@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lurk_ini_item {
 	const char *section; /* e.g. "key" */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 #define LURK_STATIC_KEY_B64_LEN 44 /* base64 of 32 bytes, with padding */
 #define LURK_STATIC_KEY_FP_LEN  16 /* hex characters */

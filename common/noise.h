@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 /* Noise §5.1: k (if has_key) and the 64-bit nonce n. */
 struct lurk_noise_cipher {

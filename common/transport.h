@@ -32,7 +32,7 @@
 #include "buf.h"
 #include "compiler.h"
 #include "frame.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "wire.h"
 
 struct lurk_chan;

@@ -32,7 +32,7 @@
 
 #include "buf.h"
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "tls.h" /* enum lurk_key_type: RSA 1, EC 2, ED25519 3, ED448 4 */
 
 enum lurk_wire_type {

@@ -23,7 +23,7 @@
 #include "ckm.h"
 #include "client/core.h"
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "keyfile.h"
 #include "wire.h"
 

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lurk_acl_prefix {
 	int family; /* AF_INET or AF_INET6 */

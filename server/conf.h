@@ -51,14 +51,14 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "policy.h"
 #include "acl.h"
 #include "ratelimit.h"
 
 struct lurk_tls_key;
 
-/* LURKD_MAX_KEYS, LURKD_MAX_KEY_NAME and the others are in limits.h. */
+/* LURKD_MAX_KEYS, LURKD_MAX_KEY_NAME and the others are in lurk-limits.h. */
 
 enum lurkd_listen_kind {
 	LURKD_LISTEN_TCP = 1,

@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "server.h"
 
 struct lurkd_conn;

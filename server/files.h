@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 /* Flags of a read. */
 #define LURKD_FILE_SECRET     1u /* wiped when released */

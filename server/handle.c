@@ -136,7 +136,7 @@ handle_list(
 	m.key_count = cl->nkeys;
 	lurk_buf_reset(resp);
 	if ((r = lurk_wire_list_resp_build(resp, id, &m)) != 0) {
-		/* The limits checked at load (limits.h) should make this unreachable. */
+		/* The limits checked at load (lurk-limits.h) should make this unreachable. */
 		lurk_error_r(r, "list response for client %s", cl->name);
 		r = reply_error(resp, id, LURK_ERR_INTERNAL, 0, "list too large");
 	}

@@ -8,7 +8,7 @@
 #include "err.h"
 #include "implicit.h"
 #include "keystore.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "mem.h"
 #include "tls.h"
 

@@ -9,19 +9,9 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-
-/*
- * lurk's common/limits.h shadows <limits.h> on the include path, and
- * OpenSSL's headers use INT_MAX from it: give them the compiler's values.
- */
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX __LONG_MAX__
-#endif
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>

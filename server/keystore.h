@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h" /* LURK_TLS_KEY_MAX_* */
-#include "tls.h"    /* enum lurk_key_type */
+#include "lurk-limits.h" /* LURK_TLS_KEY_MAX_* */
+#include "tls.h"         /* enum lurk_key_type */
 
 struct lurk_tls_key;
 

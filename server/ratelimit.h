@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lurk_ratelimit {
 	pthread_mutex_t lock;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 struct lurk_replay;
 

@@ -596,7 +596,7 @@ test_limits(void)
 	assert_err(lurk_chan_encrypt(p.cr, buf, 1, buf, sizeof(buf), &n), LURK_ERR_SESSION_EXPIRED);
 	assert_ok(lurk_chan_encrypt(p.ci, buf, 1, buf, sizeof(buf), &n));
 	assert_err(lurk_chan_decrypt(p.cr, buf, n, out, sizeof(out), &n), LURK_ERR_SESSION_EXPIRED);
-	/* The default limits come from limits.h. */
+	/* The default limits come from lurk-limits.h. */
 	assert_ok(lurk_chan_check_limits(p.ci));
 	p.ck.mono += LURK_SESSION_MAX_AGE_S - 1;
 	assert_ok(lurk_chan_check_limits(p.ci));

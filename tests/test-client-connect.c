@@ -23,7 +23,7 @@
 
 #include "client/conn.h"
 #include "err.h"
-#include "limits.h"
+#include "lurk-limits.h"
 #include "tap.h"
 
 #define TIMEOUT_MS 1000

@@ -12,11 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-/* lurk's common/limits.h shadows <limits.h>; OpenSSL's headers want INT_MAX. */
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
-
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>

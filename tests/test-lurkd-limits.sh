@@ -1,5 +1,5 @@
 #!/bin/bash
-# lurkd's limits are the wire's (common/limits.h): a configuration that
+# lurkd's limits are the wire's (common/lurk-limits.h): a configuration that
 # --check-config accepts can be served. Exactly LURK_WIRE_MAX_KEYS keys load
 # and a client lists them all; one more key, a key name longer than a wire
 # label, a chain longer than the wire carries, or a client whose keys make a

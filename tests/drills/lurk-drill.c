@@ -87,7 +87,7 @@
 #include "err.h"
 #include "frame.h"
 #include "keyfile.h"
-#include "limits.h"
+#include "lurk-limits.h"
 
 #define MAX_THREADS     64
 #define SAMPLES_TOTAL   4000000 /* call records over every thread */

@@ -7,8 +7,8 @@
  * served. The static asserts at the end hold the limits that must fit inside
  * others.
  */
-#ifndef LURK_LIMITS_H
-#define LURK_LIMITS_H
+#ifndef LURK_LURK_LIMITS_H
+#define LURK_LURK_LIMITS_H
 
 /* Noise (rev 34) with X25519, ChaChaPoly and BLAKE2b. */
 enum {
