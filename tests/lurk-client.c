@@ -1,6 +1,9 @@
 /*
  * lurk-client: speaks lurk's protocol to lurkd through common/, without
- * PKCS#11. For tests, diagnostics and the benchmark.
+ * PKCS#11. For tests, diagnostics and the benchmark. This file is the raw
+ * protocol commands and main(); lurk-client-core.c is the -c mode through
+ * the client core, lurk-client-util.c what both use (hex, mechanisms,
+ * verification with GnuTLS).
  *
  *   lurk-client -a ADDR -s SERVER_PUB -k CLIENT_KEY_FILE COMMAND ...
  *     ping
@@ -55,59 +58,19 @@
 #include "chan.h"
 #include "ckm.h"
 #include "client/conn.h"
-#include "client/core.h"
 #include "client/keys.h"
-#include "client/ops.h"
 #include "err.h"
 #include "frame.h"
-#include "ini.h"
 #include "keyfile.h"
 #include "log.h"
 #include "mem.h"
 #include "refusal.h"
 #include "wire.h"
 
+#include "lurk-client.h"
+
 static struct lurk_client_cfg cfg;
 static uint8_t server_pk[LURK_NOISE_KEY_LEN], client_sk[LURK_NOISE_KEY_LEN];
-
-static const struct {
-	const char *name;
-	uint32_t mech;
-} mechs[] = {
-	{"ecdsa", CKM_ECDSA},
-	{"eddsa", CKM_EDDSA},
-	{"rsa-pkcs", CKM_RSA_PKCS},
-	{"rsa-pss", CKM_RSA_PKCS_PSS},
-	{"rsa-x509", CKM_RSA_X_509},
-	{"ecdsa-sha256", CKM_ECDSA_SHA256},
-	{"ecdsa-sha384", CKM_ECDSA_SHA384},
-	{"ecdsa-sha512", CKM_ECDSA_SHA512},
-	{"sha256-rsa-pkcs", CKM_SHA256_RSA_PKCS},
-	{"sha384-rsa-pkcs", CKM_SHA384_RSA_PKCS},
-	{"sha256-rsa-pss", CKM_SHA256_RSA_PKCS_PSS},
-	{"sha384-rsa-pss", CKM_SHA384_RSA_PKCS_PSS},
-};
-
-static void
-hex_print(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", p[i]);
-	printf("\n");
-}
-
-static uint8_t *
-unhex(const char *s, size_t *n)
-{
-	size_t len = strlen(s);
-	uint8_t *out = malloc(len / 2 + 1);
-
-	if (out == NULL || sodium_hex2bin(out, len / 2 + 1, s, len, NULL, n, NULL) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
 
 /* Sends req and returns the response body in resp (after the header), or prints the error. */
 static int
@@ -159,147 +122,6 @@ out:
 	return ret;
 }
 
-static const struct lurk_wire_key *
-find_key(const struct lurk_wire_list_resp *list, const char *label)
-{
-	for (size_t i = 0; i < list->key_count; i++)
-		if (strcmp(list->keys[i].label, label) == 0)
-			return &list->keys[i];
-	return NULL;
-}
-
-static gnutls_digest_algorithm_t
-hash_of_len(size_t n)
-{
-	switch (n) {
-	case 20:
-		return GNUTLS_DIG_SHA1;
-	case 32:
-		return GNUTLS_DIG_SHA256;
-	case 48:
-		return GNUTLS_DIG_SHA384;
-	case 64:
-		return GNUTLS_DIG_SHA512;
-	default:
-		return GNUTLS_DIG_UNKNOWN;
-	}
-}
-
-/* Verifies a PKCS#11-format signature with the key's SPKI. 0 if it verifies. */
-static int
-verify(const struct lurk_wire_key *k, uint32_t mech, const uint8_t *data, size_t len,
-	const uint8_t *sig, size_t sig_len)
-{
-	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t spki = {k->spki, (unsigned)k->spki_len};
-	gnutls_datum_t d = {(uint8_t *)data, (unsigned)len},
-		       s = {(uint8_t *)sig, (unsigned)sig_len};
-	gnutls_datum_t der = {NULL, 0};
-	gnutls_sign_algorithm_t alg = GNUTLS_SIGN_UNKNOWN;
-	int hashed = 1, r = -1;
-
-	if (gnutls_pubkey_init(&pub) < 0 ||
-		gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0)
-		goto out;
-	switch (mech) {
-	case CKM_ECDSA:
-	case CKM_ECDSA_SHA256:
-	case CKM_ECDSA_SHA384:
-	case CKM_ECDSA_SHA512: {
-		gnutls_datum_t rr = {(uint8_t *)sig, (unsigned)sig_len / 2};
-		gnutls_datum_t ss = {(uint8_t *)sig + sig_len / 2, (unsigned)sig_len / 2};
-		if (gnutls_encode_rs_value(&der, &rr, &ss) < 0)
-			goto out;
-		s = der;
-		if (mech == CKM_ECDSA)
-			alg = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, hash_of_len(len));
-		else {
-			hashed = 0;
-			alg = gnutls_pk_to_sign(
-				GNUTLS_PK_ECDSA, mech == CKM_ECDSA_SHA256   ? GNUTLS_DIG_SHA256
-						 : mech == CKM_ECDSA_SHA384 ? GNUTLS_DIG_SHA384
-									    : GNUTLS_DIG_SHA512);
-		}
-		break;
-	}
-	case CKM_EDDSA:
-		hashed = 0;
-		alg = k->type == 4 ? GNUTLS_SIGN_EDDSA_ED448 : GNUTLS_SIGN_EDDSA_ED25519;
-		break;
-	case CKM_RSA_PKCS: {
-		/* DigestInfo: the digest is the last bytes; its length picks the hash. */
-		if (len == 36) {
-			r = gnutls_pubkey_verify_hash2(pub, GNUTLS_SIGN_RSA_RAW,
-				    GNUTLS_VERIFY_USE_TLS1_RSA, &d, &s) >= 0
-				    ? 0
-				    : -1;
-			goto out;
-		}
-		size_t dl = len == 51 ? 32 : len == 67 ? 48 : len == 83 ? 64 : len == 35 ? 20 : 0;
-		if (dl == 0)
-			goto out;
-		d.data += len - dl;
-		d.size = (unsigned)dl;
-		alg = gnutls_pk_to_sign(GNUTLS_PK_RSA, hash_of_len(dl));
-		break;
-	}
-	case CKM_RSA_PKCS_PSS:
-		alg = hash_of_len(len) == GNUTLS_DIG_SHA256   ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256
-		      : hash_of_len(len) == GNUTLS_DIG_SHA384 ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384
-							      : GNUTLS_SIGN_RSA_PSS_RSAE_SHA512;
-		break;
-	case CKM_SHA256_RSA_PKCS:
-		hashed = 0;
-		alg = GNUTLS_SIGN_RSA_SHA256;
-		break;
-	case CKM_SHA384_RSA_PKCS:
-		hashed = 0;
-		alg = GNUTLS_SIGN_RSA_SHA384;
-		break;
-	case CKM_SHA256_RSA_PKCS_PSS:
-		hashed = 0;
-		alg = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256;
-		break;
-	case CKM_SHA384_RSA_PKCS_PSS:
-		hashed = 0;
-		alg = GNUTLS_SIGN_RSA_PSS_RSAE_SHA384;
-		break;
-	default:
-		goto out;
-	}
-	if (hashed)
-		r = gnutls_pubkey_verify_hash2(pub, alg, 0, &d, &s) >= 0 ? 0 : -1;
-	else
-		r = gnutls_pubkey_verify_data2(pub, alg, 0, &d, &s) >= 0 ? 0 : -1;
-out:
-	gnutls_free(der.data);
-	gnutls_pubkey_deinit(pub);
-	return r;
-}
-
-/* The parameters a mechanism takes for data of len bytes (PSS: the hash's). */
-static void
-sign_param(uint32_t mech, size_t len, struct lurk_wire_param *p)
-{
-	memset(p, 0, sizeof(*p));
-	if (mech == CKM_RSA_PKCS_PSS) {
-		p->kind = LURK_WIRE_PARAM_PSS;
-		p->u.pss.hash = len == 32 ? CKM_SHA256 : len == 48 ? CKM_SHA384 : CKM_SHA512;
-		p->u.pss.mgf = len == 32   ? CKG_MGF1_SHA256
-			       : len == 48 ? CKG_MGF1_SHA384
-					   : CKG_MGF1_SHA512;
-		p->u.pss.slen = (uint32_t)len;
-		if (getenv("LURK_CLIENT_PSS_SALT") != NULL)
-			p->u.pss.slen = (uint32_t)atoi(getenv("LURK_CLIENT_PSS_SALT"));
-	} else if (mech == CKM_SHA256_RSA_PKCS_PSS || mech == CKM_SHA384_RSA_PKCS_PSS) {
-		int h384 = mech == CKM_SHA384_RSA_PKCS_PSS;
-		p->kind = LURK_WIRE_PARAM_PSS;
-		p->u.pss.hash = h384 ? CKM_SHA384 : CKM_SHA256;
-		p->u.pss.mgf = h384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA256;
-		p->u.pss.slen = h384 ? 48 : 32;
-	}
-}
-
 static int
 do_sign(struct lurk_client *c, const struct lurk_wire_key *k, uint32_t mech, const uint8_t *data,
 	size_t len, int quiet)
@@ -316,7 +138,7 @@ do_sign(struct lurk_client *c, const struct lurk_wire_key *k, uint32_t mech, con
 	m.mech = mech;
 	m.data = data;
 	m.data_len = len;
-	sign_param(mech, len, &m.param);
+	cli_sign_param(mech, len, &m.param);
 	if (req == NULL || resp == NULL ||
 		lurk_wire_sign_req_build(req, lurk_client_next_id(c), &m) != 0)
 		goto out;
@@ -327,8 +149,8 @@ do_sign(struct lurk_client *c, const struct lurk_wire_key *k, uint32_t mech, con
 		goto out;
 	}
 	if (!quiet)
-		hex_print(out.sig, out.sig_len);
-	if (verify(k, mech, data, len, out.sig, out.sig_len) != 0) {
+		cli_hex_print(out.sig, out.sig_len);
+	if (cli_verify(k, mech, data, len, out.sig, out.sig_len) != 0) {
 		fprintf(stderr, "lurk-client: signature does NOT verify\n");
 		ret = 3;
 	}
@@ -338,17 +160,6 @@ out:
 	return ret;
 }
 
-static void
-print_list(const struct lurk_wire_list_resp *list)
-{
-	for (size_t i = 0; i < list->key_count; i++) {
-		const struct lurk_wire_key *k = &list->keys[i];
-		printf("%s type=%u bits=%u flags=0x%x mechs=%zu certs=%zu id=", k->label, k->type,
-			k->bits, k->flags, k->mech_count, k->cert_count);
-		hex_print(k->id, k->id_len);
-	}
-}
-
 static int
 cmd_list(struct lurk_client *c)
 {
@@ -356,7 +167,7 @@ cmd_list(struct lurk_client *c)
 
 	if (get_list(c, &list) != 0)
 		return 1;
-	print_list(&list);
+	cli_print_list(&list);
 	lurk_wire_list_resp_clear(&list);
 	return 0;
 }
@@ -406,29 +217,6 @@ cmd_raw_op(struct lurk_client *c, const char *type)
 	return ret;
 }
 
-static uint32_t
-mech_of(const char *name)
-{
-	for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
-		if (strcmp(mechs[i].name, name) == 0)
-			return mechs[i].mech;
-	return (uint32_t)strtoul(name, NULL, 0);
-}
-
-/* A key lurkd does not list, with a made-up id: asked anyway, the server must refuse it. */
-static const struct lurk_wire_key *
-fake_key(char *label)
-{
-	static struct lurk_wire_key fake = {0};
-	static uint8_t id[20];
-
-	memset(id, 0x42, sizeof(id));
-	fake.id = id;
-	fake.id_len = sizeof(id);
-	fake.label = label;
-	return &fake;
-}
-
 static int
 cmd_sign(struct lurk_client *c, int argc, char **argv)
 {
@@ -442,13 +230,13 @@ cmd_sign(struct lurk_client *c, int argc, char **argv)
 		return 1;
 	if (get_list(c, &list) != 0)
 		return 1;
-	if ((k = find_key(&list, argv[1])) == NULL)
-		k = fake_key(argv[1]);
-	if ((data = unhex(argv[3], &len)) == NULL) {
+	if ((k = lc_keys_find(&list, argv[1])) == NULL)
+		k = cli_fake_key(argv[1]);
+	if ((data = cli_unhex(argv[3], &len)) == NULL) {
 		fprintf(stderr, "lurk-client: bad hex data\n");
 		return 1;
 	}
-	ret = do_sign(c, k, mech_of(argv[2]), data, len, 0);
+	ret = do_sign(c, k, cli_mech_of(argv[2]), data, len, 0);
 	free(data);
 	lurk_wire_list_resp_clear(&list);
 	return ret;
@@ -467,9 +255,9 @@ cmd_decrypt(struct lurk_client *c, int argc, char **argv)
 	uint8_t *ct = NULL;
 	int ret = 1;
 
-	if (argc != 3 || get_list(c, &list) != 0 || (k = find_key(&list, argv[1])) == NULL)
+	if (argc != 3 || get_list(c, &list) != 0 || (k = lc_keys_find(&list, argv[1])) == NULL)
 		goto out;
-	if ((ct = unhex(argv[2], &m.ct_len)) == NULL)
+	if ((ct = cli_unhex(argv[2], &m.ct_len)) == NULL)
 		goto out;
 	m.key_id = k->id;
 	m.key_id_len = k->id_len;
@@ -483,7 +271,7 @@ cmd_decrypt(struct lurk_client *c, int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
-	hex_print(out.pt, out.pt_len);
+	cli_hex_print(out.pt, out.pt_len);
 	lurk_wire_decrypt_resp_clear(&out);
 out:
 	free(ct);
@@ -522,7 +310,7 @@ cmd_connections(int argc, char **argv)
 		}
 	}
 	if (cs[0] == NULL || get_list(cs[0], &list) != 0 ||
-		(k = find_key(&list, argv[2])) == NULL) {
+		(k = lc_keys_find(&list, argv[2])) == NULL) {
 		fprintf(stderr, "lurk-client: no key %s\n", argv[2]);
 		return 1;
 	}
@@ -554,7 +342,8 @@ cmd_burst(struct lurk_client *c, const char *count, const char *label)
 	uint8_t hash[32];
 	int n = atoi(count), allowed = 0, refused = 0;
 
-	if (n <= 0 || n > 100000 || get_list(c, &list) != 0 || (k = find_key(&list, label)) == NULL)
+	if (n <= 0 || n > 100000 || get_list(c, &list) != 0 ||
+		(k = lc_keys_find(&list, label)) == NULL)
 		return 1;
 	crypto_hash_sha256(hash, (const uint8_t *)label, strlen(label));
 	for (int i = 0; i < n; i++) {
@@ -588,7 +377,7 @@ cmd_load(struct lurk_client *c, const char *stopfile, const char *label, const c
 	long signed_n = 0;
 	int failed = 0;
 
-	if (get_list(c, &list) != 0 || (k = find_key(&list, label)) == NULL)
+	if (get_list(c, &list) != 0 || (k = lc_keys_find(&list, label)) == NULL)
 		return 1;
 	if (hashfile != NULL && (hf = fopen(hashfile, "a")) == NULL)
 		return 1;
@@ -777,148 +566,8 @@ cmd_junk(const char *kind)
 	return 1;
 }
 
-static void usage(void);
-
-/*
- * Through the client core: what a face of lurk does with the module's file.
- * [token] sections are the module's: taken and left alone here.
- */
-static int
-token_section(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
-{
-	(void)ctx, (void)err, (void)err_len;
-	return strcmp(it->section, "token") == 0 ? 0 : 1;
-}
-
-static int
-token_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
-{
-	(void)ctx, (void)it, (void)err, (void)err_len;
-	return 0;
-}
-
-/* A core result as an exit status: 2 when lurkd refused (the core logged why). */
-static int
-core_status(const char *what, int r)
-{
-	switch (r) {
-	case 0:
-		return 0;
-	case LURK_ERR_DENIED:
-	case LURK_ERR_POLICY:
-	case LURK_ERR_RATE_LIMIT:
-	case LURK_ERR_NOT_FOUND:
-	case LURK_ERR_MECHANISM:
-	case LURK_ERR_CRYPTO:
-	case LURK_ERR_PEER:
-		fprintf(stderr, "lurk-client: %s refused: %s\n", what, lurk_err_str(r));
-		return 2;
-	default:
-		fprintf(stderr, "lurk-client: %s failed: %s\n", what, lurk_err_str(r));
-		return 1;
-	}
-}
-
-static int
-core_sign(struct lc_core *cc, const struct lurk_wire_key *k, int argc, char **argv)
-{
-	uint8_t sig[LURK_WIRE_MAX_SIGNATURE], *data;
-	struct lurk_wire_param param;
-	uint32_t mech;
-	size_t len, sig_len = sizeof(sig);
-	int ret;
-
-	if (argc != 4)
-		return 1;
-	if ((data = unhex(argv[3], &len)) == NULL) {
-		fprintf(stderr, "lurk-client: bad hex data\n");
-		return 1;
-	}
-	mech = mech_of(argv[2]);
-	sign_param(mech, len, &param);
-	if ((ret = core_status("sign", lc_sign(cc, k, mech, &param, data, len, sig, &sig_len))) ==
-		0) {
-		hex_print(sig, sig_len);
-		if (verify(k, mech, data, len, sig, sig_len) != 0) {
-			fprintf(stderr, "lurk-client: signature does NOT verify\n");
-			ret = 3;
-		}
-	}
-	free(data);
-	return ret;
-}
-
-static int
-core_decrypt(struct lc_core *cc, const struct lurk_wire_key *k, int argc, char **argv)
-{
-	uint8_t pt[LURK_WIRE_MAX_CIPHERTEXT], *ct;
-	size_t len, pt_len = sizeof(pt);
-	int ret;
-
-	if (argc != 3)
-		return 1;
-	if ((ct = unhex(argv[2], &len)) == NULL) {
-		fprintf(stderr, "lurk-client: bad hex data\n");
-		return 1;
-	}
-	ret = core_status("decrypt", lc_decrypt(cc, k, CKM_RSA_PKCS, NULL, ct, len, pt, &pt_len));
-	if (ret == 0)
-		hex_print(pt, pt_len);
-	sodium_memzero(pt, sizeof(pt));
-	free(ct);
-	return ret;
-}
-
-static int
-core_main(const char *conf, int argc, char **argv)
-{
-	struct lc_conf_face face = {token_section, token_item, NULL, NULL};
-	const struct lurk_wire_list_resp *list;
-	const struct lurk_wire_key *k = NULL;
-	const char *level = getenv("LURK_CLIENT_LOG");
-	struct lc_core *cc;
-	char err[1024];
-	int r, ret;
-
-	lurk_log_init("lurk-client", LURK_LOG_STDERR,
-		level == NULL                 ? LURK_LOG_WARN
-		: strcmp(level, "debug") == 0 ? LURK_LOG_DEBUG
-		: strcmp(level, "info") == 0  ? LURK_LOG_INFO
-					      : LURK_LOG_WARN);
-	if (lc_core_new(&cc, conf, &face, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lurk-client: %s\n", err);
-		return 1;
-	}
-	if (!lc_core_key_ready(cc)) {
-		fprintf(stderr, "lurk-client: %s: a PIN-protected client key is not supported\n",
-			conf);
-		lc_core_free(cc);
-		return 1;
-	}
-	if ((r = lc_core_keys(cc, &list)) != 0) {
-		ret = core_status("list", r);
-		goto out;
-	}
-	if (argc >= 2 && (k = lc_keys_find(list, argv[1])) == NULL)
-		k = fake_key(argv[1]);
-	if (strcmp(argv[0], "list") == 0 && argc == 1) {
-		print_list(list);
-		ret = 0;
-	} else if (strcmp(argv[0], "sign") == 0) {
-		ret = core_sign(cc, k, argc, argv);
-	} else if (strcmp(argv[0], "decrypt") == 0) {
-		ret = core_decrypt(cc, k, argc, argv);
-	} else {
-		usage();
-		ret = 1;
-	}
-out:
-	lc_core_free(cc);
-	return ret;
-}
-
-static void
-usage(void)
+void
+cli_usage(void)
 {
 	fprintf(stderr, "usage: lurk-client -a ADDR -s SERVER_PUB -k CLIENT_KEY_FILE "
 			"{ping|list|sign LABEL MECH HEX|decrypt LABEL HEX|raw-op TYPE|"
@@ -949,17 +598,17 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "-c") == 0)
 			conf = argv[i + 1];
 		else {
-			usage();
+			cli_usage();
 			return 1;
 		}
 	}
 	if (conf != NULL && i < argc) {
-		ret = core_main(conf, argc - i, argv + i);
+		ret = cli_core_main(conf, argc - i, argv + i);
 		gnutls_global_deinit();
 		return ret;
 	}
 	if (cfg.address == NULL || spub == NULL || keyfile == NULL || i >= argc) {
-		usage();
+		cli_usage();
 		return 1;
 	}
 	if (lurk_static_key_b64_decode(spub, server_pk) != 0 ||
@@ -999,7 +648,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[0], "raw-op") == 0 && argc == 2)
 		ret = cmd_raw_op(c, argv[1]);
 	else {
-		usage();
+		cli_usage();
 		ret = 1;
 	}
 	lurk_client_free(c);

@@ -52,6 +52,9 @@
  *     a msg1 that does not decrypt, a short msg1) and wait for the close, at
  *     most R per second (default 500). "junk attempts=N closed_by_server=N"
  *
+ * This file is the PKCS#11 modes (sign, fresh), the options and main();
+ * lurk-drill-net.c the raw-socket modes (flood, handshake, junk).
+ *
  * Exit status: 0 when the figures were printed, 1 when the module or an
  * address could not be used, 2 for usage, 3 when a thread did not finish in
  * time (the figures are printed first); SIGALRM ends a process that hangs.
@@ -89,20 +92,15 @@
 #include "keyfile.h"
 #include "lurk-limits.h"
 
+#include "lurk-drill.h"
+
 #define MAX_THREADS     64
 #define SAMPLES_TOTAL   4000000 /* call records over every thread */
 #define SAMPLES_THREAD  500000
 #define MONITOR_TICK_MS 5
 #define MAX_RV_KINDS    32
-#define MAX_FLOOD       60000
 
-static struct {
-	const char *cmd, *module, *token, *label;
-	const char *window_start, *window_end, *ready_file, *mark_file, *stop_file;
-	const char *address, *server_pk, *client_key, *source;
-	int threads, count, fail_pause_ms, slow_ms, per_second, conns, rate;
-	double seconds, grace;
-} o = {.token = "lurk",
+struct drill_opts dopt = {.token = "lurk",
 	.threads = 1,
 	.count = 1,
 	.fail_pause_ms = 10,
@@ -115,7 +113,8 @@ static struct {
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* One line on stdout, whole, at once. */
-static void LURK_PRINTF(1, 2) say(const char *fmt, ...)
+void
+say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -127,7 +126,7 @@ static void LURK_PRINTF(1, 2) say(const char *fmt, ...)
 	pthread_mutex_unlock(&out_lock);
 }
 
-static int64_t
+int64_t
 mono_us(void)
 {
 	struct timespec ts;
@@ -156,7 +155,7 @@ cpu_us(void)
 	       ru.ru_stime.tv_usec;
 }
 
-static void
+void
 sleep_ms(int64_t ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -229,15 +228,15 @@ static int
 load_module(void)
 {
 	CK_C_GetFunctionList get;
-	void *h = dlopen(o.module, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(dopt.module, RTLD_NOW | RTLD_LOCAL);
 
 	if (h == NULL) {
-		fprintf(stderr, "lurk-drill: cannot load %s: %s\n", o.module, dlerror());
+		fprintf(stderr, "lurk-drill: cannot load %s: %s\n", dopt.module, dlerror());
 		return -1;
 	}
 	*(void **)&get = dlsym(h, "C_GetFunctionList");
 	if (get == NULL || get(&p11) != CKR_OK) {
-		fprintf(stderr, "lurk-drill: %s has no C_GetFunctionList\n", o.module);
+		fprintf(stderr, "lurk-drill: %s has no C_GetFunctionList\n", dopt.module);
 		return -1;
 	}
 	return 0;
@@ -251,19 +250,19 @@ initialize(void)
 	return p11->C_Initialize(&args);
 }
 
-/* A session on the token labelled o.token and the private key labelled o.label in it. */
+/* A session on the token labelled dopt.token and the private key labelled dopt.label in it. */
 static CK_RV
 find_key(CK_SESSION_HANDLE *s, CK_OBJECT_HANDLE *key)
 {
 	CK_SLOT_ID slots[32];
 	CK_ULONG n = 32, got = 0;
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, (void *)o.label, 0}};
+	CK_ATTRIBUTE t[] = {{CKA_CLASS, &priv, sizeof(priv)}, {CKA_LABEL, (void *)dopt.label, 0}};
 	CK_TOKEN_INFO ti;
 	CK_RV rv;
 	char label[33];
 
-	t[1].ulValueLen = strlen(o.label);
+	t[1].ulValueLen = strlen(dopt.label);
 	if ((rv = p11->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK)
 		return rv;
 	for (CK_ULONG i = 0; i < n; i++) {
@@ -273,7 +272,7 @@ find_key(CK_SESSION_HANDLE *s, CK_OBJECT_HANDLE *key)
 		label[32] = '\0';
 		for (int j = 31; j >= 0 && label[j] == ' '; j--)
 			label[j] = '\0';
-		if (strcmp(label, o.token) != 0)
+		if (strcmp(label, dopt.token) != 0)
 			continue;
 		if ((rv = p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, s)) !=
 			CKR_OK)
@@ -357,9 +356,9 @@ sign_thread(void *arg)
 		CK_RV rv;
 		size_t i = atomic_load_explicit(&w->n, memory_order_relaxed);
 
-		if (o.rate > 0) {
+		if (dopt.rate > 0) {
 			/* This thread's share of the rate: call i is due at t0 + i / share. */
-			int64_t due = t0_us + (int64_t)((double)i * 1e6 * o.threads / o.rate),
+			int64_t due = t0_us + (int64_t)((double)i * 1e6 * dopt.threads / dopt.rate),
 				wait = due < t_end_us ? due - mono_us() : t_end_us - mono_us();
 			if (wait > 0)
 				sleep_ms((wait + 999) / 1000);
@@ -393,13 +392,13 @@ sign_thread(void *arg)
 		} else {
 			atomic_fetch_add(&n_failed, 1);
 		}
-		if (o.slow_ms > 0 && end - start > (int64_t)o.slow_ms * 1000)
+		if (dopt.slow_ms > 0 && end - start > (int64_t)dopt.slow_ms * 1000)
 			say("slow start_ms=%lld ms=%lld rv=0x%lx thread=%d\n",
 				(long long)((t0_real_us + start - t0_us) / 1000),
 				ms_up(end - start), (unsigned long)rv, w->id);
-		if (rv != CKR_OK && o.fail_pause_ms > 0) {
+		if (rv != CKR_OK && dopt.fail_pause_ms > 0) {
 			int64_t left = (t_end_us - mono_us()) / 1000;
-			sleep_ms(left < o.fail_pause_ms ? left : o.fail_pause_ms);
+			sleep_ms(left < dopt.fail_pause_ms ? left : dopt.fail_pause_ms);
 		}
 	}
 	if (have)
@@ -418,14 +417,14 @@ static struct {
 static void *
 monitor_thread(void *arg)
 {
-	int64_t next_sec = t0_us + 1000000, hard_end = t_end_us + (int64_t)(o.grace * 1e6);
+	int64_t next_sec = t0_us + 1000000, hard_end = t_end_us + (int64_t)(dopt.grace * 1e6);
 	unsigned long long last_ok = 0, last_failed = 0;
 	int sec = 1;
 
 	(void)arg;
 	while (!atomic_load(&mon.stop) && mono_us() < hard_end) {
 		int64_t now = mono_us();
-		if (o.per_second && now >= next_sec && now <= t_end_us + 1000000) {
+		if (dopt.per_second && now >= next_sec && now <= t_end_us + 1000000) {
 			unsigned long long ok = atomic_load(&n_ok), failed = atomic_load(&n_failed);
 			say("sec t=%d ok=%llu failed=%llu\n", sec, ok - last_ok,
 				failed - last_failed);
@@ -434,18 +433,18 @@ monitor_thread(void *arg)
 			sec++;
 			next_sec += 1000000;
 		}
-		if (mon.ws_t == 0 && exists(o.window_start)) {
+		if (mon.ws_t == 0 && exists(dopt.window_start)) {
 			mon.ws_cpu = cpu_us();
 			mon.ws_t = mono_us();
 		}
-		if (o.stop_file != NULL && now < t_end_us && exists(o.stop_file))
+		if (dopt.stop_file != NULL && now < t_end_us && exists(dopt.stop_file))
 			t_end_us = now;
-		if (mon.ws_t != 0 && mon.we_t == 0 && exists(o.window_end)) {
+		if (mon.ws_t != 0 && mon.we_t == 0 && exists(dopt.window_end)) {
 			mon.we_cpu = cpu_us();
 			mon.we_t = mono_us();
 		}
-		if (o.ready_file != NULL && mon.ready_t == 0) {
-			if (!exists(o.ready_file))
+		if (dopt.ready_file != NULL && mon.ready_t == 0) {
+			if (!exists(dopt.ready_file))
 				mon.ready_absent = 1;
 			else if (mon.ready_absent)
 				mon.ready_t = mono_us();
@@ -470,7 +469,7 @@ read_mark(int64_t *rel_us, long long *ms)
 	FILE *f;
 	int ok;
 
-	if (o.mark_file == NULL || (f = fopen(o.mark_file, "r")) == NULL)
+	if (dopt.mark_file == NULL || (f = fopen(dopt.mark_file, "r")) == NULL)
 		return 0;
 	ok = fscanf(f, "%lld", ms) == 1;
 	fclose(f);
@@ -562,7 +561,7 @@ report_sign(struct worker *w, int nw, int64_t end_us, int64_t cpu0, int64_t cpu1
 	for (size_t q = 0; q < nk; q++)
 		say("failed rv=0x%lx name=%s n=%llu\n", (unsigned long)kinds[q].rv,
 			rv_name(kinds[q].rv), kinds[q].n);
-	if (o.window_start != NULL) {
+	if (dopt.window_start != NULL) {
 		if (ws < 0) {
 			say("window seen=0\n");
 		} else {
@@ -576,7 +575,7 @@ report_sign(struct worker *w, int nw, int64_t end_us, int64_t cpu0, int64_t cpu1
 				wn ? ms_up(wlat[(size_t)((double)wn * 0.99)]) : 0LL);
 		}
 	}
-	if (o.mark_file != NULL) {
+	if (dopt.mark_file != NULL) {
 		if (!has_mark)
 			say("mark seen=0\n");
 		else
@@ -586,7 +585,7 @@ report_sign(struct worker *w, int nw, int64_t end_us, int64_t cpu0, int64_t cpu1
 				mark_ms, inflight, inflight_failed, ms_up(inflight_max), after_ok,
 				after_failed, ms_up(after_max), before_failed);
 	}
-	if (o.ready_file != NULL)
+	if (dopt.ready_file != NULL)
 		say("ready seen=%d recover_ms=%lld\n", mon.ready_t != 0,
 			mon.ready_t == 0 || first_ok_after_ready < 0
 				? -1LL
@@ -605,10 +604,10 @@ report_sign(struct worker *w, int nw, int64_t end_us, int64_t cpu0, int64_t cpu1
 static int
 cmd_sign(void)
 {
-	struct worker *w = calloc((size_t)o.threads, sizeof(*w));
+	struct worker *w = calloc((size_t)dopt.threads, sizeof(*w));
 	pthread_t mt;
 	int64_t cpu0, cpu1, end_us;
-	size_t cap = SAMPLES_TOTAL / (size_t)o.threads;
+	size_t cap = SAMPLES_TOTAL / (size_t)dopt.threads;
 	int stuck = 0;
 	CK_RV rv;
 
@@ -620,9 +619,9 @@ cmd_sign(void)
 		fprintf(stderr, "lurk-drill: C_Initialize: 0x%lx\n", (unsigned long)rv);
 		return 1;
 	}
-	pthread_barrier_init(&ready_b, NULL, (unsigned)o.threads + 1);
-	pthread_barrier_init(&go_b, NULL, (unsigned)o.threads + 1);
-	for (int i = 0; i < o.threads; i++) {
+	pthread_barrier_init(&ready_b, NULL, (unsigned)dopt.threads + 1);
+	pthread_barrier_init(&go_b, NULL, (unsigned)dopt.threads + 1);
+	for (int i = 0; i < dopt.threads; i++) {
 		w[i].id = i;
 		w[i].cap = cap;
 		if ((w[i].r = malloc(cap * sizeof(struct rec))) == NULL ||
@@ -635,14 +634,14 @@ cmd_sign(void)
 	pthread_barrier_wait(&ready_b);
 	t0_us = mono_us();
 	t0_real_us = real_us();
-	t_end_us = t0_us + (int64_t)(o.seconds * 1e6);
+	t_end_us = t0_us + (int64_t)(dopt.seconds * 1e6);
 	cpu0 = cpu_us();
 	if (pthread_create(&mt, NULL, monitor_thread, NULL) != 0)
 		_exit(1);
 	say("go realtime_ms=%lld\n", (long long)(t0_real_us / 1000));
 	pthread_barrier_wait(&go_b);
-	for (int i = 0; i < o.threads; i++) {
-		int64_t until = t_end_us + (int64_t)(o.grace * 1e6);
+	for (int i = 0; i < dopt.threads; i++) {
+		int64_t until = t_end_us + (int64_t)(dopt.grace * 1e6);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)((until - mono_us()) / 1000000) + 1;
@@ -653,14 +652,14 @@ cmd_sign(void)
 	cpu1 = cpu_us();
 	atomic_store(&mon.stop, 1);
 	pthread_join(mt, NULL);
-	report_sign(w, o.threads, end_us, cpu0, cpu1, stuck);
+	report_sign(w, dopt.threads, end_us, cpu0, cpu1, stuck);
 	if (stuck) {
 		fprintf(stderr, "lurk-drill: %d threads still in a call %.0f s after the end\n",
-			stuck, o.grace);
+			stuck, dopt.grace);
 		_exit(3); /* the threads still in calls own what C_Finalize would free */
 	}
 	(void)p11->C_Finalize(NULL);
-	for (int i = 0; i < o.threads; i++)
+	for (int i = 0; i < dopt.threads; i++)
 		free(w[i].r);
 	free(w);
 	return 0;
@@ -676,7 +675,7 @@ cmd_fresh(void)
 
 	if (load_module() != 0)
 		return 1;
-	for (int i = 1; i <= o.count; i++) {
+	for (int i = 1; i <= dopt.count; i++) {
 		int64_t start = mono_us(), took;
 		CK_SESSION_HANDLE s;
 		CK_OBJECT_HANDLE k;
@@ -696,297 +695,9 @@ cmd_fresh(void)
 		say("fresh i=%d found=%d ms=%lld rv=0x%lx\n", i, found, ms_up(took),
 			(unsigned long)rv);
 	}
-	say("fresh ok=%d of=%d max_ms=%lld\n", found_n, o.count, ms_up(max));
+	say("fresh ok=%d of=%d max_ms=%lld\n", found_n, dopt.count, ms_up(max));
 	return 0;
 }
-
-/* --- raw sockets ---------------------------------------------------------- */
-
-static struct sockaddr_storage peer;
-static socklen_t peer_len;
-static struct sockaddr_in src_addr;
-static int have_src;
-
-static int
-resolve(void)
-{
-	char host[256], port[16];
-	int is_unix;
-
-	if (lurk_client_parse_address(
-		    o.address, &is_unix, host, sizeof(host), port, sizeof(port)) != 0) {
-		fprintf(stderr, "lurk-drill: bad address %s\n", o.address);
-		return -1;
-	}
-	if (is_unix) {
-		struct sockaddr_un *un = (struct sockaddr_un *)&peer;
-		if (strlen(host) >= sizeof(un->sun_path))
-			return -1;
-		un->sun_family = AF_UNIX;
-		strcpy(un->sun_path, host);
-		peer_len = sizeof(*un);
-	} else {
-		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
-			fprintf(stderr, "lurk-drill: cannot resolve %s\n", o.address);
-			return -1;
-		}
-		memcpy(&peer, ai->ai_addr, ai->ai_addrlen);
-		peer_len = ai->ai_addrlen;
-		freeaddrinfo(ai);
-	}
-	if (o.source != NULL) {
-		src_addr.sin_family = AF_INET;
-		if (inet_pton(AF_INET, o.source, &src_addr.sin_addr) != 1) {
-			fprintf(stderr, "lurk-drill: bad source %s\n", o.source);
-			return -1;
-		}
-		have_src = 1;
-	}
-	return 0;
-}
-
-/* A non-blocking socket with its connect started; -1 on failure. */
-static int
-raw_connect(void)
-{
-	int fd = socket(peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (have_src && peer.ss_family == AF_INET &&
-		bind(fd, (struct sockaddr *)&src_addr, sizeof(src_addr)) != 0) {
-		close(fd);
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&peer, peer_len) != 0 && errno != EINPROGRESS &&
-		errno != EAGAIN) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
-/* Paces to o.rate operations per second from start (0: unpaced). */
-static void
-pace(int64_t start, unsigned long long done)
-{
-	int64_t due;
-
-	if (o.rate <= 0)
-		return;
-	due = start + (int64_t)(done * 1000000ULL / (unsigned long long)o.rate);
-	if (due > mono_us())
-		sleep_ms((due - mono_us() + 999) / 1000);
-}
-
-static int
-cmd_flood(void)
-{
-	struct pollfd *pf = calloc((size_t)o.conns, sizeof(*pf));
-	unsigned long long connects = 0, connected = 0, failed = 0, closed = 0, reopened = 0;
-	int64_t start = mono_us(), end = start + (int64_t)(o.seconds * 1e6);
-	int open = 0, open_max = 0;
-	uint8_t buf[512];
-
-	if (pf == NULL || resolve() != 0)
-		return 1;
-	raise_nofile();
-	if (o.rate <= 0)
-		o.rate = 200;
-	for (int i = 0; i < o.conns; i++) {
-		pf[i].fd = raw_connect();
-		pf[i].events = POLLOUT;
-		connects++;
-		if (pf[i].fd < 0)
-			failed++;
-		else
-			open++;
-	}
-	open_max = open;
-	while (mono_us() < end) {
-		int n = poll(pf, (nfds_t)o.conns, 10);
-		for (int i = 0; n > 0 && i < o.conns; i++) {
-			int err = 0;
-			socklen_t el = sizeof(err);
-			ssize_t r;
-			if (pf[i].fd < 0 || pf[i].revents == 0)
-				continue;
-			if (pf[i].events == POLLOUT) {
-				if (getsockopt(pf[i].fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
-					err != 0) {
-					close(pf[i].fd);
-					pf[i].fd = -1;
-					open--;
-					failed++;
-					continue;
-				}
-				connected++;
-				pf[i].events = POLLIN;
-				continue;
-			}
-			while ((r = recv(pf[i].fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-				;
-			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-				close(pf[i].fd);
-				pf[i].fd = -1;
-				open--;
-				closed++;
-			}
-		}
-		/* Closed slots are opened again, at most o.rate a second. */
-		for (int i = 0; i < o.conns; i++) {
-			int64_t now = mono_us();
-			if (pf[i].fd >= 0)
-				continue;
-			if ((int64_t)(reopened * 1000000ULL / (unsigned long long)o.rate) >
-				now - start)
-				break;
-			pf[i].fd = raw_connect();
-			pf[i].events = POLLOUT;
-			connects++;
-			reopened++;
-			if (pf[i].fd < 0)
-				failed++;
-			else
-				open++;
-		}
-		if (open > open_max)
-			open_max = open;
-	}
-	say("flood connects=%llu connected=%llu failed=%llu closed_by_server=%llu open_max=%d "
-	    "open_at_end=%d\n",
-		connects, connected, failed, closed, open_max, open);
-	for (int i = 0; i < o.conns; i++)
-		if (pf[i].fd >= 0)
-			close(pf[i].fd);
-	free(pf);
-	return 0;
-}
-
-static int
-cmd_handshake(void)
-{
-	uint8_t pk[LURK_NOISE_KEY_LEN], sk[LURK_NOISE_KEY_LEN];
-	struct lurk_client_cfg cfg = {.server_pk = pk, .client_sk = sk, 2000, 2000};
-	unsigned long long attempts = 0, ok = 0, refused = 0, other = 0;
-	int64_t start = mono_us(), end = start + (int64_t)(o.seconds * 1e6);
-	const char *why = NULL;
-
-	if (lurk_static_key_b64_decode(o.server_pk, pk) != 0 ||
-		lurk_keyfile_read(o.client_key, sk, &why) != 0) {
-		fprintf(stderr, "lurk-drill: keys: %s\n", why ? why : "bad server key");
-		return 1;
-	}
-	if (o.rate <= 0)
-		o.rate = 500;
-	cfg.address = o.address;
-	while (mono_us() < end) {
-		struct lurk_client *c = NULL;
-		struct lurk_client_why wy;
-		int r = lurk_client_connect(&cfg, &c, &wy);
-		attempts++;
-		if (r == 0)
-			ok++;
-		else if (wy.refusal != 0)
-			refused++;
-		else
-			other++;
-		lurk_client_free(c);
-		pace(start, attempts);
-	}
-	sodium_memzero(sk, sizeof(sk));
-	say("handshake attempts=%llu ok=%llu refused=%llu other=%llu\n", attempts, ok, refused,
-		other);
-	return 0;
-}
-
-/* Waits (at most ms) for the peer to close; 1 if it did. */
-static int
-wait_close(int fd, int ms)
-{
-	int64_t end = mono_us() + (int64_t)ms * 1000;
-	uint8_t buf[256];
-
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int64_t left = (end - mono_us()) / 1000;
-		ssize_t r;
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return 0;
-		while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-			;
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-			return 1;
-	}
-}
-
-static int
-cmd_junk(void)
-{
-	unsigned long long attempts = 0, closed = 0;
-	int64_t start = mono_us(), end = start + (int64_t)(o.seconds * 1e6);
-	uint8_t junk[400];
-
-	if (resolve() != 0)
-		return 1;
-	if (o.rate <= 0)
-		o.rate = 500;
-	while (mono_us() < end) {
-		int fd = raw_connect();
-		size_t n;
-		struct pollfd p;
-		randombytes_buf(junk, sizeof(junk));
-		switch (attempts % 5) {
-		case 0: /* random bytes, random frame length */
-			n = 200;
-			break;
-		case 1: /* a zero-length frame */
-			junk[0] = junk[1] = 0;
-			n = 2;
-			break;
-		case 2: /* a frame over any handshake's size */
-			junk[0] = junk[1] = 0xff;
-			n = 100;
-			break;
-		case 3: /* a msg1 that does not decrypt */
-			junk[0] = 0;
-			junk[1] = LURK_MSG1_LEN;
-			n = 2 + LURK_MSG1_LEN;
-			break;
-		default: /* a whole frame too short for msg1 */
-			junk[0] = 0;
-			junk[1] = 16;
-			n = 18;
-			break;
-		}
-		attempts++;
-		if (fd >= 0) {
-			p.fd = fd;
-			p.events = POLLOUT;
-			if (poll(&p, 1, 1000) == 1 &&
-				send(fd, junk, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
-				closed += (unsigned long long)wait_close(fd, 1000);
-			close(fd);
-		}
-		pace(start, attempts);
-	}
-	say("junk attempts=%llu closed_by_server=%llu\n", attempts, closed);
-	return 0;
-}
-
-/* --- main --------------------------------------------------------------- */
 
 static void
 usage(void)
@@ -1002,78 +713,79 @@ main(int argc, char **argv)
 
 	if (argc < 2 || sodium_init() < 0)
 		usage();
-	o.cmd = argv[1];
+	dopt.cmd = argv[1];
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(k, "--per-second") == 0) {
-			o.per_second = 1;
+			dopt.per_second = 1;
 			continue;
 		}
 		if (v == NULL)
 			usage();
 		i++;
 		if (strcmp(k, "--module") == 0)
-			o.module = v;
+			dopt.module = v;
 		else if (strcmp(k, "--token") == 0)
-			o.token = v;
+			dopt.token = v;
 		else if (strcmp(k, "--label") == 0)
-			o.label = v;
+			dopt.label = v;
 		else if (strcmp(k, "--threads") == 0)
-			o.threads = atoi(v);
+			dopt.threads = atoi(v);
 		else if (strcmp(k, "--seconds") == 0)
-			o.seconds = atof(v);
+			dopt.seconds = atof(v);
 		else if (strcmp(k, "--count") == 0)
-			o.count = atoi(v);
+			dopt.count = atoi(v);
 		else if (strcmp(k, "--fail-pause-ms") == 0)
-			o.fail_pause_ms = atoi(v);
+			dopt.fail_pause_ms = atoi(v);
 		else if (strcmp(k, "--slow-ms") == 0)
-			o.slow_ms = atoi(v);
+			dopt.slow_ms = atoi(v);
 		else if (strcmp(k, "--grace") == 0)
-			o.grace = atof(v);
+			dopt.grace = atof(v);
 		else if (strcmp(k, "--window-start") == 0)
-			o.window_start = v;
+			dopt.window_start = v;
 		else if (strcmp(k, "--window-end") == 0)
-			o.window_end = v;
+			dopt.window_end = v;
 		else if (strcmp(k, "--ready-file") == 0)
-			o.ready_file = v;
+			dopt.ready_file = v;
 		else if (strcmp(k, "--mark-file") == 0)
-			o.mark_file = v;
+			dopt.mark_file = v;
 		else if (strcmp(k, "--stop-file") == 0)
-			o.stop_file = v;
+			dopt.stop_file = v;
 		else if (strcmp(k, "--address") == 0)
-			o.address = v;
+			dopt.address = v;
 		else if (strcmp(k, "--server-pk") == 0)
-			o.server_pk = v;
+			dopt.server_pk = v;
 		else if (strcmp(k, "--client-key") == 0)
-			o.client_key = v;
+			dopt.client_key = v;
 		else if (strcmp(k, "--source") == 0)
-			o.source = v;
+			dopt.source = v;
 		else if (strcmp(k, "--conns") == 0)
-			o.conns = atoi(v);
+			dopt.conns = atoi(v);
 		else if (strcmp(k, "--rate") == 0)
-			o.rate = atoi(v);
+			dopt.rate = atoi(v);
 		else
 			usage();
 	}
-	if (o.threads < 1 || o.threads > MAX_THREADS || !(o.seconds > 0 && o.seconds <= 600) ||
-		o.count < 1 || o.count > 1000 || o.fail_pause_ms < 0 || o.fail_pause_ms > 10000 ||
-		o.slow_ms < 0 || !(o.grace >= 1 && o.grace <= 120) || o.conns < 1 ||
-		o.conns > MAX_FLOOD || o.rate < 0 || o.rate > 1000000)
+	if (dopt.threads < 1 || dopt.threads > MAX_THREADS ||
+		!(dopt.seconds > 0 && dopt.seconds <= 600) || dopt.count < 1 || dopt.count > 1000 ||
+		dopt.fail_pause_ms < 0 || dopt.fail_pause_ms > 10000 || dopt.slow_ms < 0 ||
+		!(dopt.grace >= 1 && dopt.grace <= 120) || dopt.conns < 1 ||
+		dopt.conns > MAX_FLOOD || dopt.rate < 0 || dopt.rate > 1000000)
 		usage();
 	/* Whatever happens in a call, the process ends: setup + run + grace, then SIGALRM. */
-	limit = strcmp(o.cmd, "fresh") == 0 ? o.count * (o.grace + 30.0)
-					    : o.seconds + o.grace + 60.0;
+	limit = strcmp(dopt.cmd, "fresh") == 0 ? dopt.count * (dopt.grace + 30.0)
+					       : dopt.seconds + dopt.grace + 60.0;
 	alarm((unsigned)limit + 1);
 	signal(SIGPIPE, SIG_IGN);
-	if (strcmp(o.cmd, "sign") == 0 && o.module && o.label)
+	if (strcmp(dopt.cmd, "sign") == 0 && dopt.module && dopt.label)
 		return cmd_sign();
-	if (strcmp(o.cmd, "fresh") == 0 && o.module && o.label)
+	if (strcmp(dopt.cmd, "fresh") == 0 && dopt.module && dopt.label)
 		return cmd_fresh();
-	if (strcmp(o.cmd, "flood") == 0 && o.address)
+	if (strcmp(dopt.cmd, "flood") == 0 && dopt.address)
 		return cmd_flood();
-	if (strcmp(o.cmd, "handshake") == 0 && o.address && o.server_pk && o.client_key)
+	if (strcmp(dopt.cmd, "handshake") == 0 && dopt.address && dopt.server_pk && dopt.client_key)
 		return cmd_handshake();
-	if (strcmp(o.cmd, "junk") == 0 && o.address)
+	if (strcmp(dopt.cmd, "junk") == 0 && dopt.address)
 		return cmd_junk();
 	usage();
 	return 2;
