@@ -61,7 +61,7 @@ hash_content(const struct lurk_sign_req *req, const struct lurk_hash_info *h,
 /* The request as one operation on the key, or why the key store refuses it. */
 static int
 to_op(const struct lurk_tls_key *k, const struct lurk_sign_req *req, struct lurk_sig_op *op,
-	uint8_t hash[LURK_HASH_MAX_LEN])
+	uint8_t hash[LURK_DIGEST_INFO_MAX_PFX + LURK_HASH_MAX_LEN])
 {
 	const struct lurk_hash_info *hi;
 	int rsa = k->type == LURK_KEY_RSA, r;
