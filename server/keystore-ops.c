@@ -157,12 +157,15 @@ lurk_tls_key_sign(
 
 	if (req->len > 0x7fffffff)
 		return LURK_ERR_TOO_LARGE;
-	if ((r = to_op(k, req, &op, hash)) != 0)
-		return r;
+	/* Checked before anything is hashed, so no early return leaves a hash behind. */
 	if (*sig_len < k->sig_len)
 		return LURK_ERR_NO_SPACE;
-	/* The hash of content is no secret, but the content may be: wipe both alike. */
-	r = k->ops->sign(k, &op, sig, sig_len);
+	/*
+	 * The hash of content is no secret, but the content may be: wipe both
+	 * alike, on every path past to_op (which may fail after hashing).
+	 */
+	if ((r = to_op(k, req, &op, hash)) == 0)
+		r = k->ops->sign(k, &op, sig, sig_len);
 	lurk_wipe(hash, sizeof(hash));
 	return r;
 }
