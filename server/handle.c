@@ -338,8 +338,9 @@ handle_decrypt(
 	audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
 	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
+	/* An RSA key's signature length is its modulus length; other keys stop at the type. */
 	why = lurk_policy_check_decrypt(&key->policy, lurk_tls_key_type(key->key),
-		lurk_tls_sig_len(LURK_KEY_RSA, lurk_tls_key_bits(key->key)), m.mech, m.ct_len);
+		lurk_tls_key_sig_len(key->key), m.mech, m.ct_len);
 	if (why == LURK_POLICY_ALLOW && m.param.kind != LURK_WIRE_PARAM_NONE)
 		why = LURK_POLICY_MECHANISM;
 	if (why != LURK_POLICY_ALLOW)

@@ -176,7 +176,7 @@ lurk_tls_key_decrypt_tls(
 {
 	if (k->type != LURK_KEY_RSA || mech != CKM_RSA_PKCS || k->ops->decrypt_tls == NULL)
 		return LURK_ERR_MECHANISM;
-	if (ct_len != lurk_tls_sig_len(LURK_KEY_RSA, k->bits))
+	if (ct_len != k->sig_len) /* an RSA key's: the modulus length */
 		return LURK_ERR_BAD_FORMAT;
 	return k->ops->decrypt_tls(k, ct, ct_len, out);
 }
