@@ -756,6 +756,8 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 	}
 	for (size_t i = 0; i < c->nclients; i++) {
 		struct lurkd_client *cl = &c->clients[i];
+		size_t list_len;
+
 		if (cl->fingerprint[0] == '\0')
 			add_error(es, cl->line, "client '%s' needs a 'public-key'", cl->name);
 		if (cl->acl.not_before > cl->acl.not_after)
@@ -775,11 +777,11 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 		if ((r = resolve_client_keys(c, cl, why, sizeof(why))) != 0)
 			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line, "%s",
 				why[0] ? why : lurk_err_str(r));
-		else if (client_list_len(cl) > LURK_WIRE_MAX_MSG)
+		else if ((list_len = client_list_len(cl)) > LURK_WIRE_MAX_MSG)
 			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line,
 				"client '%s': its %zu keys and chains make a list response of %zu "
 				"bytes, over the limit of %u",
-				cl->name, cl->nkeys, client_list_len(cl), LURK_WIRE_MAX_MSG);
+				cl->name, cl->nkeys, list_len, LURK_WIRE_MAX_MSG);
 	}
 }
 

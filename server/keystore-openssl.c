@@ -127,10 +127,12 @@ os_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size
 			goto out;
 		break;
 	case LURK_SIG_ECDSA:
-		/* DER from OpenSSL, r‖s for PKCS#11. */
+		/*
+		 * DER from OpenSSL, r‖s for PKCS#11; *sig_len is at least
+		 * k->sig_len (lurk_tls_key_sign checked), n at most sizeof(der).
+		 */
 		n = sizeof(der);
-		if (*sig_len < k->sig_len ||
-			EVP_PKEY_sign(ctx, der, &n, op->tbs, op->tbs_len) <= 0 || n > LONG_MAX ||
+		if (EVP_PKEY_sign(ctx, der, &n, op->tbs, op->tbs_len) <= 0 ||
 			(es = d2i_ECDSA_SIG(NULL, &p, (long)n)) == NULL || p != der + n)
 			goto out;
 		ECDSA_SIG_get0(es, &r, &s);

@@ -19,14 +19,14 @@
 /*
  * A DigestInfo is accepted only byte for byte as DER encodes it for one of
  * the table's hashes: stricter than parsing, and there is nothing else TLS sends.
+ * Every hash of common/tls.c's table has a GnuTLS and an OpenSSL digest.
  */
 static const struct lurk_hash_info *
 parse_digest_info(const uint8_t *p, size_t len)
 {
 	const struct lurk_hash_info *h = lurk_hash_by_digest_info(p, len);
 
-	if (h == NULL || len != h->di_prefix_len + h->len ||
-		lurk_ks_gnutls_dig(h) == GNUTLS_DIG_UNKNOWN)
+	if (h == NULL || len != h->di_prefix_len + h->len)
 		return NULL;
 	return h;
 }
@@ -46,16 +46,18 @@ check_pss(const struct lurk_sign_req *req, const struct lurk_hash_info *want)
 	return 0;
 }
 
-/* The hash-and-sign mechanisms: the content is hashed here, the back end signs the hash. */
+/*
+ * The hash-and-sign mechanisms: the content is hashed here, the back end
+ * signs the hash. h is a table entry (common/tls.c): a digest GnuTLS has,
+ * at most LURK_HASH_MAX_LEN bytes.
+ */
 static int
 hash_content(const struct lurk_sign_req *req, const struct lurk_hash_info *h,
 	uint8_t out[LURK_HASH_MAX_LEN])
 {
-	gnutls_digest_algorithm_t dig = lurk_ks_gnutls_dig(h);
-
-	if (dig == GNUTLS_DIG_UNKNOWN || h->len > LURK_HASH_MAX_LEN)
-		return LURK_ERR_MECHANISM;
-	return gnutls_hash_fast(dig, req->data, req->len, out) < 0 ? LURK_ERR_CRYPTO : 0;
+	return gnutls_hash_fast(lurk_ks_gnutls_dig(h), req->data, req->len, out) < 0
+		       ? LURK_ERR_CRYPTO
+		       : 0;
 }
 
 /* The request as one operation on the key, or why the key store refuses it. */
@@ -91,11 +93,12 @@ to_op(const struct lurk_tls_key *k, const struct lurk_sign_req *req, struct lurk
 	case CKM_SHA512_RSA_PKCS:
 		if (!rsa)
 			return LURK_ERR_MECHANISM;
-		/* A DigestInfo of the content's hash, then as CKM_RSA_PKCS. */
+		/*
+		 * A DigestInfo of the content's hash, then as CKM_RSA_PKCS. The
+		 * table has an entry for each of these mechanisms, its prefix and
+		 * hash within LURK_DIGEST_INFO_MAX_PFX and LURK_HASH_MAX_LEN.
+		 */
 		hi = lurk_hash_by_sign_mech(req->mech);
-		if (hi == NULL ||
-			hi->di_prefix_len + hi->len > LURK_DIGEST_INFO_MAX_PFX + LURK_HASH_MAX_LEN)
-			return LURK_ERR_MECHANISM;
 		memcpy(hash, hi->di_prefix, hi->di_prefix_len);
 		if ((r = hash_content(req, hi, hash + hi->di_prefix_len)) != 0)
 			return r;
@@ -114,7 +117,7 @@ to_op(const struct lurk_tls_key *k, const struct lurk_sign_req *req, struct lurk
 		break;
 	case CKM_ECDSA:
 		hi = lurk_hash_by_len(req->len);
-		if (k->type != LURK_KEY_EC || lurk_ks_gnutls_dig(hi) == GNUTLS_DIG_UNKNOWN)
+		if (k->type != LURK_KEY_EC || hi == NULL)
 			return LURK_ERR_MECHANISM;
 		op->kind = LURK_SIG_ECDSA;
 		op->hash = hi;
