@@ -36,6 +36,12 @@ _Static_assert(LURK_ARRAY_LEN(rsa_mechs) <= LURK_TLS_KEY_MAX_MECHS &&
 int
 lurk_keystore_init(void)
 {
+	/*
+	 * The libsodium back end's sodium_malloc needs sodium_init; calling it
+	 * here (it is idempotent) keeps that from depending on the caller's order.
+	 */
+	if (lurk_mem_init() != 0)
+		return LURK_ERR_INTERNAL;
 	if (gnutls_global_init() < 0)
 		return LURK_ERR_CRYPTO;
 	lurk_ks_openssl_init();

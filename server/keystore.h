@@ -19,7 +19,7 @@
 
 struct lurk_tls_key;
 
-/* GnuTLS and OpenSSL set up; call once at start, deinit at exit. */
+/* libsodium, GnuTLS and OpenSSL set up; call once at start, deinit at exit. */
 int lurk_keystore_init(void) LURK_MUST_CHECK;
 void lurk_keystore_deinit(void);
 
