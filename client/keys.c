@@ -80,7 +80,7 @@ lc_keys_get(struct lc_keys *k, struct lc_pool *pool, const struct lurk_wire_list
 	}
 	/* Nothing is sent before a PIN-protected client key is opened. */
 	if (!lc_pool_has_key(pool))
-		return LURK_ERR_STATE;
+		return LURK_ERR_NO_KEY;
 	pthread_mutex_lock(&k->lock);
 	if (lc_now_ms() < k->next_try_ms)
 		r = LURK_ERR_AGAIN;

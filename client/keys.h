@@ -29,7 +29,7 @@ void lc_keys_clear(struct lc_keys *k);
 void lc_keys_after_fork(struct lc_keys *k);
 /*
  * The list, fetched through pool if not yet loaded (network, no lock held),
- * kept until lc_keys_clear. 0; LURK_ERR_STATE when the pool has no client
+ * kept until lc_keys_clear. 0; LURK_ERR_NO_KEY when the pool has no client
  * key (nothing is sent); LURK_ERR_AGAIN within LC_LIST_RETRY_MS of a failed
  * fetch; else the fetch's error: lc_pool_call's, a refusal's (logged, see
  * lc_refused), or LURK_ERR_BAD_FORMAT (a malformed response, logged).

@@ -901,7 +901,7 @@ lc_pool_call(struct lc_pool *p, lc_build_fn build, void *ctx, struct lurk_buf *r
 	if (r == LURK_ERR_ALLOC)
 		rv = LURK_ERR_ALLOC;
 	else if (r == NO_KEY)
-		rv = LURK_ERR_STATE;
+		rv = LURK_ERR_NO_KEY;
 	else if (pk.n > 0 || pk.conn != NULL)
 		lurk_info("no key server answered: %s",
 			short_reason(r, &why, reason, sizeof(reason)));

@@ -37,7 +37,7 @@ int lc_pool_has_key(struct lc_pool *p);
  * connection and the response (header included) replaces resp. 0, or:
  * LURK_ERR_IO when no server answered in time, or at once when every
  * server is in backoff (the log says why, once per server per backoff
- * step); LURK_ERR_STATE when there is no client key; LURK_ERR_ALLOC;
+ * step); LURK_ERR_NO_KEY when there is no client key; LURK_ERR_ALLOC;
  * LURK_ERR_INVALID_ARG when build failed otherwise.
  */
 typedef int (*lc_build_fn)(void *ctx, struct lurk_buf *out, uint32_t id);

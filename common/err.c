@@ -46,6 +46,7 @@ static const char *const err_names[] = {
 	[-LURK_ERR_SERVER_KEY] =
 		"the server did not accept our handshake (wrong server public key?)",
 	[-LURK_ERR_AUDIT] = "the audit log cannot be written",
+	[-LURK_ERR_NO_KEY] = "no client key (PIN-protected key not opened)",
 };
 
 const char *

@@ -46,8 +46,9 @@ enum lurk_err {
 	LURK_ERR_SYSTEM = -36,     /* other system call failure (see errno) */
 	LURK_ERR_SERVER_KEY = -37, /* the server could not read our msg1: wrong server key */
 	LURK_ERR_AUDIT = -38,      /* the audit log cannot be written */
+	LURK_ERR_NO_KEY = -39,     /* no client key yet (a PIN-protected one not opened) */
 	/* Keep LURK_ERR_LAST the most negative code. */
-	LURK_ERR_LAST = -39,
+	LURK_ERR_LAST = -40,
 };
 
 const char *lurk_err_str(int r);

@@ -67,7 +67,7 @@ lp_rv(int r)
 		return CKR_OK;
 	case LURK_ERR_ALLOC:
 		return CKR_HOST_MEMORY;
-	case LURK_ERR_STATE: /* no client key: a PIN-protected one not opened by C_Login */
+	case LURK_ERR_NO_KEY: /* a PIN-protected client key not opened by C_Login */
 		return CKR_USER_NOT_LOGGED_IN;
 	case LURK_ERR_INVALID_ARG: /* the request could not be built from what was given */
 		return CKR_ARGUMENTS_BAD;
