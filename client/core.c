@@ -91,8 +91,8 @@ lc_core_open_key(
 {
 	if (!cc->conf.pin_protected)
 		return LURK_ERR_STATE;
-	return lurk_static_key_unlock(cc->conf.locked, pin, pin_len, sk) == 0 ? 0
-									      : LURK_ERR_DECRYPT;
+	/* Not every failure is a wrong PIN: Argon2id may lack memory (LURK_ERR_ALLOC). */
+	return lurk_static_key_unlock(cc->conf.locked, pin, pin_len, sk);
 }
 
 int

@@ -46,7 +46,8 @@ void lc_core_after_fork(struct lc_core *cc);
 /*
  * A PIN-protected client key, opened with the PIN into sk (Argon2id: slow,
  * no lock held; sk is the caller's to wipe). 0; LURK_ERR_DECRYPT for a
- * wrong PIN; LURK_ERR_STATE when the file's key is not PIN-protected.
+ * wrong PIN; LURK_ERR_ALLOC when Argon2id lacks memory; LURK_ERR_STATE
+ * when the file's key is not PIN-protected.
  */
 int lc_core_open_key(const struct lc_core *cc, const char *pin, size_t pin_len,
 	uint8_t sk[LURK_NOISE_KEY_LEN]) LURK_MUST_CHECK;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "client/core.h"
+#include "err.h"
 #include "log.h"
 #include "module.h"
 #include "tls.h"
@@ -406,13 +407,18 @@ unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	uint8_t sk[LURK_NOISE_KEY_LEN];
 	CK_RV rv = CKR_OK;
+	int r;
 
 	if (pin == NULL || len == 0 || len > 255)
 		return CKR_PIN_INCORRECT;
 	/* Argon2id takes a while: not under the lock. */
-	if (lc_core_open_key(lp.core, (const char *)pin, len, sk) != 0) {
+	if ((r = lc_core_open_key(lp.core, (const char *)pin, len, sk)) == LURK_ERR_DECRYPT) {
 		lurk_warn("C_Login: wrong PIN for the client key");
 		return CKR_PIN_INCORRECT;
+	} else if (r != 0) {
+		/* Out of memory for Argon2id is not a wrong PIN (lp_rv: CKR_HOST_MEMORY). */
+		lurk_error_r(r, "C_Login: the client key could not be opened");
+		return lp_rv(r);
 	}
 	pthread_mutex_lock(&lp.lock);
 	if (lp.unlocked) {
