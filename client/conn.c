@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "log.h"
 #include "mem.h"
+#include "pool.h" /* lc_now_ms: one clock for the core */
 #include "refusal.h"
 #include "transport.h"
 #include "wire.h"
@@ -38,15 +39,6 @@ struct lurk_client {
 	uint8_t in[16384];
 	size_t in_off, in_len;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The grammar is common/addr.c's, shared with lurkd; this copies the parts out. */
 int
@@ -103,7 +95,7 @@ static int
 wait_fd(int fd, short events, int64_t deadline, int *err)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lc_now_ms();
 		struct pollfd pfd = {.fd = fd, .events = events};
 		int n;
 
@@ -134,7 +126,7 @@ wait_fd(int fd, short events, int64_t deadline, int *err)
 static void
 nap(int ms, int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - lc_now_ms();
 	struct timespec ts;
 
 	if (left < ms)
@@ -168,7 +160,7 @@ connect_unix(int fd, const struct sockaddr_un *sa, int64_t deadline, int *err)
 			*err = errno;
 			return LURK_ERR_IO;
 		}
-		if (deadline - now_ms() <= 0) {
+		if (deadline - lc_now_ms() <= 0) {
 			*err = EAGAIN;
 			return LURK_ERR_TIMEOUT;
 		}
@@ -402,7 +394,7 @@ lurk_client_connect(
 	struct lurk_client_why ignored;
 	struct lurk_client *c;
 	int64_t deadline =
-		now_ms() + (cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000);
+		lc_now_ms() + (cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000);
 	int r;
 
 	*out = NULL;
@@ -447,7 +439,7 @@ int
 lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
 	struct lurk_buf *resp, int timeout_ms)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	int64_t deadline = lc_now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	struct lurk_wire_hdr want, got;
 	struct lurk_buf view;
 	const uint8_t *msg;
