@@ -4,9 +4,10 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "chan.h"
 #include "err.h"
@@ -52,8 +53,7 @@ lurk_tp_start(struct lurk_tp *t, struct lurk_chan *chan)
 	if ((r = lurk_chan_session_id(chan, sid)) != 0 ||
 		(r = lurk_frame_reader_set_max(&t->frames, LURK_NOISE_MAX_MSG)) != 0)
 		return r;
-	for (int i = 0; i < LURK_TP_SESSION_LEN / 2; i++)
-		snprintf(t->session + 2 * i, 3, "%02x", sid[i]);
+	sodium_bin2hex(t->session, sizeof(t->session), sid, LURK_TP_SESSION_LEN / 2);
 	t->chan = chan;
 	return 0;
 }
