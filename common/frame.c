@@ -154,9 +154,27 @@ lurk_frame_reader_frame(const struct lurk_frame_reader *fr, const uint8_t **fram
 }
 
 int
+lurk_frame_reader_body(struct lurk_frame_reader *fr, uint8_t **body, size_t *len)
+{
+	*body = NULL;
+	*len = 0;
+	if (fr->failed || !fr->ready)
+		return LURK_ERR_STATE;
+	*body = fr->body;
+	*len = fr->need;
+	return 0;
+}
+
+int
 lurk_frame_reader_partial(const struct lurk_frame_reader *fr)
 {
 	return !fr->ready && fr->hdr_have > 0;
+}
+
+size_t
+lurk_frame_reader_held(const struct lurk_frame_reader *fr)
+{
+	return fr->cap;
 }
 
 int

@@ -62,7 +62,16 @@ int lurk_frame_reader_feed(struct lurk_frame_reader *fr, const uint8_t *data, si
 /* Borrows the ready frame: valid until the next feed or clear. LURK_ERR_STATE if none. */
 int lurk_frame_reader_frame(
 	const struct lurk_frame_reader *fr, const uint8_t **frame, size_t *len) LURK_MUST_CHECK;
+/*
+ * The ready frame, writable: for decryption in place, so no plaintext copy
+ * is made (the reader wipes it when it releases it). Valid until the next
+ * feed or clear. LURK_ERR_STATE if none.
+ */
+int lurk_frame_reader_body(
+	struct lurk_frame_reader *fr, uint8_t **body, size_t *len) LURK_MUST_CHECK;
 /* Whether a frame has been started but not completed (bytes are pending). */
 int lurk_frame_reader_partial(const struct lurk_frame_reader *fr);
+/* The bytes the reader holds for its frame buffer (0 once released). */
+size_t lurk_frame_reader_held(const struct lurk_frame_reader *fr);
 
 #endif

@@ -115,17 +115,15 @@ lurk_tp_seal(struct lurk_tp *t, const uint8_t *msg, size_t len, struct lurk_buf 
 static int
 take_frame(struct lurk_tp *t)
 {
-	const uint8_t *frame;
 	uint8_t *body;
 	size_t len, pt_len = 0;
 	int r;
 
-	if ((r = lurk_frame_reader_frame(&t->frames, &frame, &len)) != 0) {
+	/* The reader's own buffer, released (wiped) by the next feed: no plaintext copy. */
+	if ((r = lurk_frame_reader_body(&t->frames, &body, &len)) != 0) {
 		t->failed_at = LURK_TP_AT_FRAME;
 		return r;
 	}
-	/* The reader's own buffer, released (wiped) by the next feed: no plaintext copy. */
-	body = (uint8_t *)frame;
 	if ((r = lurk_chan_decrypt(t->chan, body, len, body, len, &pt_len)) != 0) {
 		t->failed_at = LURK_TP_AT_DECRYPT;
 		return r;
@@ -214,7 +212,8 @@ lurk_tp_message_partial(const struct lurk_tp *t)
 void
 lurk_tp_pending(const struct lurk_tp *t, size_t *frame_bytes, size_t *message_bytes)
 {
-	*frame_bytes = lurk_frame_reader_partial(&t->frames) ? t->frames.cap : 0;
+	*frame_bytes =
+		lurk_frame_reader_partial(&t->frames) ? lurk_frame_reader_held(&t->frames) : 0;
 	*message_bytes = lurk_buf_len(&t->reasm.msg);
 }
 

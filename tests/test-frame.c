@@ -241,14 +241,51 @@ test_grows_as_bytes_arrive(void)
 	assert_ok(lurk_frame_reader_init(&fr, LURK_NOISE_MAX_MSG));
 	assert_num_eq(lurk_frame_reader_feed(&fr, msg, 2 + 100, &used), 0);
 	off += used;
-	assert_true(fr.cap <= LURK_FRAME_FIRST_ALLOC);
+	assert_true(lurk_frame_reader_held(&fr) <= LURK_FRAME_FIRST_ALLOC);
 	assert_num_eq(lurk_frame_reader_feed(&fr, msg + off, 10000, &used), 0);
 	off += used;
-	assert_true(fr.cap >= 10100 && fr.cap <= 2 * 10100 + LURK_FRAME_FIRST_ALLOC);
+	assert_true(lurk_frame_reader_held(&fr) >= 10100 &&
+		    lurk_frame_reader_held(&fr) <= 2 * 10100 + LURK_FRAME_FIRST_ALLOC);
 	assert_num_eq(lurk_frame_reader_feed(&fr, msg + off, sizeof(msg) - off, &used), 1);
 	assert_ok(lurk_frame_reader_frame(&fr, &frame, &len));
 	assert_num_eq(len, LURK_NOISE_MAX_MSG);
 	assert_true(memcmp(frame, msg + 2, len) == 0);
+	lurk_frame_reader_clear(&fr);
+	assert_num_eq(lurk_frame_reader_held(&fr), 0);
+}
+
+/*
+ * The writable body is the frame lurk_frame_reader_frame lends, there only
+ * while a frame is ready; the buffer goes (held 0) when the next feed
+ * releases it.
+ */
+static void
+test_body(void)
+{
+	struct lurk_frame_reader fr;
+	const uint8_t in[] = {0x00, 0x03, 'a', 'b', 'c'};
+	const uint8_t *frame;
+	uint8_t *body;
+	size_t used, len, blen;
+
+	assert_ok(lurk_frame_reader_init(&fr, 16));
+	assert_err(lurk_frame_reader_body(&fr, &body, &blen), LURK_ERR_STATE);
+	assert_ptr_null(body);
+	assert_num_eq(blen, 0);
+	assert_num_eq(lurk_frame_reader_feed(&fr, in, 4, &used), 0);
+	assert_err(lurk_frame_reader_body(&fr, &body, &blen), LURK_ERR_STATE);
+	assert_num_cmp(lurk_frame_reader_held(&fr), >=, 2);
+	assert_num_eq(lurk_frame_reader_feed(&fr, in + 4, 1, &used), 1);
+	assert_ok(lurk_frame_reader_body(&fr, &body, &blen));
+	assert_ok(lurk_frame_reader_frame(&fr, &frame, &len));
+	assert_true(body == frame);
+	assert_num_eq(blen, 3);
+	assert_num_eq(len, 3);
+	body[0] = 'x'; /* in place, as a decryption writes it */
+	assert_mem_eq(frame, "xbc", 3);
+	assert_num_eq(lurk_frame_reader_feed(&fr, in, 0, &used), 0);
+	assert_num_eq(lurk_frame_reader_held(&fr), 0);
+	assert_err(lurk_frame_reader_body(&fr, &body, &blen), LURK_ERR_STATE);
 	lurk_frame_reader_clear(&fr);
 }
 
@@ -266,5 +303,6 @@ main(int argc, char **argv)
 	lurk_test(test_max_length, "/frame/max-length");
 	lurk_test(test_clear_partial, "/frame/clear-partial");
 	lurk_test(test_grows_as_bytes_arrive, "/frame/grows-as-bytes-arrive");
+	lurk_test(test_body, "/frame/body-and-held");
 	return lurk_test_run(argc, argv);
 }

@@ -490,7 +490,7 @@ test_held(void)
 	lurk_tp_pending(&p.st, &fr, &msg);
 	assert_num_eq(fr, 0);
 	assert_num_eq(msg, CHUNK);
-	assert_num_eq(p.st.frames.cap, 0);
+	assert_num_eq(lurk_frame_reader_held(&p.st.frames), 0);
 	feed_expect(
 		&p.st, lurk_buf_ptr(&p.wire) + off, lurk_buf_len(&p.wire) - off, LURK_TP_MESSAGE);
 	lurk_tp_release(&p.st);
@@ -498,7 +498,7 @@ test_held(void)
 	lurk_tp_pending(&p.st, &fr, &msg);
 	assert_num_eq(fr, 0);
 	assert_num_eq(msg, 0);
-	assert_num_eq(p.st.frames.cap, 0);
+	assert_num_eq(lurk_frame_reader_held(&p.st.frames), 0);
 	assert_false(lurk_tp_frame_partial(&p.st));
 	assert_false(lurk_tp_message_partial(&p.st));
 	free(m);
