@@ -51,21 +51,6 @@ pss_algo(gnutls_digest_algorithm_t dig)
 	}
 }
 
-/* GnuTLS's DER ECDSA signature to PKCS#11's r‖s. */
-static int
-ecdsa_to_raw(const struct lurk_tls_key *k, const gnutls_datum_t *der, uint8_t *sig, size_t *sig_len)
-{
-	gnutls_datum_t r = {NULL, 0}, s = {NULL, 0};
-	int ret;
-
-	if (gnutls_decode_rs_value(der, &r, &s) < 0)
-		return LURK_ERR_CRYPTO;
-	ret = lurk_ks_ecdsa_raw(k, r.data, r.size, s.data, s.size, sig, sig_len);
-	gnutls_free(r.data);
-	gnutls_free(s.data);
-	return ret;
-}
-
 static int
 gt_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size_t *sig_len)
 {
@@ -92,8 +77,8 @@ gt_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size
 	case LURK_SIG_ECDSA:
 		r = gnutls_privkey_sign_hash2(
 			k->priv, gnutls_pk_to_sign(GNUTLS_PK_ECDSA, dig), 0, &d, &s);
-		if (r >= 0) {
-			r = ecdsa_to_raw(k, &s, sig, sig_len);
+		if (r >= 0) { /* GnuTLS's DER to PKCS#11's r‖s */
+			r = lurk_ks_ecdsa_raw(k, s.data, s.size, sig, sig_len);
 			gnutls_free(s.data);
 			return r;
 		}

@@ -82,11 +82,14 @@ void lurk_ks_openssl_init(void);
 gnutls_digest_algorithm_t lurk_ks_gnutls_dig(const struct lurk_hash_info *h);
 
 /*
- * PKCS#11's ECDSA r‖s from big-endian r and s (leading zeros allowed), each
- * padded to half of k->sig_len.
+ * PKCS#11's ECDSA r‖s from a DER ECDSA-Sig-Value (SEQUENCE of two positive
+ * INTEGERs, nothing after it), each left-padded to half of k->sig_len: the
+ * one conversion both back ends use. LURK_ERR_CRYPTO when the DER is not
+ * that or an integer does not fit the field; LURK_ERR_NO_SPACE when *sig_len
+ * is below k->sig_len.
  */
-int lurk_ks_ecdsa_raw(const struct lurk_tls_key *k, const uint8_t *r, size_t rl, const uint8_t *s,
-	size_t sl, uint8_t *sig, size_t *sig_len) LURK_MUST_CHECK;
+int lurk_ks_ecdsa_raw(const struct lurk_tls_key *k, const uint8_t *der, size_t der_len,
+	uint8_t *sig, size_t *sig_len) LURK_MUST_CHECK;
 
 /*
  * The TLS premaster secret from a raw RSA decryption em (the modulus length,

@@ -101,10 +101,7 @@ os_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k->be, NULL);
 	uint8_t der[ECDSA_DER_MAX];
-	const unsigned char *p = der;
-	const BIGNUM *r, *s;
-	ECDSA_SIG *es = NULL;
-	size_t n = *sig_len, fl = k->sig_len / 2;
+	size_t n = *sig_len;
 	const EVP_MD *md;
 	int ret = LURK_ERR_CRYPTO;
 
@@ -127,20 +124,12 @@ os_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size
 			goto out;
 		break;
 	case LURK_SIG_ECDSA:
-		/*
-		 * DER from OpenSSL, r‖s for PKCS#11; *sig_len is at least
-		 * k->sig_len (lurk_tls_key_sign checked), n at most sizeof(der).
-		 */
+		/* DER from OpenSSL, r‖s for PKCS#11 as the GnuTLS back end makes it. */
 		n = sizeof(der);
-		if (EVP_PKEY_sign(ctx, der, &n, op->tbs, op->tbs_len) <= 0 ||
-			(es = d2i_ECDSA_SIG(NULL, &p, (long)n)) == NULL || p != der + n)
+		if (EVP_PKEY_sign(ctx, der, &n, op->tbs, op->tbs_len) <= 0)
 			goto out;
-		ECDSA_SIG_get0(es, &r, &s);
-		if (BN_bn2binpad(r, sig, (int)fl) != (int)fl ||
-			BN_bn2binpad(s, sig + fl, (int)fl) != (int)fl)
-			goto out;
-		n = 2 * fl;
-		break;
+		ret = lurk_ks_ecdsa_raw(k, der, n, sig, sig_len);
+		goto out;
 	default:
 		ret = LURK_ERR_MECHANISM;
 		goto out;
@@ -150,7 +139,6 @@ os_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size
 out:
 	if (ret != 0)
 		ERR_clear_error();
-	ECDSA_SIG_free(es);
 	EVP_PKEY_CTX_free(ctx);
 	return ret;
 }

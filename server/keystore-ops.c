@@ -184,24 +184,67 @@ lurk_tls_key_decrypt_tls(
 	return k->ops->decrypt_tls(k, ct, ct_len, out);
 }
 
-int
-lurk_ks_ecdsa_raw(const struct lurk_tls_key *k, const uint8_t *r, size_t rl, const uint8_t *s,
-	size_t sl, uint8_t *sig, size_t *sig_len)
+/*
+ * One DER tag and length at *off: the length is short form or 0x81 (the
+ * largest value here, P-521's SEQUENCE, is 138 bytes), and the value must
+ * lie within len. Returns the value's length, or -1.
+ */
+static long
+der_header(const uint8_t *d, size_t len, size_t *off, uint8_t tag)
 {
-	size_t fl = k->sig_len / 2;
+	size_t n;
+
+	if (2 > len - *off || d[*off] != tag)
+		return -1;
+	n = d[*off + 1];
+	*off += 2;
+	if (n == 0x81) {
+		if (1 > len - *off || d[*off] < 0x80) /* DER: long form only from 128 */
+			return -1;
+		n = d[(*off)++];
+	} else if (n > 0x7f) {
+		return -1;
+	}
+	return n > len - *off ? -1 : (long)n;
+}
+
+/* One positive INTEGER into a field of fl bytes, left-padded with zeros. */
+static int
+der_uint(const uint8_t *d, size_t len, size_t *off, uint8_t *out, size_t fl)
+{
+	long n = der_header(d, len, off, 0x02);
+	const uint8_t *v = d + *off;
+	size_t vl;
+
+	/* Not empty, not negative: r and s are in [1, n-1]. */
+	if (n <= 0 || (v[0] & 0x80) != 0)
+		return -1;
+	vl = (size_t)n;
+	*off += vl;
+	/* DER's leading zero (before a high bit) and any others: what is left must fit. */
+	while (vl > 0 && *v == 0)
+		v++, vl--;
+	if (vl > fl)
+		return -1;
+	memset(out, 0, fl - vl);
+	memcpy(out + fl - vl, v, vl);
+	return 0;
+}
+
+int
+lurk_ks_ecdsa_raw(const struct lurk_tls_key *k, const uint8_t *der, size_t der_len, uint8_t *sig,
+	size_t *sig_len)
+{
+	size_t fl = k->sig_len / 2, off = 0;
+	long n;
 
 	if (*sig_len < k->sig_len)
 		return LURK_ERR_NO_SPACE;
-	/* Drop DER's leading zero bytes; what is left must fit the field. */
-	while (rl > 0 && *r == 0)
-		r++, rl--;
-	while (sl > 0 && *s == 0)
-		s++, sl--;
-	if (rl > fl || sl > fl)
+	/* SEQUENCE { r INTEGER, s INTEGER }, the SEQUENCE the whole input. */
+	if ((n = der_header(der, der_len, &off, 0x30)) < 0 || (size_t)n != der_len - off ||
+		der_uint(der, der_len, &off, sig, fl) != 0 ||
+		der_uint(der, der_len, &off, sig + fl, fl) != 0 || off != der_len)
 		return LURK_ERR_CRYPTO;
-	memset(sig, 0, 2 * fl);
-	memcpy(sig + fl - rl, r, rl);
-	memcpy(sig + 2 * fl - sl, s, sl);
 	*sig_len = 2 * fl;
 	return 0;
 }
