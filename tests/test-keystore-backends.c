@@ -302,6 +302,49 @@ test_ed25519_sodium(void)
 	unload(&t);
 }
 
+/* A ciphertext of pt under the key's public key (GnuTLS pads it, PKCS#1 v1.5 type 2). */
+static void
+encrypt(struct tkey *t, const uint8_t *pt, size_t len, uint8_t ct[256])
+{
+	gnutls_datum_t in = {(uint8_t *)pt, (unsigned)len}, c = {NULL, 0};
+
+	assert_num_eq(gnutls_pubkey_encrypt_data(t->pub, 0, &in, &c), 0);
+	assert_num_eq(c.size, 256);
+	memcpy(ct, c.data, 256);
+	gnutls_free(c.data);
+}
+
+/*
+ * RSA key exchange through the GnuTLS back end (gnutls_privkey_decrypt_data2):
+ * the premaster secret of a good ciphertext; an error, not a secret, for bad
+ * padding and for good padding around a secret that is not 48 bytes.
+ */
+static void
+gt_decrypt(struct tkey *t)
+{
+	uint8_t pms[48], ct[256], out[48];
+
+	gnutls_rnd(GNUTLS_RND_NONCE, pms, sizeof(pms));
+	encrypt(t, pms, sizeof(pms), ct);
+	memset(out, 0, sizeof(out));
+	assert_ok(lurk_tls_key_decrypt_tls(t->k, CKM_RSA_PKCS, ct, sizeof(ct), out));
+	assert_mem_eq(out, pms, 48);
+	/* A random value below the modulus decrypts to random padding. */
+	gnutls_rnd(GNUTLS_RND_NONCE, ct, sizeof(ct));
+	ct[0] = 0x01;
+	assert_err(
+		lurk_tls_key_decrypt_tls(t->k, CKM_RSA_PKCS, ct, sizeof(ct), out), LURK_ERR_CRYPTO);
+	encrypt(t, pms, 47, ct);
+	assert_err(
+		lurk_tls_key_decrypt_tls(t->k, CKM_RSA_PKCS, ct, sizeof(ct), out), LURK_ERR_CRYPTO);
+	/* The public checks before the back end: the modulus length, the mechanism. */
+	encrypt(t, pms, sizeof(pms), ct);
+	assert_err(lurk_tls_key_decrypt_tls(t->k, CKM_RSA_PKCS, ct, sizeof(ct) - 1, out),
+		LURK_ERR_BAD_FORMAT);
+	assert_err(lurk_tls_key_decrypt_tls(t->k, CKM_RSA_X_509, ct, sizeof(ct), out),
+		LURK_ERR_MECHANISM);
+}
+
 /* GnuTLS's signatures, OpenSSL's verification. */
 static void
 test_gnutls(void)
@@ -319,6 +362,7 @@ test_gnutls(void)
 	assert_true(os_verify(&t, RSA_PKCS1_PADDING, EVP_sha256(), h256, 32, sig, sl));
 	assert_ok(sign(&t, CKM_RSA_PKCS_PSS, h256, 32, sig, &sl, s256));
 	assert_true(os_verify(&t, RSA_PKCS1_PSS_PADDING, EVP_sha256(), h256, 32, sig, sl));
+	gt_decrypt(&t);
 	unload(&t);
 	load(&t, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 1);
 	assert_str_eq(t.k->ops->name, "GnuTLS");
