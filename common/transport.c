@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -73,38 +72,70 @@ lurk_tp_session(const struct lurk_tp *t)
 int
 lurk_tp_seal(struct lurk_tp *t, const uint8_t *msg, size_t len, struct lurk_buf *out)
 {
-	struct lurk_wire_frag *f;
-	const uint8_t *pt;
-	uint8_t *slot;
-	size_t pt_len, ct_len, added = 0;
-	int r;
+	const size_t per_frag = LURK_FRAME_HDR_LEN + LURK_WIRE_FRAG_HDR_LEN + LURK_AEAD_TAG_LEN;
+	size_t nfrags, total, off = 0, chunk, ct_len;
+	uint8_t *base, *p, flags;
+	int r = 0;
 
 	if (t->dead || t->chan == NULL)
 		return LURK_ERR_STATE;
-	/* Before anything is allocated, appended or encrypted. */
+	/* Before anything is appended or encrypted. */
 	if (len > LURK_WIRE_MAX_MSG)
 		return LURK_ERR_TOO_LARGE;
-	/* Heap, not stack: the client runs on other people's threads (64 KiB here). */
-	if ((f = malloc(sizeof(*f))) == NULL)
-		return LURK_ERR_ALLOC;
-	lurk_wire_frag_init(f, msg, len);
-	while ((r = lurk_wire_frag_next(f, &pt, &pt_len)) == 1) {
-		/* Encrypted straight into out, behind the frame header. */
-		ct_len = pt_len + LURK_AEAD_TAG_LEN;
-		if ((r = lurk_buf_reserve(out, LURK_FRAME_HDR_LEN + ct_len, &slot)) != 0)
-			break;
-		added += LURK_FRAME_HDR_LEN + ct_len;
-		if ((r = lurk_frame_header(slot, ct_len)) != 0 ||
-			(r = lurk_chan_encrypt(t->chan, pt, pt_len, slot + LURK_FRAME_HDR_LEN,
-				 ct_len, &ct_len)) != 0)
-			break;
+	if (msg == NULL && len != 0) {
+		t->dead = 1;
+		return LURK_ERR_INVALID_ARG;
 	}
-	/* The fragment copy is plaintext (a decrypt response): wiped on every path. */
-	lurk_wire_frag_clear(f);
-	free(f);
+	/*
+	 * All the frames' room in one reserve: its pointer stays valid (no
+	 * growth in between) and a failure has one span to wipe and take back,
+	 * nothing the caller queued before. Even an empty message is one (final)
+	 * fragment. len is capped above, so this cannot overflow.
+	 */
+	nfrags = len == 0 ? 1 : (len + LURK_WIRE_FRAG_MAX_CHUNK - 1) / LURK_WIRE_FRAG_MAX_CHUNK;
+	total = len + nfrags * per_frag;
+	if ((r = lurk_buf_reserve(out, total, &base)) != 0) {
+		t->dead = 1;
+		return r;
+	}
+	p = base;
+	do {
+		chunk = len - off;
+		flags = 0;
+		if (chunk > LURK_WIRE_FRAG_MAX_CHUNK) {
+			chunk = LURK_WIRE_FRAG_MAX_CHUNK;
+			flags = LURK_WIRE_FRAG_MORE;
+		}
+		/* The fragment (flags, chunk) behind the frame header, encrypted in place there. */
+		ct_len = LURK_WIRE_FRAG_HDR_LEN + chunk + LURK_AEAD_TAG_LEN;
+		if (LURK_FRAME_HDR_LEN + ct_len > total - (size_t)(p - base)) {
+			r = LURK_ERR_INTERNAL; /* the count above is wrong: never past the span */
+			break;
+		}
+		if ((r = lurk_frame_header(p, ct_len)) != 0)
+			break;
+		p[LURK_FRAME_HDR_LEN] = flags;
+		if (chunk != 0)
+			memcpy(p + LURK_FRAME_HDR_LEN + LURK_WIRE_FRAG_HDR_LEN, msg + off, chunk);
+		if ((r = lurk_chan_encrypt(t->chan, p + LURK_FRAME_HDR_LEN,
+			     LURK_WIRE_FRAG_HDR_LEN + chunk, p + LURK_FRAME_HDR_LEN, ct_len,
+			     &ct_len)) != 0)
+			break;
+		p += LURK_FRAME_HDR_LEN + ct_len;
+		off += chunk;
+	} while (flags != 0);
+	if (r == 0 && (size_t)(p - base) != total)
+		r = LURK_ERR_INTERNAL;
 	if (r != 0) {
-		if (added != 0 && lurk_buf_unput(out, added) != 0)
-			lurk_buf_reset(out);
+		/*
+		 * The span may hold plaintext (a decrypt response) not yet
+		 * encrypted: wiped here, whatever unput can do. unput cannot fail
+		 * on a span just reserved; if it did, the zeros stay (the endpoint
+		 * is dead), but the bytes queued before this call are kept.
+		 */
+		lurk_wipe(base, total);
+		if (lurk_buf_unput(out, total) != 0)
+			r = LURK_ERR_INTERNAL;
 		t->dead = 1;
 		return r;
 	}

@@ -17,8 +17,10 @@
  * anything is allocated or appended; received frames are capped at
  * LURK_NOISE_MAX_MSG (the handshake cap before) and reassembled messages at
  * LURK_WIRE_MAX_MSG, each refused before it is stored. Plaintext is wiped
- * wherever it was: fragments after encryption, frames decrypted in place
- * after reassembly, a message when it is released.
+ * wherever it was: fragments are encrypted in place in the output buffer
+ * (wiped there if sealing fails), frames decrypted in place after
+ * reassembly, a message when it is released. Sealing allocates nothing but
+ * the output buffer's growth.
  *
  * After any error but the size refusal of lurk_tp_seal the endpoint is dead:
  * every later call gives LURK_ERR_STATE. Not thread-safe.

@@ -4,7 +4,8 @@
  * fragment size and the message cap (one over refused before anything is
  * appended or allocated), bytes fed one at a time and all at once, two
  * messages back to back, tampered frames and bad fragments (the endpoint
- * dies), a full output buffer, and the session id.
+ * dies), a full output buffer, a seal that fails midway, and the session
+ * id.
  */
 #include "config.h"
 
@@ -443,6 +444,31 @@ test_out_full(void)
 	pair_free(&p);
 }
 
+/*
+ * A failure after some fragments were encrypted (the session's message
+ * limit is reached at the second): what this call appended is taken back, what was queued before
+ * stays, the endpoint dies.
+ */
+static void
+test_fail_midway(void)
+{
+	struct pair p;
+	struct lurk_buf out;
+	uint8_t *m = pattern(2 * CHUNK, 12);
+
+	pair_new(&p);
+	assert_ok(lurk_buf_init(&out, OUT_MAX));
+	assert_ok(lurk_buf_put_bytes(&out, "queued", 6));
+	assert_ok(lurk_chan_test_set_nonces(p.cc, LURK_SESSION_MAX_MESSAGES - 1, 0));
+	assert_err(lurk_tp_seal(&p.ct, m, 2 * CHUNK, &out), LURK_ERR_SESSION_EXPIRED);
+	assert_num_eq(lurk_buf_len(&out), 6);
+	assert_mem_eq(lurk_buf_ptr(&out), "queued", 6);
+	assert_dead(&p.ct);
+	lurk_buf_clear(&out);
+	free(m);
+	pair_free(&p);
+}
+
 static void
 test_session_id(void)
 {
@@ -517,6 +543,7 @@ main(int argc, char **argv)
 	lurk_test(test_bad_frames, "/transport/bad-frames");
 	lurk_test(test_bad_fragment, "/transport/bad-fragment");
 	lurk_test(test_out_full, "/transport/out-full");
+	lurk_test(test_fail_midway, "/transport/fail-midway");
 	lurk_test(test_session_id, "/transport/session-id");
 	lurk_test(test_held, "/transport/held");
 	return lurk_test_run(argc, argv);
