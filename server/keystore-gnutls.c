@@ -1,7 +1,7 @@
 /*
  * The GnuTLS back end: keys behind pkcs11: URIs (GnuTLS drives the token and
- * serialises its sessions), Ed448 keys, and any file key the faster back ends
- * cannot read. It signs with the gnutls_privkey_t keystore.c loaded.
+ * serialises its sessions) and Ed448 keys, which the faster back ends do not
+ * serve. It signs with the gnutls_privkey_t keystore.c loaded.
  */
 #include "config.h"
 

@@ -6,7 +6,7 @@
  *
  *   keystore-openssl.c  RSA and ECDSA keys from files: OpenSSL 3 libcrypto
  *   keystore-sodium.c   Ed25519 keys from files: libsodium
- *   keystore-gnutls.c   pkcs11: URIs, Ed448, and any file key the above cannot read
+ *   keystore-gnutls.c   pkcs11: URIs and Ed448
  */
 #ifndef LURKD_KEYSTORE_INT_H
 #define LURKD_KEYSTORE_INT_H
@@ -67,8 +67,9 @@ struct lurk_tls_key {
 };
 
 /*
- * Back ends. Each attach takes the loaded key (k->priv, the public facts)
- * and its source; on 0, k->ops and k->be are set and k->priv may be dropped.
+ * Back ends. Each attach takes the loaded key (k->priv, decrypted by GnuTLS,
+ * and the public facts) and its source (for messages); on 0, k->ops and k->be
+ * are set and k->priv may be dropped.
  * LURK_ERR_MECHANISM: not a key this back end serves (why untouched).
  */
 void lurk_ks_gnutls_attach(struct lurk_tls_key *k);

@@ -3,9 +3,9 @@
  * OpenSSL 3's libcrypto (constant-time P-256, RSA with blinding), several
  * times faster than the same work in nettle on the machines lurkd runs on.
  *
- * The file is read again here from the bytes the parent handed over (the
- * child never opens it); keystore.c has already read it through GnuTLS for
- * the public facts, and the two must agree on the public key.
+ * The file is not parsed again here: keystore.c has read (and decrypted)
+ * it through GnuTLS, which hands the private key over as unencrypted DER in
+ * memory; OpenSSL's view of the public key must still equal GnuTLS's.
  */
 #include "config.h"
 
@@ -13,14 +13,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "err.h"
 #include "keystore-int.h"
@@ -54,34 +55,6 @@ ossl_md(const struct lurk_hash_info *h)
 	default:
 		return NULL;
 	}
-}
-
-/*
- * The key's password for an encrypted PEM; never a prompt on a terminal.
- * No password is the empty one, as GnuTLS reads it (certtool writes PKCS#8
- * encrypted under an empty password by default).
- */
-static int
-pw_cb(char *buf, int size, int rwflag, void *u)
-{
-	const char *pw = u != NULL ? u : "";
-	size_t n = strlen(pw);
-
-	(void)rwflag;
-	if (size <= 0 || n >= (size_t)size)
-		return -1;
-	memcpy(buf, pw, n);
-	return (int)n;
-}
-
-/* OpenSSL's reason for the last error, for a log line (no key material in it). */
-static const char *
-ossl_reason(void)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	return s != NULL ? s : "unknown error";
 }
 
 /* The public key OpenSSL read must be the one GnuTLS read, byte for byte. */
@@ -184,15 +157,47 @@ static const struct lurk_key_ops openssl_ops = {
 	.free = os_free,
 };
 
+/*
+ * The private key GnuTLS read (and decrypted, for an encrypted file) as
+ * unencrypted PKCS#8 DER, for OpenSSL to read from memory: the file is parsed
+ * and its password's KDF run once, by GnuTLS. The DER is wiped and freed
+ * here, the exported copy wiped by GnuTLS's deinit.
+ */
+static EVP_PKEY *
+from_gnutls(const struct lurk_tls_key *k)
+{
+	gnutls_x509_privkey_t xk = NULL;
+	gnutls_datum_t der = {NULL, 0};
+	const unsigned char *p;
+	EVP_PKEY *pkey = NULL;
+
+	if (gnutls_privkey_export_x509(k->priv, &xk) >= 0 &&
+		gnutls_x509_privkey_export2_pkcs8(
+			xk, GNUTLS_X509_FMT_DER, NULL, GNUTLS_PKCS_PLAIN, &der) >= 0 &&
+		der.size <= INT_MAX) {
+		p = der.data;
+		pkey = d2i_AutoPrivateKey(NULL, &p, (long)der.size);
+		if (pkey != NULL && p != der.data + der.size) { /* not all of it: not this key */
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+	}
+	if (der.data != NULL) {
+		gnutls_memset(der.data, 0, der.size);
+		gnutls_free(der.data);
+	}
+	gnutls_x509_privkey_deinit(xk);
+	return pkey;
+}
+
 int
 lurk_ks_openssl_attach(
 	struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *why, size_t why_len)
 {
-	EVP_PKEY *pkey = NULL;
-	BIO *bio;
+	EVP_PKEY *pkey;
 	int want;
 
-	if (k->pkcs11 || src->pem == NULL || src->pem_len > INT_MAX)
+	if (k->pkcs11)
 		return LURK_ERR_MECHANISM;
 	if (k->type == LURK_KEY_RSA)
 		want = EVP_PKEY_RSA;
@@ -200,16 +205,11 @@ lurk_ks_openssl_attach(
 		want = EVP_PKEY_EC;
 	else
 		return LURK_ERR_MECHANISM;
-	if ((bio = BIO_new_mem_buf(src->pem, (int)src->pem_len)) == NULL)
-		return LURK_ERR_ALLOC;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, (void *)src->password);
-	BIO_free(bio);
-	if (pkey == NULL) {
-		/* GnuTLS read it: keep serving it through GnuTLS, and say so. */
-		lurk_warn("key %s: OpenSSL cannot read it (%s); it signs through GnuTLS",
-			src->source, ossl_reason());
+	if ((pkey = from_gnutls(k)) == NULL) {
+		snprintf(why, why_len, "%s: cannot hand the key from GnuTLS to OpenSSL",
+			src->source);
 		ERR_clear_error();
-		return LURK_ERR_MECHANISM;
+		return LURK_ERR_KEY_FILE;
 	}
 	if (EVP_PKEY_get_base_id(pkey) != want || !same_public(k, pkey)) {
 		snprintf(why, why_len, "%s: OpenSSL and GnuTLS read different public keys",

@@ -1,9 +1,11 @@
 /*
  * lurkd's key store back ends (server/keystore-int.h), each checked by a
  * library other than the one that signed: file RSA and ECDSA keys sign
- * through OpenSSL and GnuTLS verifies; file Ed25519 keys sign through
- * libsodium and GnuTLS verifies; keys OpenSSL cannot read (RC2-encrypted
- * PKCS#8) and Ed448 keys sign through GnuTLS and OpenSSL verifies.
+ * through OpenSSL and GnuTLS verifies (encrypted ones too: GnuTLS decrypts,
+ * OpenSSL gets the key from it, even RC2-encrypted PKCS#8 that OpenSSL 3
+ * could not read itself); file Ed25519 keys sign through libsodium and
+ * GnuTLS verifies; Ed448 keys, and RSA and ECDSA keys as the GnuTLS back end
+ * serves HSM keys, sign through GnuTLS and OpenSSL verifies.
  */
 #include "config.h"
 
@@ -35,10 +37,49 @@ struct tkey {
 	EVP_PKEY *opub;      /* OpenSSL's */
 };
 
-/* A key of this type (a PEM, encrypted with RC2 when rc2) loaded by the key store. */
-static void
-load(struct tkey *t, gnutls_pk_algorithm_t pk, unsigned bits, int rc2)
+enum how {
+	PLAIN,  /* unencrypted PKCS#8, through lurk_tls_key_load */
+	RC2,    /* RC2-encrypted PKCS#8, through lurk_tls_key_load */
+	GNUTLS, /* the GnuTLS back end on a gnutls_privkey_t, as for an HSM key */
+};
+
+/*
+ * The key the GnuTLS back end would serve for a pkcs11: URI: a
+ * gnutls_privkey_t and the public facts keystore.c fills in, without a
+ * token. (A file RSA or ECDSA key goes to OpenSSL.)
+ */
+static struct lurk_tls_key *
+gnutls_key(gnutls_x509_privkey_t xk, gnutls_pubkey_t pub)
 {
+	struct lurk_tls_key *k = calloc(1, sizeof(*k));
+	gnutls_ecc_curve_t curve;
+	unsigned bits = 0;
+	int pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);
+
+	assert_true(k != NULL);
+	assert_num_eq(gnutls_privkey_init(&k->priv), 0);
+	assert_num_eq(gnutls_privkey_import_x509(k->priv, xk, GNUTLS_PRIVKEY_IMPORT_COPY), 0);
+	assert_num_eq(gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &k->spki), 0);
+	if (pk == GNUTLS_PK_RSA) {
+		k->type = LURK_KEY_RSA;
+		k->bits = bits;
+	} else {
+		assert_num_eq(pk, GNUTLS_PK_ECDSA);
+		assert_num_eq(gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0), 0);
+		assert_num_eq(curve, GNUTLS_ECC_CURVE_SECP256R1);
+		k->type = LURK_KEY_EC;
+		k->bits = 256;
+	}
+	k->sig_len = lurk_tls_sig_len(k->type, k->bits);
+	lurk_ks_gnutls_attach(k);
+	return k;
+}
+
+/* A key of this type, as a PEM the key store loads, or as the GnuTLS back end serves it. */
+static void
+load(struct tkey *t, gnutls_pk_algorithm_t pk, unsigned bits, enum how how)
+{
+	int rc2 = how == RC2;
 	gnutls_x509_privkey_t xk;
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t kp = {NULL, 0}, cp = {NULL, 0};
@@ -73,10 +114,12 @@ load(struct tkey *t, gnutls_pk_algorithm_t pk, unsigned bits, int rc2)
 	src.password = rc2 ? "pw" : NULL;
 	src.chain_pem = cp.data;
 	src.chain_len = cp.size;
-	if (lurk_tls_key_load(&src, &t->k, why, sizeof(why)) != 0)
-		lurk_test_fail(__FILE__, __LINE__, "load: %s", why);
 	assert_num_eq(gnutls_pubkey_init(&t->pub), 0);
 	assert_num_eq(gnutls_pubkey_import_x509(t->pub, crt, 0), 0);
+	if (how == GNUTLS)
+		t->k = gnutls_key(xk, t->pub);
+	else if (lurk_tls_key_load(&src, &t->k, why, sizeof(why)) != 0)
+		lurk_test_fail(__FILE__, __LINE__, "load: %s", why);
 	spki = lurk_tls_key_spki(t->k, &spki_len);
 	p = spki;
 	assert_true((t->opub = d2i_PUBKEY(NULL, &p, (long)spki_len)) != NULL);
@@ -205,7 +248,7 @@ test_rsa_openssl(void)
 	size_t sl;
 
 	setup();
-	load(&t, GNUTLS_PK_RSA, 2048, 0);
+	load(&t, GNUTLS_PK_RSA, 2048, PLAIN);
 	assert_str_eq(t.k->ops->name, "OpenSSL");
 	assert_ok(sign(&t, CKM_RSA_PKCS, di256, sizeof(di256), sig, &sl, NULL));
 	assert_num_eq(sl, 256);
@@ -253,7 +296,7 @@ ec_openssl(unsigned bits, gnutls_sign_algorithm_t alg, gnutls_sign_algorithm_t s
 	load(&t, GNUTLS_PK_ECDSA,
 		GNUTLS_CURVE_TO_BITS(
 			bits == 256 ? GNUTLS_ECC_CURVE_SECP256R1 : GNUTLS_ECC_CURVE_SECP384R1),
-		0);
+		PLAIN);
 	assert_str_eq(t.k->ops->name, "OpenSSL");
 	for (int i = 0; i < 20; i++) { /* r or s with leading zero bytes come up too */
 		assert_ok(sign(&t, CKM_ECDSA, h, hl, sig, &sl, NULL));
@@ -291,7 +334,7 @@ test_ed25519_sodium(void)
 	size_t sl;
 
 	setup();
-	load(&t, GNUTLS_PK_EDDSA_ED25519, 256, 0);
+	load(&t, GNUTLS_PK_EDDSA_ED25519, 256, PLAIN);
 	assert_str_eq(t.k->ops->name, "libsodium");
 	assert_ok(sign(&t, CKM_EDDSA, msg, sizeof(msg), sig, &sl, NULL));
 	assert_num_eq(sl, 64);
@@ -315,12 +358,13 @@ encrypt(struct tkey *t, const uint8_t *pt, size_t len, uint8_t ct[256])
 }
 
 /*
- * RSA key exchange through the GnuTLS back end (gnutls_privkey_decrypt_data2):
+ * RSA key exchange through the key's back end (GnuTLS's
+ * gnutls_privkey_decrypt_data2, or OpenSSL's raw RSA and lurk_ks_pms_unpad):
  * the premaster secret of a good ciphertext; an error, not a secret, for bad
  * padding and for good padding around a secret that is not 48 bytes.
  */
 static void
-gt_decrypt(struct tkey *t)
+check_decrypt(struct tkey *t)
 {
 	uint8_t pms[48], ct[256], out[48];
 
@@ -355,21 +399,29 @@ test_gnutls(void)
 	size_t sl;
 
 	setup();
-	/* RC2-encrypted PKCS#8: GnuTLS reads it, OpenSSL 3 (no legacy provider) does not. */
-	load(&t, GNUTLS_PK_RSA, 2048, 1);
+	/* RSA and ECDSA as the GnuTLS back end serves an HSM's keys. */
+	load(&t, GNUTLS_PK_RSA, 2048, GNUTLS);
 	assert_str_eq(t.k->ops->name, "GnuTLS");
 	assert_ok(sign(&t, CKM_RSA_PKCS, di256, sizeof(di256), sig, &sl, NULL));
 	assert_true(os_verify(&t, RSA_PKCS1_PADDING, EVP_sha256(), h256, 32, sig, sl));
+	assert_ok(sign(&t, CKM_RSA_PKCS, md5sha1, sizeof(md5sha1), sig, &sl, NULL));
+	assert_true(os_verify(&t, RSA_PKCS1_PADDING, NULL, md5sha1, sizeof(md5sha1), sig, sl));
 	assert_ok(sign(&t, CKM_RSA_PKCS_PSS, h256, 32, sig, &sl, s256));
 	assert_true(os_verify(&t, RSA_PKCS1_PSS_PADDING, EVP_sha256(), h256, 32, sig, sl));
-	gt_decrypt(&t);
+	assert_ok(sign(&t, CKM_SHA384_RSA_PKCS, msg, sizeof(msg), sig, &sl, NULL));
+	assert_true(os_verify(&t, RSA_PKCS1_PADDING, EVP_sha384(), h384, 48, sig, sl));
+	check_decrypt(&t);
 	unload(&t);
-	load(&t, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 1);
+	load(&t, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), GNUTLS);
 	assert_str_eq(t.k->ops->name, "GnuTLS");
-	assert_ok(sign(&t, CKM_ECDSA, h256, 32, sig, &sl, NULL));
-	assert_true(os_verify(&t, 0, NULL, h256, 32, sig, sl));
+	for (int i = 0; i < 20; i++) { /* r or s with leading zero bytes come up too */
+		assert_ok(sign(&t, CKM_ECDSA, h256, 32, sig, &sl, NULL));
+		assert_num_eq(sl, 64);
+		assert_true(os_verify(&t, 0, NULL, h256, 32, sig, sl));
+	}
 	unload(&t);
-	load(&t, GNUTLS_PK_EDDSA_ED448, 456, 0);
+	/* A file key only GnuTLS serves. */
+	load(&t, GNUTLS_PK_EDDSA_ED448, 456, PLAIN);
 	assert_str_eq(t.k->ops->name, "GnuTLS");
 	assert_ok(sign(&t, CKM_EDDSA, msg, sizeof(msg), sig, &sl, NULL));
 	{
@@ -378,6 +430,32 @@ test_gnutls(void)
 		assert_num_eq(EVP_DigestVerify(mc, sig, sl, msg, sizeof(msg)), 1);
 		EVP_MD_CTX_free(mc);
 	}
+	unload(&t);
+}
+
+/*
+ * Encrypted keys: GnuTLS decrypts (once), OpenSSL gets the key from it, so
+ * even RC2-encrypted PKCS#8, which OpenSSL 3 without its legacy provider
+ * cannot read, signs and decrypts through OpenSSL.
+ */
+static void
+test_encrypted_openssl(void)
+{
+	uint8_t sig[LURK_WIRE_MAX_SIGNATURE];
+	struct tkey t;
+	size_t sl;
+
+	setup();
+	load(&t, GNUTLS_PK_RSA, 2048, RC2);
+	assert_str_eq(t.k->ops->name, "OpenSSL");
+	assert_ok(sign(&t, CKM_RSA_PKCS, di256, sizeof(di256), sig, &sl, NULL));
+	assert_num_eq(gt_verify_hash(&t, GNUTLS_SIGN_RSA_SHA256, 0, h256, 32, sig, sl), 0);
+	check_decrypt(&t);
+	unload(&t);
+	load(&t, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), RC2);
+	assert_str_eq(t.k->ops->name, "OpenSSL");
+	assert_ok(sign(&t, CKM_ECDSA, h256, 32, sig, &sl, NULL));
+	assert_num_eq(gt_verify_ecdsa(&t, GNUTLS_SIGN_ECDSA_SHA256, h256, 32, sig, sl), 0);
 	unload(&t);
 }
 
@@ -390,7 +468,7 @@ test_openssl_self(void)
 	size_t sl;
 
 	setup();
-	load(&t, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1), 0);
+	load(&t, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1), PLAIN);
 	assert_ok(sign(&t, CKM_ECDSA, h384, 48, sig, &sl, NULL));
 	assert_true(os_verify(&t, 0, NULL, h384, 48, sig, sl));
 	unload(&t);
@@ -408,6 +486,7 @@ main(int argc, char **argv)
 	lurk_test(test_ecdsa_openssl, "/keystore/ecdsa/openssl-signs-gnutls-verifies");
 	lurk_test(test_ed25519_sodium, "/keystore/ed25519/sodium-signs-gnutls-verifies");
 	lurk_test(test_gnutls, "/keystore/gnutls-signs-openssl-verifies");
+	lurk_test(test_encrypted_openssl, "/keystore/encrypted/gnutls-decrypts-openssl-signs");
 	lurk_test(test_openssl_self, "/keystore/ecdsa/p384-openssl-verifies");
 	r = lurk_test_run(argc, argv);
 	lurk_keystore_deinit();
