@@ -280,10 +280,10 @@ pump(struct lurk_client *c, int64_t deadline)
 			c->in_off += used;
 			if (r < 0)
 				return r;
-			if (r == LURK_TP_MESSAGE || (r == LURK_TP_FRAME && !lurk_tp_open(&c->tp)))
+			if (r == LURK_TP_FRAME || r == LURK_TP_MESSAGE)
 				return r;
-			if (r == LURK_TP_FRAME)
-				continue; /* a fragment: the message goes on */
+			if (r == LURK_TP_FRAGMENT)
+				continue; /* the message goes on */
 		}
 		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
 		if (n < 0 && errno == EINTR)

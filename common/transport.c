@@ -165,7 +165,7 @@ take_frame(struct lurk_tp *t)
 		t->failed_at = LURK_TP_AT_FRAGMENT;
 		return r;
 	}
-	return r == 1 ? LURK_TP_MESSAGE : LURK_TP_FRAME;
+	return r == 1 ? LURK_TP_MESSAGE : LURK_TP_FRAGMENT;
 }
 
 int

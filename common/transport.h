@@ -45,9 +45,9 @@ struct lurk_chan;
 /* What lurk_tp_feed() found, besides errors. */
 enum lurk_tp_event {
 	LURK_TP_NEED_MORE = 0, /* every byte was taken; no frame completed */
-	LURK_TP_FRAME = 1,     /* handshake: a frame is ready (lurk_tp_frame);
-				  transport: a frame gave a fragment, the message goes on */
+	LURK_TP_FRAME = 1,     /* handshake: a frame is ready (lurk_tp_frame) */
 	LURK_TP_MESSAGE = 2,   /* transport: a frame completed a message (lurk_tp_message) */
+	LURK_TP_FRAGMENT = 3,  /* transport: a frame gave a fragment, the message goes on */
 };
 
 /* Which step a failed lurk_tp_feed() failed at, for the caller's log line. */

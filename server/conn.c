@@ -340,7 +340,7 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env)
 	return 0;
 }
 
-/* A transport frame was taken (ev: LURK_TP_FRAME or LURK_TP_MESSAGE): serve a whole request. */
+/* A transport frame was taken (ev: LURK_TP_FRAGMENT or LURK_TP_MESSAGE): serve a whole request. */
 static int
 do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, int ev)
 {
@@ -358,7 +358,7 @@ do_transport(struct lurkd_conn *c, struct lurkd_conn_env *env, int ev)
 			return r;
 		}
 	}
-	if (ev != LURK_TP_MESSAGE)
+	if (ev == LURK_TP_FRAGMENT)
 		return 0; /* more fragments to come */
 	if ((r = lurk_tp_message(&c->tp, &msg, &len)) != 0)
 		return r;

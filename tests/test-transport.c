@@ -141,7 +141,8 @@ round_trip(struct lurk_tp *a, struct lurk_tp *b, struct lurk_buf *wire, size_t l
 	assert_num_eq(lurk_buf_len(wire), sealed_len(len));
 	p = lurk_buf_ptr(wire);
 	/* A fragment per frame; the message only with the last. */
-	while ((r = lurk_tp_feed(b, p + off, lurk_buf_len(wire) - off, &used)) == LURK_TP_FRAME) {
+	while ((r = lurk_tp_feed(b, p + off, lurk_buf_len(wire) - off, &used)) ==
+		LURK_TP_FRAGMENT) {
 		off += used;
 		assert_true(lurk_tp_message_partial(b));
 		assert_err(lurk_tp_message(b, &got, &n), LURK_ERR_STATE);
@@ -215,7 +216,7 @@ test_byte_at_a_time(void)
 		assert_num_eq(used, 1);
 		if (i == total - 1) {
 			assert_num_eq(r, LURK_TP_MESSAGE);
-		} else if (r == LURK_TP_FRAME) {
+		} else if (r == LURK_TP_FRAGMENT) {
 			frames++;
 			assert_false(lurk_tp_frame_partial(&p.ct));
 		} else {
@@ -256,7 +257,7 @@ test_back_to_back(void)
 	assert_ok(lurk_buf_consume(&p.wire, used));
 	/* Not released by the caller: the next feed does it. */
 	assert_num_eq(lurk_tp_feed(&p.st, lurk_buf_ptr(&p.wire), lurk_buf_len(&p.wire), &used),
-		LURK_TP_FRAME);
+		LURK_TP_FRAGMENT);
 	assert_ok(lurk_buf_consume(&p.wire, used));
 	feed_expect(&p.st, lurk_buf_ptr(&p.wire), lurk_buf_len(&p.wire), LURK_TP_MESSAGE);
 	assert_ok(lurk_tp_message(&p.st, &got, &n));
@@ -405,7 +406,7 @@ test_bad_fragment(void)
 	/* The first fragment of a two-fragment message arrives. */
 	assert_ok(lurk_tp_seal(&p.ct, m, CHUNK + 1, &p.wire));
 	assert_num_eq(lurk_tp_feed(&p.st, lurk_buf_ptr(&p.wire), lurk_buf_len(&p.wire), &used),
-		LURK_TP_FRAME);
+		LURK_TP_FRAGMENT);
 	lurk_tp_pending(&p.st, &fr, &msg);
 	assert_num_eq(msg, CHUNK);
 	/* Then one with a reserved flag bit, sealed by hand on the same channel. */
@@ -508,7 +509,7 @@ test_held(void)
 	/* The first frame whole: its fragment is held, the frame's buffer goes with a trim. */
 	off = used;
 	r = lurk_tp_feed(&p.st, lurk_buf_ptr(&p.wire) + off, lurk_buf_len(&p.wire) - off, &used);
-	assert_num_eq(r, LURK_TP_FRAME);
+	assert_num_eq(r, LURK_TP_FRAGMENT);
 	off += used;
 	assert_false(lurk_tp_frame_partial(&p.st));
 	assert_true(lurk_tp_message_partial(&p.st));
