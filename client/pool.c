@@ -291,7 +291,6 @@ check_pid(struct lc_pool *p)
 		reset_in_child(p, 0);
 }
 
-/* Takes a server's idle connections off the pool (under the lock); the caller frees them. */
 /* Off the pool's list of connections (the caller holds the lock). */
 static void
 unlink_conn(struct lc_pool *p, struct pconn *pc)
@@ -304,6 +303,7 @@ unlink_conn(struct lc_pool *p, struct pconn *pc)
 		pc->next->prev = pc->prev;
 }
 
+/* Takes a server's idle connections off the pool (under the lock); the caller frees them. */
 static struct pconn *
 take_idle(struct lc_pool *p, struct pserver *s, struct pconn *list)
 {
