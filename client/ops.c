@@ -13,9 +13,8 @@
 #include "ops.h"
 #include "pool.h"
 
-/* Copies text for a log line, replacing anything not printable. */
-static void
-printable(char *dst, size_t cap, const char *src, size_t len)
+void
+lc_printable(char *dst, size_t cap, const char *src, size_t len)
 {
 	size_t i;
 
@@ -29,7 +28,7 @@ lc_refused(const struct lurk_wire_error *e, const char *op, const char *label)
 {
 	char text[LURK_WIRE_MAX_REASON + 1];
 
-	printable(text, sizeof(text), e->text, e->text_len);
+	lc_printable(text, sizeof(text), e->text, e->text_len);
 	if (e->status == LURK_WIRE_ST_POLICY)
 		lurk_warn("lurkd refused %s with key %s: %s (reason %u: %s)", op, label,
 			lurk_wire_status_str(e->status), e->reason, text);

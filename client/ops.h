@@ -38,4 +38,11 @@ int lc_decrypt(struct lc_core *cc, const struct lurk_wire_key *key, uint32_t mec
  */
 int lc_refused(const struct lurk_wire_error *e, const char *op, const char *label);
 
+/*
+ * Copies text of len bytes (not NUL-terminated) for a log line, as much as
+ * fits in cap - 1 (cap at least 1), anything not printable ASCII replaced
+ * by '?'; dst is NUL-terminated.
+ */
+void lc_printable(char *dst, size_t cap, const char *src, size_t len);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "client/ops.h"
 #include "log.h"
 #include "module.h"
 
@@ -377,11 +378,7 @@ warn_unknown_label(size_t tok, const struct lp_token *t, const CK_ATTRIBUTE *tmp
 		if (lp_object_match(&t->objs[i], label, 1))
 			return;
 	/* Copied for the log line, anything not printable replaced. */
-	for (i = 0; i < label->ulValueLen && i + 1 < sizeof(want); i++) {
-		char ch = ((const char *)label->pValue)[i];
-		want[i] = ch >= 0x20 && ch < 0x7f ? ch : '?';
-	}
-	want[i] = '\0';
+	lc_printable(want, sizeof(want), (const char *)label->pValue, label->ulValueLen);
 	/* Each key once (its objects share the key), as far as the line has room. */
 	have[0] = '\0';
 	for (i = 0; i < t->nobjs; i++) {
