@@ -301,12 +301,11 @@ handle_sign(
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
 		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		/*
-		 * Past parsing and the policy, anything but a mechanism the key
-		 * lacks is the key operation failing (a DigestInfo of a hash the
-		 * store does not sign included), not the client's framing.
+		 * The key store says what went wrong (keystore.h): a mechanism
+		 * the key lacks, request data it does not sign, the key operation
+		 * failing. The policy has refused malformed data before this.
 		 */
-		return reply_error(resp, id, r == LURK_ERR_MECHANISM ? r : LURK_ERR_CRYPTO, 0,
-			lurk_err_str(r));
+		return reply_error(resp, id, r, 0, lurk_err_str(r));
 	}
 	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
 		lurk_wipe(sig, sizeof(sig));
@@ -350,9 +349,10 @@ handle_decrypt(
 	memset(&out, 0, sizeof(out));
 	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, m.ct, m.ct_len, out.pt)) !=
 		0) {
+		/* Public facts only: bad padding is answered, not an error (implicit.h). */
 		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		lurk_wipe(&out, sizeof(out));
-		return reply_error(resp, id, LURK_ERR_CRYPTO, 0, lurk_err_str(r));
+		return reply_error(resp, id, r, 0, lurk_err_str(r));
 	}
 	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
 		lurk_wipe(&out, sizeof(out));

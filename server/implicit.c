@@ -49,6 +49,12 @@ lurkd_decrypt_implicit(struct lurk_tls_key *k, const uint8_t secret[LURKD_IMPLIC
 	uint8_t keep;
 	int r;
 
+	/*
+	 * A key or ciphertext length the decryption cannot take is a public
+	 * fact, answered as such; only the padding's verdict is masked below.
+	 */
+	if ((r = lurk_tls_key_decrypt_tls_check(k, CKM_RSA_PKCS, ct_len)) != 0)
+		return r;
 	/* Computed every time, whatever the padding turns out to be. */
 	crypto_generichash(
 		fallback, sizeof(fallback), ct, ct_len, secret, LURKD_IMPLICIT_SECRET_LEN);

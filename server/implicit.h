@@ -26,8 +26,10 @@ struct lurk_tls_key;
 int lurkd_implicit_secret(
 	struct lurk_tls_key *k, uint8_t secret[LURKD_IMPLICIT_SECRET_LEN]) LURK_MUST_CHECK;
 /*
- * Always writes 48 bytes to out and returns 0, unless the request itself is
- * malformed (length checks happen before, in the policy).
+ * Writes 48 bytes to out and returns 0, whatever the padding. Only a request
+ * the key cannot take, public facts the policy checks before, returns early
+ * (out untouched): LURK_ERR_MECHANISM for a key that does not decrypt,
+ * LURK_ERR_BAD_FORMAT for a ciphertext not of the modulus length.
  */
 int lurkd_decrypt_implicit(struct lurk_tls_key *k, const uint8_t secret[LURKD_IMPLICIT_SECRET_LEN],
 	const uint8_t *ct, size_t ct_len, uint8_t out[LURKD_PMS_LEN]) LURK_MUST_CHECK;

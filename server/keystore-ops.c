@@ -174,14 +174,22 @@ lurk_tls_key_sign(
 }
 
 int
-lurk_tls_key_decrypt_tls(
-	struct lurk_tls_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len, uint8_t out[48])
+lurk_tls_key_decrypt_tls_check(const struct lurk_tls_key *k, uint32_t mech, size_t ct_len)
 {
 	if (k->type != LURK_KEY_RSA || mech != CKM_RSA_PKCS || k->ops->decrypt_tls == NULL)
 		return LURK_ERR_MECHANISM;
 	if (ct_len != k->sig_len) /* an RSA key's: the modulus length */
 		return LURK_ERR_BAD_FORMAT;
-	return k->ops->decrypt_tls(k, ct, ct_len, out);
+	return 0;
+}
+
+int
+lurk_tls_key_decrypt_tls(
+	struct lurk_tls_key *k, uint32_t mech, const uint8_t *ct, size_t ct_len, uint8_t out[48])
+{
+	int r = lurk_tls_key_decrypt_tls_check(k, mech, ct_len);
+
+	return r != 0 ? r : k->ops->decrypt_tls(k, ct, ct_len, out);
 }
 
 /*

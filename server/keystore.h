@@ -57,10 +57,29 @@ struct lurk_sign_req {
 	size_t len;
 };
 
-/* *sig_len: capacity in, length out. LURK_ERR_MECHANISM, LURK_ERR_BAD_FORMAT, LURK_ERR_CRYPTO. */
+/*
+ * The errors say what went wrong, for the answer's status
+ * (lurk_wire_status_from_err): LURK_ERR_MECHANISM, a mechanism or parameters
+ * the key does not take; LURK_ERR_BAD_FORMAT or LURK_ERR_TOO_LARGE, request
+ * data that is not what the mechanism signs (a DigestInfo of no hash the
+ * store knows); LURK_ERR_CRYPTO, the private-key operation failed;
+ * LURK_ERR_NO_SPACE, a caller's buffer under lurk_tls_key_sig_len.
+ */
+/* *sig_len: capacity in, length out. */
 int lurk_tls_key_sign(struct lurk_tls_key *k, const struct lurk_sign_req *req, uint8_t *sig,
 	size_t *sig_len) LURK_MUST_CHECK;
-/* CKM_RSA_PKCS decryption of a modulus-length ciphertext into exactly 48 bytes. */
+/*
+ * Whether the key takes a decryption with mech of a ct_len-byte ciphertext:
+ * public facts only (LURK_ERR_MECHANISM, LURK_ERR_BAD_FORMAT), so a caller
+ * may branch on the answer before any secret is involved.
+ */
+int lurk_tls_key_decrypt_tls_check(
+	const struct lurk_tls_key *k, uint32_t mech, size_t ct_len) LURK_MUST_CHECK;
+/*
+ * CKM_RSA_PKCS decryption of a modulus-length ciphertext into exactly 48
+ * bytes: lurk_tls_key_decrypt_tls_check's errors, then LURK_ERR_CRYPTO for
+ * bad padding (a secret: see server/implicit.h).
+ */
 int lurk_tls_key_decrypt_tls(struct lurk_tls_key *k, uint32_t mech, const uint8_t *ct,
 	size_t ct_len, uint8_t out[48]) LURK_MUST_CHECK;
 

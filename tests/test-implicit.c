@@ -113,6 +113,8 @@ test_answers(void)
 	assert_true(memcmp(a, pms, 48) != 0);
 	assert_ok(lurkd_decrypt_implicit(key, secret, bad_ct2, 256, c));
 	assert_true(memcmp(a, c, 48) != 0); /* different for another ciphertext */
+	/* A ciphertext of the wrong length is a public fact, refused as such. */
+	assert_err(lurkd_decrypt_implicit(key, secret, good_ct, 255, c), LURK_ERR_BAD_FORMAT);
 	/* The plain decryption does report the bad padding: the masking is what hides it. */
 	assert_true(lurk_tls_key_decrypt_tls(key, 0x1 /* CKM_RSA_PKCS */, bad_ct, 256, c) != 0);
 }
