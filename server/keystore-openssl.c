@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -69,16 +70,27 @@ same_public(const struct lurk_tls_key *k, EVP_PKEY *pkey)
 	return same;
 }
 
+/*
+ * The back end's state (k->be). sign is a context sign-initialised once, at
+ * load, with nothing else set: each signature works on a copy of it
+ * (EVP_PKEY_CTX_dup only reads it, so threads share it), ~0.1-0.6 us against
+ * ~2.2-3.4 us for a new context and EVP_PKEY_sign_init per call.
+ */
+struct os_key {
+	EVP_PKEY *pkey;
+	EVP_PKEY_CTX *sign;
+};
+
 static int
 os_sign(struct lurk_tls_key *k, const struct lurk_sig_op *op, uint8_t *sig, size_t *sig_len)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k->be, NULL);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_dup(((struct os_key *)k->be)->sign);
 	uint8_t der[ECDSA_DER_MAX];
 	size_t n = *sig_len;
 	const EVP_MD *md;
 	int ret = LURK_ERR_CRYPTO;
 
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0)
+	if (ctx == NULL)
 		goto out;
 	switch (op->kind) {
 	case LURK_SIG_RSA_PKCS1:
@@ -119,7 +131,7 @@ out:
 static int
 os_decrypt_tls(struct lurk_tls_key *k, const uint8_t *ct, size_t ct_len, uint8_t out[48])
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k->be, NULL);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ((struct os_key *)k->be)->pkey, NULL);
 	uint8_t em[LURK_TLS_KEY_RSA_MAX_BITS / 8];
 	size_t n = sizeof(em);
 	int r = LURK_ERR_CRYPTO;
@@ -145,8 +157,14 @@ out:
 static void
 os_free(struct lurk_tls_key *k)
 {
+	struct os_key *ok = k->be;
+
 	/* RSA and EC private components are freed with BN_clear_free. */
-	EVP_PKEY_free((EVP_PKEY *)k->be);
+	if (ok != NULL) {
+		EVP_PKEY_CTX_free(ok->sign);
+		EVP_PKEY_free(ok->pkey);
+		free(ok);
+	}
 	k->be = NULL;
 }
 
@@ -194,6 +212,7 @@ int
 lurk_ks_openssl_attach(
 	struct lurk_tls_key *k, const struct lurk_tls_key_source *src, char *why, size_t why_len)
 {
+	struct os_key *ok = NULL;
 	EVP_PKEY *pkey;
 	int want;
 
@@ -218,7 +237,18 @@ lurk_ks_openssl_attach(
 		ERR_clear_error();
 		return LURK_ERR_KEY_FILE;
 	}
+	if ((ok = calloc(1, sizeof(*ok))) == NULL ||
+		(ok->sign = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+		EVP_PKEY_sign_init(ok->sign) <= 0) {
+		if (ok != NULL)
+			EVP_PKEY_CTX_free(ok->sign);
+		free(ok);
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+		return LURK_ERR_ALLOC;
+	}
+	ok->pkey = pkey;
 	k->ops = &openssl_ops;
-	k->be = pkey;
+	k->be = ok;
 	return 0;
 }
