@@ -117,7 +117,6 @@ lp_conf_load(struct lp_conf *c, struct lc_core **core, const char *path, char *e
 		lp_conf_clear(c);
 		return r;
 	}
-	c->pin_protected = lc_core_conf(*core)->pin_protected;
 	return 0;
 }
 

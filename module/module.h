@@ -41,7 +41,6 @@ struct lp_token_conf {
  * [server] are the core's (client/conf.h).
  */
 struct lp_conf {
-	int pin_protected; /* the core's client key is PIN-protected: the tokens need C_Login */
 	struct lp_token_conf tokens[LP_MAX_TOKENS];
 	size_t ntokens;
 };
@@ -81,9 +80,9 @@ struct lp_token {
 	size_t nmechs;
 };
 
-/* object.c */
+/* object.c; private: the private keys are CKA_PRIVATE (the client key needs C_Login). */
 int lp_token_build(struct lp_token *t, const struct lp_token_conf *tc,
-	const struct lurk_wire_list_resp *list) LURK_MUST_CHECK;
+	const struct lurk_wire_list_resp *list, int private) LURK_MUST_CHECK;
 void lp_token_clear(struct lp_token *t);
 /* 1 if every attribute of the template matches the object byte for byte. */
 int lp_object_match(const struct lp_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n);
@@ -109,15 +108,14 @@ struct lp_state {
 	int initialized;
 	pid_t pid;
 	int conf_ok;
-	struct lp_conf conf;  /* the [token] sections */
-	struct lc_core *core; /* the key servers, the pool, the key list */
-	/* The core's pool: tests/test-module-fork.c finds its lock here by the symbol table. */
-	struct lc_pool *pool;
+	struct lp_conf conf; /* the [token] sections */
+	/* The key servers, the pool, the key list, the client key: whether it is
+	 * PIN-protected and whether C_Login opened it are the core's to say. */
+	struct lc_core *core;
 	/* The tokens, built once from the core's key list (their objects point into it). */
 	int list_loaded;
 	struct lp_token tokens[LP_MAX_TOKENS];
 	int logged_in[LP_MAX_TOKENS];
-	int unlocked; /* a PIN-protected client key has been opened by C_Login */
 };
 
 extern struct lp_state lp;
@@ -135,8 +133,10 @@ CK_RV lp_enter(void) LURK_MUST_CHECK;
 void lp_leave(void);
 /* Builds the tokens from the core's key list, fetched if need be (network, no lock held). */
 CK_RV lp_load_list(void);
-/* CKR_OK when the client key is usable (no PIN, or C_Login gave it). */
+/* CKR_OK when the client key is usable (no PIN, or C_Login gave it): the core says. */
 CK_RV lp_key_ready(void);
+/* Whether the client key is PIN-protected (the tokens need C_Login): the core says. */
+int lp_pin_protected(void);
 /* Slot number to token index; CKR_SLOT_ID_INVALID when none. */
 CK_RV lp_slot_token(CK_SLOT_ID slot, size_t *tok);
 

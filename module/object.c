@@ -414,7 +414,7 @@ object_clear(struct lp_object *o)
  * public key cannot be shown is left out whole. 0 or LURK_ERR_ALLOC.
  */
 static int
-build_key(struct lp_token *t, const struct lurk_wire_key *k)
+build_key(struct lp_token *t, const struct lurk_wire_key *k, int private)
 {
 	gnutls_datum_t subject = {0};
 	const gnutls_datum_t *subj;
@@ -428,7 +428,7 @@ build_key(struct lp_token *t, const struct lurk_wire_key *k)
 			t->nobjs++;
 	}
 	subj = subject.data != NULL ? &subject : NULL;
-	if ((r = build_private(&t->objs[t->nobjs], k, subj, lp.conf.pin_protected)) == 0) {
+	if ((r = build_private(&t->objs[t->nobjs], k, subj, private)) == 0) {
 		t->nobjs++;
 		if ((r = build_public(&t->objs[t->nobjs], k, subj)) == 0)
 			t->nobjs++;
@@ -448,8 +448,8 @@ out:
 }
 
 int
-lp_token_build(
-	struct lp_token *t, const struct lp_token_conf *tc, const struct lurk_wire_list_resp *list)
+lp_token_build(struct lp_token *t, const struct lp_token_conf *tc,
+	const struct lurk_wire_list_resp *list, int private)
 {
 	size_t cap = 0;
 	int r;
@@ -465,7 +465,7 @@ lp_token_build(
 	for (size_t i = 0; i < list->key_count; i++) {
 		if (!token_wants(tc, &list->keys[i]))
 			continue;
-		if ((r = build_key(t, &list->keys[i])) != 0) {
+		if ((r = build_key(t, &list->keys[i], private)) != 0) {
 			lp_token_clear(t);
 			return r;
 		}

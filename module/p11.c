@@ -210,11 +210,9 @@ C_Initialize(CK_VOID_PTR args)
 		goto out;
 	}
 	memset(lp.logged_in, 0, sizeof(lp.logged_in));
-	lp.unlocked = 0;
 	lp.list_loaded = 0;
 	lp.conf_ok = 0;
 	lp.core = NULL;
-	lp.pool = NULL;
 	/* The core keeps the client key in its pool's guarded memory; no other copy stays. */
 	r = lp_conf_load(&lp.conf, &lp.core, lp_conf_path(), err, sizeof(err));
 	if (r == LURK_ERR_ALLOC) {
@@ -223,7 +221,6 @@ C_Initialize(CK_VOID_PTR args)
 	} else if (r != 0) {
 		lurk_error("%s; lurk shows no token until this is fixed", err);
 	} else {
-		lp.pool = lc_core_pool(lp.core);
 		lp.conf_ok = 1;
 	}
 	lp.pid = getpid();
@@ -250,7 +247,6 @@ C_Finalize(CK_VOID_PTR reserved)
 			   "module's memory is left as it is");
 		lp_sessions_close(LP_MAX_TOKENS); /* frees only those nobody uses */
 		lp.core = NULL;
-		lp.pool = NULL;
 		lp.conf_ok = 0;
 		memset(lp.tokens, 0, sizeof(lp.tokens));
 		lp.list_loaded = 0;
@@ -264,7 +260,6 @@ C_Finalize(CK_VOID_PTR reserved)
 	lp.list_loaded = 0;
 	lc_core_free(lp.core); /* closes every connection, wipes the client key */
 	lp.core = NULL;
-	lp.pool = NULL;
 	if (lp.conf_ok)
 		lp_conf_clear(&lp.conf);
 	lp.conf_ok = 0;

@@ -20,18 +20,21 @@
 #include "module.h"
 #include "tls.h"
 
+/*
+ * The core's pool holds the client key (the plain one from the start, a
+ * PIN-protected one once C_Login opened it): the module keeps no copy of
+ * that state, which could say logged out while the pool still signs.
+ */
 CK_RV
 lp_key_ready(void)
 {
-	CK_RV rv = CKR_OK;
+	return lp.core != NULL && lc_core_key_ready(lp.core) ? CKR_OK : CKR_USER_NOT_LOGGED_IN;
+}
 
-	if (!lp.conf.pin_protected)
-		return CKR_OK;
-	pthread_mutex_lock(&lp.lock);
-	if (!lp.unlocked)
-		rv = CKR_USER_NOT_LOGGED_IN;
-	pthread_mutex_unlock(&lp.lock);
-	return rv;
+int
+lp_pin_protected(void)
+{
+	return lp.core != NULL && lc_core_conf(lp.core)->pin_protected;
 }
 
 CK_RV
@@ -55,19 +58,17 @@ lp_load_list(void)
 		pthread_mutex_unlock(&lp.lock);
 		return CKR_OK;
 	}
-	/* Nothing can be fetched before C_Login opens a PIN-protected client key. */
-	if (lp.conf.pin_protected && !lp.unlocked) {
-		pthread_mutex_unlock(&lp.lock);
-		return CKR_USER_NOT_LOGGED_IN;
-	}
 	pthread_mutex_unlock(&lp.lock);
+	/* Nothing can be fetched before C_Login opens a PIN-protected client key. */
+	if (lp_key_ready() != CKR_OK)
+		return CKR_USER_NOT_LOGGED_IN;
 
 	/* The core fetches the list once, without any lock held, and keeps it. */
 	if ((r = lc_core_keys(lp.core, &list)) != 0)
 		return lp_rv(r);
 	memset(tokens, 0, sizeof(tokens));
 	for (size_t i = 0; i < lp.conf.ntokens; i++)
-		if (lp_token_build(&tokens[i], &lp.conf.tokens[i], list) != 0) {
+		if (lp_token_build(&tokens[i], &lp.conf.tokens[i], list, lp_pin_protected()) != 0) {
 			for (size_t j = 0; j < i; j++)
 				lp_token_clear(&tokens[j]);
 			return CKR_HOST_MEMORY;
@@ -186,7 +187,7 @@ counted_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	 * exist, and the login they make anyway succeeds.
 	 */
 	info->flags = CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
-	if (lp.conf.pin_protected)
+	if (lp_pin_protected())
 		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
 	else
 		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
@@ -420,13 +421,13 @@ unlock(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 		lurk_error_r(r, "C_Login: the client key could not be opened");
 		return lp_rv(r);
 	}
+	/* lp.lock orders the logins and logouts: the key's state cannot change between. */
 	pthread_mutex_lock(&lp.lock);
-	if (lp.unlocked) {
+	if (lp_key_ready() == CKR_OK) {
 		rv = CKR_USER_ALREADY_LOGGED_IN;
 	} else if (lc_core_set_key(lp.core, sk) != 0) {
 		rv = CKR_HOST_MEMORY;
 	} else {
-		lp.unlocked = 1;
 		for (size_t i = 0; i < LP_MAX_TOKENS; i++)
 			lp.logged_in[i] = 1;
 	}
@@ -447,7 +448,7 @@ C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin, CK_ULONG le
 		rv = CKR_PIN_INCORRECT;
 	} else if (type != CKU_USER && type != CKU_CONTEXT_SPECIFIC) {
 		rv = CKR_USER_TYPE_INVALID;
-	} else if (lp.conf.pin_protected && type == CKU_USER && lp_key_ready() != CKR_OK) {
+	} else if (lp_pin_protected() && type == CKU_USER && lp_key_ready() != CKR_OK) {
 		rv = unlock(pin, len);
 	} else {
 		pthread_mutex_lock(&lp.lock);
@@ -466,23 +467,31 @@ C_Logout(CK_SESSION_HANDLE h)
 {
 	struct lp_session *s;
 	CK_RV rv;
+	int r;
 
 	if ((rv = lp_session_get(h, &s)) != CKR_OK)
 		return rv;
 	pthread_mutex_lock(&lp.lock);
-	if (!lp.logged_in[s->tok])
-		rv = CKR_USER_NOT_LOGGED_IN;
-	lp.logged_in[s->tok] = 0;
-	if (lp.conf.pin_protected && lp.unlocked) {
+	if (lp_pin_protected() && lp_key_ready() == CKR_OK) {
 		/*
 		 * The key is closed again: every token is logged out, and every
 		 * connection it opened is closed (those in use when they end).
+		 * If it cannot be, it is still open and still signs: nothing
+		 * is logged out, and the caller is told.
 		 */
-		if (lc_core_set_key(lp.core, NULL) != 0)
+		if ((r = lc_core_set_key(lp.core, NULL)) != 0) {
 			lurk_error("C_Logout: the client key's memory could not be made writable "
-				   "to wipe it");
-		lp.unlocked = 0;
-		memset(lp.logged_in, 0, sizeof(lp.logged_in));
+				   "to wipe it; it stays open");
+			rv = lp_rv(r);
+		} else {
+			if (!lp.logged_in[s->tok])
+				rv = CKR_USER_NOT_LOGGED_IN;
+			memset(lp.logged_in, 0, sizeof(lp.logged_in));
+		}
+	} else {
+		if (!lp.logged_in[s->tok])
+			rv = CKR_USER_NOT_LOGGED_IN;
+		lp.logged_in[s->tok] = 0;
 	}
 	pthread_mutex_unlock(&lp.lock);
 	lp_session_put(s);

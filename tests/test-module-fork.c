@@ -8,8 +8,9 @@
  * session table's lock; one elsewhere is the pool's lock or a session's).
  *
  * /fork/pool-lock-held makes the bad moment certain: a thread holds the
- * pool's lock (found through the module's symbol table: lp.pool, whose
- * first member is the lock) for a while, and the main thread forks then.
+ * pool's lock (found through the module's symbol table: lp.core given to
+ * the core's own lc_core_pool; the pool's first member is the lock) for a
+ * while, and the main thread forks then.
  * /fork/while-other-threads-sign is the same in the wild: threads sign
  * without pause and the main thread forks at random moments.
  * Run by test-module.sh against a real lurkd.
@@ -192,11 +193,12 @@ tally_check(const struct tally *t, int forks)
 }
 
 /*
- * The address of a symbol of the loaded module, local ones included, from
- * the .symtab of its file; NULL when the file has none (stripped).
+ * The address of a symbol of the loaded module of the given type
+ * (STT_OBJECT, STT_FUNC), local ones included, from the .symtab of its
+ * file; NULL when the file has none (stripped).
  */
 static void *
-module_symbol(const char *name)
+module_symbol(const char *name, int type)
 {
 	const char *path = getenv("LURK_TEST_MODULE");
 	struct link_map *lm = NULL;
@@ -229,7 +231,7 @@ module_symbol(const char *name)
 		sym = (const ElfW(Sym) *)(f + sh[i].sh_offset);
 		str = (const char *)(f + sh[sh[i].sh_link].sh_offset);
 		for (size_t j = 0; j < sh[i].sh_size / sizeof(*sym); j++)
-			if (ELF64_ST_TYPE(sym[j].st_info) == STT_OBJECT && sym[j].st_shndx != 0 &&
+			if (ELF64_ST_TYPE(sym[j].st_info) == type && sym[j].st_shndx != 0 &&
 				strcmp(str + sym[j].st_name, name) == 0) {
 				found = (char *)lm->l_addr + sym[j].st_value;
 				break;
@@ -239,6 +241,24 @@ module_symbol(const char *name)
 	close(fd);
 	dlclose(h);
 	return found;
+}
+
+/*
+ * The client core's pool in the loaded module: its lp.core through its own
+ * lc_core_pool (the module keeps no copy of the pointer). NULL when the
+ * module has no symbol table.
+ */
+static void *
+module_pool(void)
+{
+	struct lp_state *st = module_symbol("lp", STT_OBJECT);
+	void *fn = module_symbol("lc_core_pool", STT_FUNC);
+	__typeof__(lc_core_pool) *pool_of;
+
+	if (st == NULL || fn == NULL || st->core == NULL)
+		return NULL;
+	memcpy(&pool_of, &fn, sizeof(pool_of)); /* object to function pointer, as dlsym's */
+	return pool_of(st->core);
 }
 
 struct holder {
@@ -270,7 +290,7 @@ hold_lock(void *arg)
 static void
 test_fork_pool_lock_held(void)
 {
-	struct lp_state *st;
+	void *pool;
 	struct holder h;
 	struct tally t;
 	CK_SESSION_HANDLE s;
@@ -282,13 +302,13 @@ test_fork_pool_lock_held(void)
 	randombytes_buf(hash, sizeof(hash));
 	/* The parent has a pooled connection the children must not touch. */
 	(void)p11_find(s, CKO_PRIVATE_KEY, "ec256");
-	if ((st = module_symbol("lp")) == NULL || st->pool == NULL) {
+	if ((pool = module_pool()) == NULL) {
 		lurk_test_diag("the module has no symbol table: this case cannot run");
 		p11_fini();
 		return;
 	}
 	memset(&t, 0, sizeof(t));
-	h.lock = (pthread_mutex_t *)st->pool; /* struct lc_pool begins with its lock */
+	h.lock = pool; /* struct lc_pool begins with its lock */
 	pool_lock = h.lock;
 	t0 = now_ms();
 	for (int i = 0; i < HELD_FORKS; i++) {
@@ -313,7 +333,6 @@ static void
 test_fork_while_signing(void)
 {
 	struct signer w[SIGNERS];
-	struct lp_state *st;
 	struct tally t;
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE k;
@@ -332,8 +351,7 @@ test_fork_while_signing(void)
 	p11_init();
 	s = p11_session();
 	k = p11_find(s, CKO_PRIVATE_KEY, "ec256");
-	if ((st = module_symbol("lp")) != NULL && st->pool != NULL)
-		pool_lock = st->pool;
+	pool_lock = module_pool();
 	memset(w, 0, sizeof(w));
 	memset(&t, 0, sizeof(t));
 	for (int i = 0; i < SIGNERS; i++) {

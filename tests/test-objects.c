@@ -28,9 +28,6 @@
 #include "tap.h"
 #include "wire.h"
 
-/* object.c reads lp.conf.pin_protected; p11.c, which defines lp, is not linked. */
-struct lp_state lp;
-
 static gnutls_x509_privkey_t ca_key, ed_key, ed448_key, ec_key, rsa_key;
 static gnutls_x509_crt_t ca_crt;
 
@@ -308,7 +305,7 @@ test_chain_no_skid_longest_id(void)
 	wire_roundtrip("ed25519-id64-chain-noskid", &k, 1, &list);
 	assert_num_eq(list.keys[0].id_len, LURK_WIRE_MAX_KEY_ID);
 
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 4);
 	check_objects(&t);
 	assert_ptr_not_null(leaf = nth(&t, CKO_CERTIFICATE, 0));
@@ -355,7 +352,7 @@ test_chain_skid(void)
 		ed_mechs, 1, certs, 3);
 	wire_roundtrip("ed25519-chain-skid", &k, 1, &list);
 
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 5);
 	check_objects(&t);
 	assert_attr(nth(&t, CKO_CERTIFICATE, 1), CKA_ID, skid, sizeof(skid));
@@ -398,7 +395,7 @@ test_bad_certs_left_out(void)
 
 	warned[0] = 0;
 	lurk_log_set_sink(sink, NULL);
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	lurk_log_set_sink(NULL, NULL);
 	assert_num_eq(t.nobjs, 3); /* leaf, private, public */
 	check_objects(&t);
@@ -414,7 +411,7 @@ test_bad_certs_left_out(void)
 	certs[1].der = NULL;
 	k.cert_count = 1;
 	wire_roundtrip("ed25519-bad-leaf", &k, 1, &list);
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 2);
 	check_objects(&t);
 	{
@@ -462,7 +459,7 @@ test_bad_public_key_left_out(void)
 
 	warned[0] = 0;
 	lurk_log_set_sink(sink, NULL);
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	lurk_log_set_sink(NULL, NULL);
 	assert_num_eq(t.nobjs, 4);
 	check_objects(&t);
@@ -481,7 +478,7 @@ test_bad_public_key_left_out(void)
 	k[2].mechs = (uint32_t *)ec_mechs;
 	k[2].mech_count = 1;
 	wire_roundtrip("ed25519-said-ec", &k[2], 1, &list);
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 0);
 	lp_token_clear(&t);
 	lurk_wire_list_resp_clear(&list);
@@ -518,9 +515,8 @@ test_key_types(void)
 		1, NULL, 0);
 	wire_roundtrip("all-types", k, 4, &list);
 
-	lp.conf.pin_protected = 1;
-	assert_ok(lp_token_build(&t, &tc, &list));
-	lp.conf.pin_protected = 0;
+	/* As for a PIN-protected client key: the private keys are CKA_PRIVATE. */
+	assert_ok(lp_token_build(&t, &tc, &list, 1));
 	assert_num_eq(t.nobjs, 3 + 4 + 3 + 2);
 	check_objects(&t);
 	assert_num_eq(t.nmechs, 4);
@@ -549,19 +545,19 @@ test_key_types(void)
 	/* Only the key named "ec", and only EC and RSA keys. */
 	tc.keys[0] = only[0];
 	tc.nkeys = 1;
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 4);
 	assert_num_eq(t.nmechs, 1);
 	lp_token_clear(&t);
 	tc.nkeys = 0;
 	tc.types = (1u << LURK_KEY_EC) | (1u << LURK_KEY_RSA);
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 3 + 4);
 	lp_token_clear(&t);
 	tc.types = 1u << LURK_KEY_ED448;
 	tc.keys[0] = only[0];
 	tc.nkeys = 1;
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_num_eq(t.nobjs, 0);
 	assert_ptr_null(t.objs);
 	lp_token_clear(&t);
@@ -588,7 +584,7 @@ test_get_rules(void)
 	key_init(&k, (const uint8_t *)"\x09\x08", 2, "rules", LURK_KEY_ED25519, 256, ed_key,
 		ed_mechs, 1, certs, 1);
 	wire_roundtrip("ed25519-leaf", &k, 1, &list);
-	assert_ok(lp_token_build(&t, &tc, &list));
+	assert_ok(lp_token_build(&t, &tc, &list, 0));
 	assert_ptr_not_null(priv = nth(&t, CKO_PRIVATE_KEY, 0));
 
 	a[0] = (CK_ATTRIBUTE){CKA_LABEL, small, sizeof(small)};

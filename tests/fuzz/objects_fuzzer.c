@@ -31,9 +31,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* object.c reads lp.conf.pin_protected; p11.c, which defines lp, is not linked. */
-struct lp_state lp;
-
 static int
 wants(const struct lp_token_conf *tc, const struct lurk_wire_key *k)
 {
@@ -177,8 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)lp_key_has_mech(&list.keys[i], CKM_EDDSA);
 	}
 
-	lp.conf.pin_protected = 0;
-	if (lp_token_build(&t, &all, &list) != 0)
+	if (lp_token_build(&t, &all, &list, 0) != 0)
 		abort();
 	check_token(&t, &all, &list);
 	lp_token_clear(&t);
@@ -186,13 +182,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	/* The id picks the second token: bit 0 PIN, bit 1 a key's label, bits 3-6 the types. */
-	lp.conf.pin_protected = h.id & 1;
 	if ((h.id & 2) != 0 && list.key_count > 0) {
 		some.keys[0] = list.keys[(h.id >> 8) % list.key_count].label;
 		some.nkeys = 1;
 	}
 	some.types = (h.id >> 2) & 0x1e;
-	if (lp_token_build(&t, &some, &list) != 0)
+	if (lp_token_build(&t, &some, &list, (int)(h.id & 1)) != 0)
 		abort();
 	check_token(&t, &some, &list);
 	lp_token_clear(&t);
