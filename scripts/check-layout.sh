@@ -53,7 +53,11 @@ for dir in common client module server; do
 				elif [ -f "common/$inc" ]; then
 					:
 				else
-					echo "$f:$line: includes $inc, found neither in $dir/ nor in common/"
+					if [ "$dir" = common ]; then
+						echo "$f:$line: includes $inc, not found in common/"
+					else
+						echo "$f:$line: includes $inc, found neither in $dir/ nor in common/"
+					fi
 					bad=1
 				fi
 				;;

@@ -11,45 +11,30 @@ make_tmpdir
 checker="$top_srcdir/scripts/check-layout.sh"
 check "the source tree keeps to the one direction of includes" sh "$checker" "$top_srcdir"
 
-# A copy with one crossing each way must be caught, naming file and line.
-tree="$TEST_TMP/tree"
-mkdir -p "$tree"
-(cd "$top_srcdir" && cp -R common client module server "$tree/") && chmod -R u+w "$tree"
-printf '#include "server/conf.h"\n' >>"$tree/module/p11.c"
-line=$(wc -l <"$tree/module/p11.c")
-out=$(sh "$checker" "$tree" 2>&1)
-rc=$?
-if [ $rc -ne 0 ] && echo "$out" | grep -q "^module/p11.c:$line: includes server/conf.h"; then
-	ok "a module file including a server header is caught with its file:line"
-else
-	not_ok "a module file including a server header is caught with its file:line"
-	diag "rc=$rc: $out"
-fi
-
-rm -rf "$tree" && mkdir -p "$tree"
-(cd "$top_srcdir" && cp -R common client module server "$tree/") && chmod -R u+w "$tree"
-first=$(cd "$tree" && ls client/*.c | head -n 1)
-printf '#include "module/module.h"\n' >>"$tree/$first"
-line=$(wc -l <"$tree/$first")
-out=$(sh "$checker" "$tree" 2>&1)
-rc=$?
-if [ $rc -ne 0 ] && echo "$out" | grep -q "^$first:$line: includes module/module.h"; then
-	ok "a client core file including a module header is caught with its file:line"
-else
-	not_ok "a client core file including a module header is caught with its file:line"
-	diag "rc=$rc: $out"
-fi
-
-rm -rf "$tree" && mkdir -p "$tree"
-(cd "$top_srcdir" && cp -R common client module server "$tree/") && chmod -R u+w "$tree"
-printf '#include "keystore.h"\n' >>"$tree/common/buf.c"
-out=$(sh "$checker" "$tree" 2>&1)
-if echo "$out" | grep -q "^common/buf.c:.*keystore.h, found neither in common/"; then
-	ok "a common file reaching a server header by its bare name is caught"
-else
-	not_ok "a common file reaching a server header by its bare name is caught"
-	diag "$out"
-fi
+# A copy of the tree with one crossing added at the end of FILE must be
+# caught, the checker naming FILE, the line and the reason.
+# crossing NAME FILE INCLUDE REASON
+crossing() {
+	tree="$TEST_TMP/tree"
+	rm -rf "$tree" && mkdir -p "$tree"
+	(cd "$top_srcdir" && cp -R common client module server "$tree/") && chmod -R u+w "$tree"
+	printf '#include "%s"\n' "$3" >>"$tree/$2"
+	line=$(wc -l <"$tree/$2")
+	out=$(sh "$checker" "$tree" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -qF "$2:$line: includes $3$4"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "rc=$rc: $out"
+	fi
+}
+crossing "a module file including a server header is caught with its file:line" \
+	module/p11.c server/conf.h ", which module/ may not use"
+crossing "a client core file including a module header is caught with its file:line" \
+	"$(cd "$top_srcdir" && ls client/*.c | head -n 1)" module/module.h ", which client/ may not use"
+crossing "a common file reaching a server header by its bare name is caught" \
+	common/buf.c keystore.h ", not found in common/"
 
 # What each binary links. Local symbols stay in the unstripped build
 # output, so nm sees every function that was linked in.
