@@ -345,10 +345,13 @@ handle_decrypt(
 	if (why != LURK_POLICY_ALLOW)
 		return refuse(ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why,
 			lurk_policy_reason_str(why), resp);
-	/* Implicit rejection: bad padding still gets 48 bytes, and the same answer path. */
+	/*
+	 * Implicit rejection: bad padding, or a premaster of a TLS version the
+	 * key does not allow, still gets 48 bytes, and the same answer path.
+	 */
 	memset(&out, 0, sizeof(out));
-	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, m.ct, m.ct_len, out.pt)) !=
-		0) {
+	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, key->policy.tls_versions,
+		     m.ct, m.ct_len, out.pt)) != 0) {
 		/* Public facts only: bad padding is answered, not an error (implicit.h). */
 		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		lurk_wipe(&out, sizeof(out));

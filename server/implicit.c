@@ -10,6 +10,7 @@
 #include "keystore.h"
 #include "lurk-limits.h"
 #include "mem.h"
+#include "policy.h"
 #include "tls.h"
 
 int
@@ -40,18 +41,49 @@ out:
 	return r;
 }
 
+/* 0xffffffff when x is 0, else 0: no branch, no table. */
+static uint32_t
+ct_is_zero(uint32_t x)
+{
+	return (uint32_t)0 - ((~x & (x - 1)) >> 31);
+}
+
+/*
+ * 0xffffffff when the premaster's two version bytes name a TLS version the
+ * key allows, else 0. The premaster carries the version the client offered
+ * (ClientHello.client_version, RFC 5246 §7.4.7.1): 3.1 is a TLS 1.0 client,
+ * 3.2 a TLS 1.1 one, 3.3 one that offered TLS 1.2 (or 1.3, whose
+ * legacy_version is 3.3). Which versions are allowed is public; the bytes
+ * are secret, so every candidate is compared without a branch.
+ */
+static uint32_t
+version_allowed(const uint8_t pms[LURKD_PMS_LEN], unsigned tls_versions)
+{
+	static const struct {
+		uint32_t wire;
+		unsigned bit;
+	} versions[] = {{0x0301, LURK_TLS10}, {0x0302, LURK_TLS11}, {0x0303, LURK_TLS12}};
+	uint32_t v = ((uint32_t)pms[0] << 8) | pms[1], ok = 0;
+
+	for (size_t i = 0; i < LURK_ARRAY_LEN(versions); i++)
+		ok |= ct_is_zero(v ^ versions[i].wire) &
+		      ((uint32_t)0 - (uint32_t)((tls_versions & versions[i].bit) != 0));
+	return ok;
+}
+
 int
 lurkd_decrypt_implicit(struct lurk_tls_key *k, const uint8_t secret[LURKD_IMPLICIT_SECRET_LEN],
-	const uint8_t *ct, size_t ct_len, uint8_t out[LURKD_PMS_LEN])
+	unsigned tls_versions, const uint8_t *ct, size_t ct_len, uint8_t out[LURKD_PMS_LEN])
 {
 	uint8_t fallback[LURKD_PMS_LEN], pms[LURKD_PMS_LEN];
-	uint32_t bad;
+	uint32_t good;
 	uint8_t keep;
 	int r;
 
 	/*
 	 * A key or ciphertext length the decryption cannot take is a public
-	 * fact, answered as such; only the padding's verdict is masked below.
+	 * fact, answered as such; only the padding's and the version's
+	 * verdicts are masked below.
 	 */
 	if ((r = lurk_tls_key_decrypt_tls_check(k, CKM_RSA_PKCS, ct_len)) != 0)
 		return r;
@@ -60,9 +92,13 @@ lurkd_decrypt_implicit(struct lurk_tls_key *k, const uint8_t secret[LURKD_IMPLIC
 		fallback, sizeof(fallback), ct, ct_len, secret, LURKD_IMPLICIT_SECRET_LEN);
 	memset(pms, 0, sizeof(pms));
 	r = lurk_tls_key_decrypt_tls(k, CKM_RSA_PKCS, ct, ct_len, pms);
-	/* bad = 1 if r != 0, without a branch on r. */
-	bad = ((uint32_t)r | (0u - (uint32_t)r)) >> 31;
-	keep = (uint8_t)(bad - 1u); /* 0xff when good, 0x00 when bad */
+	/*
+	 * Good padding and an allowed version, one mask for both: the version
+	 * bytes are read whatever the padding's verdict (pms holds the
+	 * decryption's 48 bytes, or zeros), and neither verdict branches.
+	 */
+	good = ct_is_zero((uint32_t)r) & version_allowed(pms, tls_versions);
+	keep = (uint8_t)good; /* 0xff when good, 0x00 when not */
 	for (size_t i = 0; i < LURKD_PMS_LEN; i++)
 		out[i] = (uint8_t)((pms[i] & keep) | (fallback[i] & (uint8_t)~keep));
 	lurk_wipe(pms, sizeof(pms));
