@@ -1,6 +1,6 @@
 /*
- * lurk-admin: the operator's tool. For now: Noise key generation and
- * reading a public key back from a private key file.
+ * lurk-admin: the operator's tool: Noise key generation, reading a public
+ * key or its fingerprint back, and searching lurkd's audit log (lurk-admin(1)).
  */
 #include "config.h"
 
@@ -33,7 +33,9 @@ usage(FILE *f)
 	      "key\n"
 	      "       lurk-admin audit [--sha256 HEX | --hex HEX | --content FILE]\n"
 	      "                  [--client NAME] [--key NAME] [--verdict V] LOG...\n"
-	      "                                     who had this digest or content signed, when\n",
+	      "                                     who had this digest or content signed, when\n"
+	      "       lurk-admin --help | --version\n"
+	      "See lurk-admin(1).\n",
 		f);
 }
 
@@ -198,9 +200,20 @@ main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("lurk-admin %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		/* "lurk-admin CMD --help": no command takes a file or value named --help. */
+		if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "lurk-admin: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

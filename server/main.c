@@ -55,13 +55,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lurkd [-c FILE] [--syslog] [--debug]\n"
+		"usage: lurkd [-c FILE] [--syslog] [--debug] [--pid-file FILE]\n"
 		"       lurkd --check-config FILE\n"
+		"       lurkd --help | --version\n"
 		"  -c, --config FILE     configuration (default %s)\n"
 		"      --check-config F  load and check F (keys included), then exit\n"
 		"      --syslog          log to syslog instead of stderr\n"
 		"      --debug           debug logging (or LURK_DEBUG=server,chan,...)\n"
-		"      --pid-file FILE   write the process id to FILE\n",
+		"      --pid-file FILE   write the process id to FILE\n"
+		"  -h, --help            print this help and exit\n"
+		"  -V, --version         print the version and exit\n"
+		"See lurkd(8) and lurkd.conf(5).\n",
 		DEFAULT_CONFIG);
 }
 
@@ -537,6 +541,7 @@ main(int argc, char **argv)
 		{"debug", no_argument, NULL, 'd'},
 		{"pid-file", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG, *check = NULL, *pid_file = NULL;
@@ -551,7 +556,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	char *err = NULL;
 
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -570,6 +575,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("lurkd %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
 			usage(stderr);
