@@ -23,6 +23,7 @@
 #include "mem.h"
 #include "wire.h"
 #include "conf.h"
+#include "conf-int.h"
 
 #define MAX_ERRORS 200
 
@@ -103,18 +104,6 @@ errors_format(struct errors *es, const char *path, char *out, size_t out_len)
 }
 
 static int
-set_str(char **dst, const char *value, const char *key, char *err, size_t err_len)
-{
-	if (*dst != NULL)
-		return lurk_ini_fail(err, err_len, "'%s' given twice", key);
-	if (*value == '\0')
-		return lurk_ini_fail(err, err_len, "'%s' needs a value", key);
-	if ((*dst = strdup(value)) == NULL)
-		return LURK_ERR_ALLOC;
-	return 0;
-}
-
-static int
 parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, size_t err_len)
 {
 	struct lurkd_listen *l;
@@ -182,16 +171,16 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 	}
 	if (strcmp(k, "static-key") == 0) {
 		c->static_key_line = it->line;
-		return set_str(&c->static_key_path, v, k, err, err_len);
+		return lurkd_conf_set_str(&c->static_key_path, v, k, err, err_len);
 	}
 	if (strcmp(k, "audit-log") == 0) {
 		if (strcmp(v, "none") == 0)
 			return 0;
-		return set_str(&c->audit_log, v, k, err, err_len);
+		return lurkd_conf_set_str(&c->audit_log, v, k, err, err_len);
 	}
 	if (strcmp(k, "user") == 0) {
 		c->user_line = it->line;
-		return set_str(&c->user, v, k, err, err_len);
+		return lurkd_conf_set_str(&c->user, v, k, err, err_len);
 	}
 	if (strcmp(k, "audit-sync") == 0) {
 		if (lurk_ini_bool(v, &c->audit_sync) != 0)
@@ -335,33 +324,17 @@ parse_versions(const char *v, unsigned *out)
 	return *out != 0 ? 0 : LURK_ERR_CONFIG;
 }
 
-/* rate-limit or rate-burst: into *rate or *burst, whichever k names. */
-static int
-parse_rate(const char *k, const char *v, uint32_t *rate, uint32_t *burst, char *err, size_t err_len)
-{
-	unsigned long long n;
-
-	if (lurk_ini_uint(v, LURK_RATELIMIT_MAX_RATE, &n) != 0)
-		return lurk_ini_fail(err, err_len, "%s must be 0 to %u operations, got '%s'", k,
-			LURK_RATELIMIT_MAX_RATE, v);
-	if (strcmp(k, "rate-limit") == 0)
-		*rate = (uint32_t)n;
-	else
-		*burst = (uint32_t)n;
-	return 0;
-}
-
 static int
 key_item(struct lurkd_key_conf *key, const struct lurk_ini_item *it, char *err, size_t err_len)
 {
 	const char *k = it->key, *v = it->value;
 
 	if (strcmp(k, "source") == 0)
-		return set_str(&key->source, v, k, err, err_len);
+		return lurkd_conf_set_str(&key->source, v, k, err, err_len);
 	if (strcmp(k, "password-file") == 0)
-		return set_str(&key->password_file, v, k, err, err_len);
+		return lurkd_conf_set_str(&key->password_file, v, k, err, err_len);
 	if (strcmp(k, "chain") == 0)
-		return set_str(&key->chain, v, k, err, err_len);
+		return lurkd_conf_set_str(&key->chain, v, k, err, err_len);
 	if (strcmp(k, "use") == 0) {
 		if (parse_use(v, &key->policy.use) != 0)
 			return lurk_ini_fail(
@@ -387,50 +360,8 @@ key_item(struct lurkd_key_conf *key, const struct lurk_ini_item *it, char *err, 
 		return 0;
 	}
 	if (strcmp(k, "rate-limit") == 0 || strcmp(k, "rate-burst") == 0)
-		return parse_rate(k, v, &key->rate, &key->burst, err, err_len);
+		return lurkd_conf_parse_rate(k, v, &key->rate, &key->burst, err, err_len);
 	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [key]", k);
-}
-
-static int
-client_item(struct lurkd_client *cl, const struct lurk_ini_item *it, char *err, size_t err_len)
-{
-	const char *k = it->key, *v = it->value;
-
-	if (strcmp(k, "public-key") == 0) {
-		if (cl->fingerprint[0] != '\0')
-			return lurk_ini_fail(err, err_len, "'%s' given twice", k);
-		if (lurk_static_key_b64_decode(v, cl->pk) != 0)
-			return lurk_ini_fail(err, err_len,
-				"public-key must be 44 base64 characters (lurk-admin genkey), got "
-				"'%s'",
-				v);
-		lurk_static_key_fingerprint(cl->pk, cl->fingerprint);
-		return 0;
-	}
-	if (strcmp(k, "keys") == 0) {
-		cl->keys_line = it->line;
-		return set_str(&cl->keys_text, v, k, err, err_len);
-	}
-	if (strcmp(k, "rate-limit") == 0 || strcmp(k, "rate-burst") == 0)
-		return parse_rate(k, v, &cl->rate, &cl->burst, err, err_len);
-	if (strcmp(k, "not-before") == 0 || strcmp(k, "not-after") == 0) {
-		int64_t t;
-		if (lurk_acl_parse_time(v, &t) != 0)
-			return lurk_ini_fail(err, err_len,
-				"%s must be like 2026-11-22T10:00:00Z (UTC), got '%s'", k, v);
-		if (k[4] == 'b')
-			cl->acl.not_before = t;
-		else
-			cl->acl.not_after = t;
-		return 0;
-	}
-	if (strcmp(k, "sources") == 0) {
-		if (lurk_acl_parse_sources(&cl->acl, v) != 0)
-			return lurk_ini_fail(err, err_len,
-				"sources is a list of ADDRESS[/BITS] (at most 64), got '%s'", v);
-		return 0;
-	}
-	return lurk_ini_fail(err, err_len, "unknown setting '%s' in [client]", k);
 }
 
 static int
@@ -519,7 +450,7 @@ on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 	} else if (p->key != NULL) {
 		r = key_item(p->key, it, why, sizeof(why));
 	} else if (p->client != NULL) {
-		r = client_item(p->client, it, why, sizeof(why));
+		r = lurkd_conf_client_item(p->client, it, why, sizeof(why));
 	} else {
 		r = lurk_ini_fail(why, sizeof(why), "a setting before any section%s", "");
 	}
@@ -625,69 +556,6 @@ out:
 	return 0;
 }
 
-static int
-resolve_client_keys(struct lurkd_config *c, struct lurkd_client *cl, char *why, size_t why_len)
-{
-	char *tmp, *save = NULL;
-	int r = 0;
-
-	if (cl->keys_text == NULL)
-		return 0;
-	if ((tmp = strdup(cl->keys_text)) == NULL)
-		return LURK_ERR_ALLOC;
-	for (char *t = strtok_r(tmp, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
-		struct lurkd_key_conf *found = NULL, **nk;
-		for (size_t i = 0; i < c->nkeys; i++)
-			if (strcmp(c->keys[i].name, t) == 0)
-				found = &c->keys[i];
-		if (found == NULL) {
-			snprintf(why, why_len, "client '%s' names unknown key '%s'", cl->name, t);
-			r = LURK_ERR_CONFIG;
-			break;
-		}
-		for (size_t i = 0; i < cl->nkeys; i++)
-			if (cl->keys[i] == found)
-				found = NULL;
-		if (found == NULL)
-			continue;
-		if ((nk = realloc(cl->keys, (cl->nkeys + 1) * sizeof(*nk))) == NULL) {
-			r = LURK_ERR_ALLOC;
-			break;
-		}
-		cl->keys = nk;
-		cl->keys[cl->nkeys++] = found;
-	}
-	free(tmp);
-	return r;
-}
-
-/*
- * The list response a client gets, in bytes: every key it may use with its
- * chain must fit in one message, or lurkd could not answer it.
- */
-static size_t
-client_list_len(const struct lurkd_client *cl)
-{
-	size_t n = LURK_WIRE_LIST_RESP_HDR_LEN;
-
-	for (size_t i = 0; i < cl->nkeys; i++) {
-		const struct lurk_tls_key *k = cl->keys[i]->key;
-		const uint32_t *mechs;
-		size_t spki_len, cert_bytes = 0, len;
-
-		if (k == NULL)
-			return 0; /* keys not parsed: nothing to measure */
-		(void)lurk_tls_key_spki(k, &spki_len);
-		for (size_t j = 0; j < lurk_tls_key_chain_len(k); j++) {
-			(void)lurk_tls_key_chain_cert(k, j, &len);
-			cert_bytes += len;
-		}
-		n += lurk_wire_list_key_len(LURKD_KEY_ID_LEN, strlen(cl->keys[i]->name), spki_len,
-			lurk_tls_key_mechanisms(k, &mechs), lurk_tls_key_chain_len(k), cert_bytes);
-	}
-	return n;
-}
-
 static void
 validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct errors *es)
 {
@@ -774,10 +642,10 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 					"client '%s' has the same public key as '%s'", cl->name,
 					c->clients[j].name);
 		why[0] = '\0';
-		if ((r = resolve_client_keys(c, cl, why, sizeof(why))) != 0)
+		if ((r = lurkd_conf_client_keys(c, cl, why, sizeof(why))) != 0)
 			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line, "%s",
 				why[0] ? why : lurk_err_str(r));
-		else if ((list_len = client_list_len(cl)) > LURK_WIRE_MAX_MSG)
+		else if ((list_len = lurkd_conf_client_list_len(cl)) > LURK_WIRE_MAX_MSG)
 			add_error(es, cl->keys_line != 0 ? cl->keys_line : cl->line,
 				"client '%s': its %zu keys and chains make a list response of %zu "
 				"bytes, over the limit of %u",
@@ -942,6 +810,8 @@ lurkd_config_load(const char *path, struct lurkd_files *fs, unsigned flags,
 		r = LURK_ERR_CONFIG;
 		goto out;
 	}
+	if (flags & LURKD_CONF_KEYS)
+		lurkd_conf_warn_use(c);
 	*out = c;
 	c = NULL;
 out:

@@ -39,6 +39,7 @@
  *   not-before = 2026-11-01T00:00:00Z       (validity window, UTC; optional)
  *   not-after = 2027-11-01T00:00:00Z
  *   sources = 192.0.2.0/24 2001:db8::/32    (TCP clients only; optional)
+ *   require-content = no                    (yes: its hash-only requests are refused)
  *
  * A configuration is immutable once loaded and shared by reference between
  * the event-loop threads; SIGHUP loads a new one and swaps it in.
@@ -98,6 +99,7 @@ struct lurkd_client {
 	struct lurkd_key_conf **keys;
 	size_t nkeys;
 	struct lurk_acl acl;      /* not-before, not-after, sources */
+	int require_content;      /* refuse its hash-only requests, whatever the key */
 	uint32_t rate, burst;     /* rate-limit, rate-burst; 0 = unlimited */
 	struct lurk_ratelimit rl; /* shared by the workers; has its own lock */
 	int rl_ready;

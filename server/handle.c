@@ -122,7 +122,7 @@ handle_list(
 		w->flags = LURK_WIRE_KEY_SIGN;
 		if (k->policy.rsa_decrypt)
 			w->flags |= LURK_WIRE_KEY_DECRYPT;
-		if (k->policy.require_content)
+		if (k->policy.require_content || cl->require_content)
 			w->flags |= LURK_WIRE_KEY_REQUIRE_CONTENT;
 		w->mech_count = lurk_tls_key_mechanisms(k->key, &mechs);
 		w->mechs = (uint32_t *)mechs;
@@ -160,6 +160,9 @@ handle_ping(
 	lurk_buf_reset(resp);
 	return lurk_wire_ping_resp_build(resp, id, &m);
 }
+
+/* A hash-only request from a client with require-content = yes (docs/policy.md). */
+#define LURKD_CLIENT_CONTENT_REQUIRED "client requires whole content, got a bare hash"
 
 /* Every refusal is in the audit log; the log gets the first few of each 10 s. */
 static struct lurk_log_limit refusals = LURK_LOG_LIMIT_INIT("refused requests", 10, 20);
@@ -254,12 +257,14 @@ handle_sign(
 {
 	struct lurk_wire_sign_req m;
 	struct lurk_policy_req preq;
+	struct lurk_policy pol;
 	struct lurk_sign_req sreq;
 	struct lurk_wire_sign_resp out;
 	struct lurkd_audit_rec a;
 	struct timespec t0;
 	const struct lurkd_key_conf *key;
 	enum lurk_policy_reason why;
+	const char *why_text;
 	uint8_t sig[LURK_WIRE_MAX_SIGNATURE];
 	size_t sig_len = sizeof(sig);
 	int r;
@@ -281,14 +286,22 @@ handle_sign(
 	}
 	preq.data = m.data;
 	preq.len = m.data_len;
-	why = lurk_policy_check_sign(&key->policy, &preq);
+	/* A require-content credential sends no bare hash, whatever the key allows. */
+	pol = key->policy;
+	pol.require_content |= ctx->client->require_content;
+	why = lurk_policy_check_sign(&pol, &preq);
 	/* EdDSA parameters (prehash, context) never occur in TLS. */
 	if (why == LURK_POLICY_ALLOW && m.param.kind == LURK_WIRE_PARAM_EDDSA &&
 		(m.param.u.eddsa.ph_flag != 0 || m.param.u.eddsa.context_len != 0))
 		why = LURK_POLICY_MECHANISM;
-	if (why != LURK_POLICY_ALLOW)
-		return refuse(ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why,
-			lurk_policy_reason_str(why), resp);
+	if (why != LURK_POLICY_ALLOW) {
+		/* The same reason code either way; the text says whose setting refused it. */
+		why_text = why == LURK_POLICY_CONTENT_REQUIRED && !key->policy.require_content
+				   ? LURKD_CLIENT_CONTENT_REQUIRED
+				   : lurk_policy_reason_str(why);
+		return refuse(
+			ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why, why_text, resp);
+	}
 	memset(&sreq, 0, sizeof(sreq));
 	sreq.mech = m.mech;
 	sreq.has_pss = preq.has_pss;
