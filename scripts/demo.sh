@@ -217,12 +217,17 @@ wait_for() {
 	return 1
 }
 
-expiring=0
+remake=0
 for c in "$D"/pki/*.pem; do
 	[ -f "$c" ] || continue
-	openssl x509 -noout -checkend 86400 -in "$c" >/dev/null 2>&1 || expiring=1
+	openssl x509 -noout -checkend 86400 -in "$c" >/dev/null 2>&1 || remake=1
 done
-if [ ! -f "$D/lurkd.conf" ] || [ ! -f "$D/pki/ca.pem" ] || [ $expiring -eq 1 ]; then
+# Made before keyEncipherment was kept for rsa-decrypt keys only (rsa2048): made again.
+if [ -f "$D/pki/rsa3072.pem" ] &&
+	openssl x509 -noout -ext keyUsage -in "$D/pki/rsa3072.pem" 2>/dev/null | grep -q "Key Encipherment"; then
+	remake=1
+fi
+if [ ! -f "$D/lurkd.conf" ] || [ ! -f "$D/pki/ca.pem" ] || [ $remake -eq 1 ]; then
 	say "making the demo CA, certificates and Noise keys in $D…"
 	rm -rf "$D/pki" "$D"/*.key "$D"/*.pub "$D/lurkd.conf"
 	lurkd_setup "$D" >"$D/setup.log" 2>&1 || {

@@ -5,10 +5,15 @@
 #                             NAME in rsa2048 rsa3072 ec256 ec384 ec521 ed25519:
 #                             DIR/NAME.key (PKCS#8 PEM), DIR/NAME.pem (leaf),
 #                             DIR/NAME-chain.pem (leaf + intermediate)
-#   make_key_cert DIR NAME TYPE-ARGS...   one more key/chain
+#   make_key_cert DIR NAME [--rsa-decrypt] TYPE-ARGS...   one more key/chain
+#
+# Leaf certificates have keyEncipherment only with --rsa-decrypt: for the
+# RSA keys lurkd.conf gives rsa-decrypt = yes (rsa2048 in lib-lurkd.sh). A
+# certificate without it keeps GnuTLS from choosing TLS RSA key exchange,
+# which lurkd would refuse for that key only once the handshake is under way.
 
 _pki_template() {
-	# $1 file, $2 cn, $3 "ca" or "leaf"
+	# $1 file, $2 cn, $3 "ca", "leaf" or "leaf-decrypt" (keyEncipherment too)
 	{
 		echo "cn = \"$2\""
 		echo "organization = \"lurk demo\""
@@ -23,7 +28,7 @@ _pki_template() {
 			echo "ip_address = \"127.0.0.1\""
 			echo "tls_www_server"
 			echo "signing_key"
-			echo "encryption_key"
+			if [ "$3" = leaf-decrypt ]; then echo "encryption_key"; fi
 		fi
 	} >"$1"
 }
@@ -31,10 +36,15 @@ _pki_template() {
 make_key_cert() {
 	_dir=$1
 	_name=$2
+	_kind=leaf
 	shift 2
+	if [ "$1" = --rsa-decrypt ]; then
+		_kind=leaf-decrypt
+		shift
+	fi
 	certtool --generate-privkey --pkcs8 --empty-password "$@" \
 		--outfile "$_dir/$_name.key" >/dev/null 2>&1 || return 1
-	_pki_template "$_dir/$_name.tmpl" "$_name.lurk.test" leaf
+	_pki_template "$_dir/$_name.tmpl" "$_name.lurk.test" $_kind
 	certtool --generate-certificate --load-privkey "$_dir/$_name.key" \
 		--load-ca-certificate "$_dir/int.pem" --load-ca-privkey "$_dir/int.key" \
 		--template "$_dir/$_name.tmpl" --outfile "$_dir/$_name.pem" >/dev/null 2>&1 || return 1
@@ -57,7 +67,8 @@ make_pki() {
 	certtool --generate-certificate --load-privkey "$_dir/int.key" \
 		--load-ca-certificate "$_dir/ca.pem" --load-ca-privkey "$_dir/ca.key" \
 		--template "$_dir/int.tmpl" --outfile "$_dir/int.pem" >/dev/null 2>&1 || return 1
-	make_key_cert "$_dir" rsa2048 --key-type rsa --bits 2048 || return 1
+	# rsa2048 is the key lib-lurkd.sh gives rsa-decrypt = yes.
+	make_key_cert "$_dir" rsa2048 --rsa-decrypt --key-type rsa --bits 2048 || return 1
 	make_key_cert "$_dir" rsa3072 --key-type rsa --bits 3072 || return 1
 	make_key_cert "$_dir" ec256 --key-type ecdsa --curve secp256r1 || return 1
 	make_key_cert "$_dir" ec384 --key-type ecdsa --curve secp384r1 || return 1

@@ -4,13 +4,14 @@
 # use, without require-content, that some client without require-content may
 # use, since a bare hash does not show the TLS context. No warning once the
 # key, or every client of it, has require-content = yes, for use = server
-# client, for Ed25519, or for a key no client may use.
+# client, for Ed25519, or for a key no client may use. And the demo
+# certificates have keyEncipherment only for keys with rsa-decrypt = yes.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 17
+plan 18
 
 # Not through check: make_pki's helpers reuse check's variables.
 if lurkd_setup "$D" && make_key_cert "$D/pki" p256 --key-type ecdsa --curve secp256r1; then
@@ -34,6 +35,18 @@ conf() {
 count() { grep -c "is not enforced" "$D/out"; }
 # unwarned FILE KEY: --check-config accepted FILE ($D/out) and did not warn for KEY.
 unwarned() { grep -q "$1: ok" "$D/out" && ! grep -q "key '$2'" "$D/out"; }
+
+# The demo certificates (lib-pki.sh): keyEncipherment exactly where the key has
+# rsa-decrypt = yes, so no TLS stack picks RSA key exchange lurkd would refuse.
+encipher_matches() {
+	for k in rsa2048 rsa3072 ec256 ec384 ec521 ed25519; do
+		has=0
+		openssl x509 -noout -ext keyUsage -in "$D/pki/$k.pem" | grep -q "Key Encipherment" && has=1
+		want=$(sed -n "/^\[key $k\]\$/,/^\[/p" "$D/lurkd.conf" | grep -c "^rsa-decrypt = yes")
+		[ "$has" -eq "$want" ] || { diag "$k: keyEncipherment $has, rsa-decrypt $want"; return 1; }
+	done
+}
+check "demo certificates: keyEncipherment only on rsa-decrypt keys (rsa2048)" encipher_matches
 
 # The demo configuration: every key server-only, clients a and b without require-content.
 "$LURKD" --check-config "$D/lurkd.conf" >"$D/out" 2>&1
