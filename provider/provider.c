@@ -71,19 +71,38 @@ log_setup(void)
 	lurk_log_set_sink(log_sink, NULL);
 }
 
-void
-lprov_raise(struct lprov_ctx *pc, int reason, const char *fmt, ...)
+static void
+set_error(struct lprov_ctx *pc, int reason, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	c_vset_error(pc->handle, (uint32_t)reason, fmt, ap);
+	va_end(ap);
+}
+
+void
+lprov_raise(struct lprov_ctx *pc, int reason, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/*
+	 * OpenSSL 3.0's decoder chain drops what a failing decoder raised
+	 * ("unsupported" is all the caller sees): a bad key file or
+	 * configuration is logged too, so the operator learns why.
+	 */
+	if (reason == LPROV_R_KEY_FILE || reason == LPROV_R_CONFIG)
+		lurk_error("%s", msg);
 	if (c_new_error == NULL || c_vset_error == NULL)
 		return;
 	c_new_error(pc->handle);
 	if (c_set_error_debug != NULL)
 		c_set_error_debug(pc->handle, NULL, 0, NULL);
-	va_start(ap, fmt);
-	c_vset_error(pc->handle, (uint32_t)reason, fmt, ap);
-	va_end(ap);
+	set_error(pc, reason, "%s", msg);
 }
 
 void
