@@ -40,7 +40,7 @@ tags() {
 		want = 0
 		line = $0
 		gsub(/\\f[BIRP]/, "", line); gsub(/\\f\(../, "", line)
-		gsub(/\\-/, "-", line); gsub(/\\&/, "", line); gsub(/\\c/, "", line)
+		gsub(/\\-/, "-", line); gsub(/\\[&%]/, "", line); gsub(/\\c/, "", line)
 		sub(/^\.(B|I|BI|BR|IB|IR|RB|RI) /, "", line)
 		gsub(/["|,=]/, " ", line)
 		n = split(line, w, /[ \t]+/)
