@@ -7,12 +7,15 @@
 # with its reason, while its content-carrying TLS 1.3 CertificateVerify
 # signatures are served; client a, without the setting, still gets the same
 # hash-only signatures (each verified by lurk-client against the key).
+# Also through lurkd, the other policy gap a client can probe (issue 16):
+# rsa-decrypt answers a TLS 1.0 premaster with the real value only when the
+# key's tls-versions has 1.0, and a key without rsa-decrypt refuses.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"
 make_tmpdir
 D=$TEST_TMP
 trap 'lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 26
+plan 33
 
 REASON="client requires whole content, got a bare hash"
 DI256=3031300d060960864801650304020105000420 # DigestInfo(SHA-256) prefix
@@ -95,6 +98,29 @@ check "reload with require-content = yes on key ec384" lurkd_reload "$D"
 out=$(lc "$D" b sign ec384 ecdsa "$(rand_hex 48)" 2>&1)
 check "client b, key ec384: refused with the key's reason" \
 	eval 'echo "$out" | grep -q "(reason 3): key requires whole content, got a bare hash"'
+
+# rsa-decrypt and tls-versions: a premaster of version 3.1 (TLS 1.0) and one of 3.3.
+pms_ct() { # $1 version hex (0301), $2 name: $D/$2.pms and $D/$2.ct (to rsa2048)
+	{ printf '%s' "$1" | xxd -r -p; head -c 46 /dev/urandom; } >"$D/$2.pms"
+	openssl pkeyutl -encrypt -certin -inkey "$D/pki/rsa2048.pem" \
+		-pkeyopt rsa_padding_mode:pkcs1 -in "$D/$2.pms" -out "$D/$2.ct" 2>/dev/null
+}
+pms_ct 0301 v10 && pms_ct 0303 v12
+hexf() { xxd -p "$1" | tr -d '\n'; }
+# answer NAME: what lurkd answers client a for $D/NAME.ct.
+answer() { lc "$D" a decrypt rsa2048 "$(hexf "$D/$1.ct")" 2>/dev/null; }
+check "rsa2048 (tls-versions 1.2 1.3): a 3.3 premaster is answered" test "$(answer v12)" = "$(hexf "$D/v12.pms")"
+a10=$(answer v10)
+check "... a 3.1 (TLS 1.0) premaster gets 48 other bytes" \
+	test "${#a10}" -eq 96 -a "$a10" != "$(hexf "$D/v10.pms")"
+check "... the same ones each time (derived, as for bad padding)" test "$(answer v10)" = "$a10"
+sed -i '/^\[key rsa2048\]/a tls-versions = 1.0 1.2 1.3' "$D/lurkd.conf"
+check "reload with TLS 1.0 in rsa2048's tls-versions" lurkd_reload "$D"
+check "... now the 3.1 premaster is answered" test "$(answer v10)" = "$(hexf "$D/v10.pms")"
+check "... and the 3.3 one still" test "$(answer v12)" = "$(hexf "$D/v12.pms")"
+out=$(lc "$D" a decrypt rsa3072 "$(rand_hex 384)" 2>&1)
+check "rsa3072 (no rsa-decrypt): decryption refused with the reason" \
+	eval 'echo "$out" | grep -q "RSA key-exchange decryption not enabled"'
 
 check "lurkd's log names the refusals" grep -q "client c key ec256 mechanism CKM_ECDSA: $REASON" "$D/lurkd.log"
 check "lurkd stops cleanly" lurkd_stop "$D"
