@@ -44,7 +44,7 @@ enum lurk_policy_reason {
 	LURK_POLICY_ALLOW = 0,
 	LURK_POLICY_MECHANISM = 1,        /* raw RSA, unknown or unsupported mechanism */
 	LURK_POLICY_KEY_TYPE = 2,         /* mechanism does not fit the key type */
-	LURK_POLICY_CONTENT_REQUIRED = 3, /* hash-only request, require-content on the key or client */
+	LURK_POLICY_CONTENT_REQUIRED = 3, /* hash-only, require-content on key or client */
 	LURK_POLICY_NOT_TLS = 4,          /* content is not a TLS handshake signature input */
 	LURK_POLICY_CLIENT_CONTEXT = 5,   /* TLS 1.3 client CertificateVerify, key is server-only */
 	LURK_POLICY_SERVER_CONTEXT = 6,   /* server signature on a client-only key */
