@@ -7,11 +7,18 @@
 #   prov_audit_count DIR KEY MECH       audit lines of client a, KEY, MECH
 #   prov_wait_audit DIR KEY MECH N      waits (capped) until there are N
 
+# openssl without the provider (OPENSSL_CONF may name it: in a sanitizer
+# build only $TOOL_ENV runs may load it).
+plain_openssl() {
+	OPENSSL_CONF=/dev/null openssl "$@"
+}
+
 PROVIDER_SO=$(cd "$top_builddir" && pwd)/.libs/lurk-provider.so
 PROV_KEYS="rsa2048 rsa3072 ec256 ec384 ec521 ed25519"
 
 prov_key_file() {
-	_spki=$(openssl x509 -in "$4" -pubkey -noout | openssl pkey -pubin -outform DER | base64 -w0)
+	_spki=$(plain_openssl x509 -in "$4" -pubkey -noout | plain_openssl pkey -pubin -outform DER |
+		base64 -w0)
 	printf 'lurk-key 1\nconfig %s\nkey %s\nspki %s\n' "$2" "$3" "$_spki" >"$1.body"
 	{
 		echo "-----BEGIN LURK KEY-----"

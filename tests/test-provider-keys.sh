@@ -25,7 +25,7 @@ check "setup and start lurkd (ec384 with require-content)" lurkd_start "$D"
 prov_setup "$D"
 export OPENSSL_CONF=$D/openssl.cnf
 printf 'not a TLS handshake\n' >"$D/msg"
-openssl dgst -sha256 -binary "$D/msg" >"$D/msg.sha256"
+plain_openssl dgst -sha256 -binary "$D/msg" >"$D/msg.sha256"
 
 # fails NAME PATTERN CMD...: CMD fails and its stderr matches PATTERN (grep -E).
 fails() {
@@ -71,7 +71,7 @@ check "  ... and it went as content (CKM_ECDSA_SHA256)" prov_wait_audit "$D" ec2
 rm -f "$D/sig"
 if sign_hash "$D/ec256.lurk" 2>"$D/err" && prov_wait_audit "$D" ec256 CKM_ECDSA 1 &&
 	grep -q '"key":"ec256","op":"sign","mechanism":"CKM_ECDSA","input_sha256":"[0-9a-f]*","input_len":32,"verdict":"allowed"' "$D/audit.log" &&
-	openssl pkeyutl -verify -pubin -inkey <(openssl x509 -in "$D/pki/ec256.pem" -pubkey -noout) \
+	plain_openssl pkeyutl -verify -pubin -inkey <(plain_openssl x509 -in "$D/pki/ec256.pem" -pubkey -noout) \
 		-in "$D/msg.sha256" -sigfile "$D/sig" >/dev/null 2>&1; then
 	ok "pkeyutl -sign over a bare SHA-256, ECDSA: sent as CKM_ECDSA (32 bytes), signed by default, verifies"
 else
@@ -82,7 +82,7 @@ rm -f "$D/sig"
 if sign_hash "$D/rsa2048.lurk" -pkeyopt digest:sha256 2>"$D/err" &&
 	prov_wait_audit "$D" rsa2048 CKM_RSA_PKCS 1 &&
 	grep -q '"key":"rsa2048","op":"sign","mechanism":"CKM_RSA_PKCS","input_sha256":"[0-9a-f]*","input_len":51,' "$D/audit.log" &&
-	openssl pkeyutl -verify -pubin -inkey <(openssl x509 -in "$D/pki/rsa2048.pem" -pubkey -noout) \
+	plain_openssl pkeyutl -verify -pubin -inkey <(plain_openssl x509 -in "$D/pki/rsa2048.pem" -pubkey -noout) \
 		-pkeyopt digest:sha256 -in "$D/msg.sha256" -sigfile "$D/sig" >/dev/null 2>&1; then
 	ok "pkeyutl -sign over a bare SHA-256, RSA: sent as CKM_RSA_PKCS over its DigestInfo (51 bytes), verifies"
 else

@@ -25,7 +25,7 @@ export OPENSSL_CONF=$D/openssl.cnf
 bad=
 for k in $PROV_KEYS; do
 	a=$($TOOL_ENV openssl pkey -in "$D/$k.lurk" -pubout 2>"$D/pkey.err")
-	b=$(openssl x509 -in "$D/pki/$k.pem" -pubkey -noout)
+	b=$(plain_openssl x509 -in "$D/pki/$k.pem" -pubkey -noout)
 	[ -n "$a" ] && [ "$a" = "$b" ] || { bad="$bad $k"; sed 's/^/# /' "$D/pkey.err"; }
 done
 check "openssl pkey -pubout on the six LURK KEY files gives the certificates' keys" test -z "$bad"
