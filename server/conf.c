@@ -337,8 +337,8 @@ key_item(struct lurkd_key_conf *key, const struct lurk_ini_item *it, char *err, 
 		return lurkd_conf_set_str(&key->chain, v, k, err, err_len);
 	if (strcmp(k, "use") == 0) {
 		if (parse_use(v, &key->policy.use) != 0)
-			return lurk_ini_fail(
-				err, err_len, "use must be server, client or both, got '%s'", v);
+			return lurk_ini_fail(err, err_len,
+				"use is server, client or 'server client', got '%s'", v);
 		return 0;
 	}
 	if (strcmp(k, "tls-versions") == 0) {
