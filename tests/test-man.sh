@@ -127,7 +127,10 @@ check_sections() {
 # names_paths: the default configuration lurkd was built with is in its
 # pages, and no @...@ was left unreplaced in any page.
 names_paths() {
-	[ -n "$1" ] && grep -qF "$1" "$M/lurkd.8" && grep -qF "$1" "$M/lurkd.conf.5" || return 1
+	[ -n "$1" ] || return 1
+	for _p in lurkd.8 lurkd.conf.5; do
+		sed 's/\\://g' "$M/$_p" | grep -qF "$1" || return 1
+	done
 	for _p in $PAGES; do
 		! grep -q '@[a-zA-Z0-9_]*@' "$M/$_p" || return 1
 	done
