@@ -61,61 +61,182 @@ lurkd_mech_name(uint32_t mech)
 	return NULL;
 }
 
-/* Copies s into out as JSON string content; names here are plain, but be safe. */
-static size_t
-json_str(char *out, size_t cap, const char *s)
-{
-	size_t n = 0;
+/*
+ * The line is built by hand, not by snprintf: this runs once per request in
+ * every worker, and snprintf with gmtime/strftime was ~8,000 instructions of
+ * a signature's ~270,000 (glibc's gmtime also takes a process-wide lock).
+ * A writer keeps to its buffer; once a piece does not fit, the line is
+ * refused whole (lurkd_audit_format returns 0), never emitted in half.
+ */
+struct line {
+	char *p;
+	size_t left; /* room in p, the final '\0' included */
+	int full;
+};
 
-	for (; *s != '\0' && n + 7 < cap; s++) {
+static void
+put_mem(struct line *l, const char *s, size_t n)
+{
+	if (l->full || n >= l->left) {
+		l->full = 1;
+		return;
+	}
+	memcpy(l->p, s, n);
+	l->p += n;
+	l->left -= n;
+}
+
+static void
+put_str(struct line *l, const char *s)
+{
+	put_mem(l, s, strlen(s));
+}
+
+/* s as JSON string content: quote and backslash escaped, controls and non-ASCII as \u00XX. */
+static void
+put_json(struct line *l, const char *s)
+{
+	static const char hexd[] = "0123456789abcdef";
+
+	for (; *s != '\0' && !l->full; s++) {
 		unsigned char ch = (unsigned char)*s;
+		char e[6] = {'\\', 'u', '0', '0', hexd[ch >> 4], hexd[ch & 15]};
 		if (ch == '"' || ch == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)ch;
+			e[1] = (char)ch;
+			put_mem(l, e, 2);
 		} else if (ch < 0x20 || ch >= 0x7f) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", ch);
+			put_mem(l, e, 6);
 		} else {
-			out[n++] = (char)ch;
+			put_mem(l, s, 1);
 		}
 	}
-	out[n] = '\0';
-	return n;
+}
+
+/* v in decimal, at least width digits (zero-padded). */
+static void
+put_uint(struct line *l, uint64_t v, int width)
+{
+	char d[24];
+	int n = 0;
+
+	do {
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 || n < width);
+	put_mem(l, d + sizeof(d) - n, (size_t)n);
+}
+
+/*
+ * UTC calendar date of a day count since 1970-01-01 (H. Hinnant's
+ * civil_from_days), exact for every day gmtime knows at or after 1970.
+ */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yy;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+/* "2026-11-22T10:00:00.123456Z", as strftime("%Y-%m-%dT%H:%M:%S") and %06ld made it. */
+static void
+put_time(struct line *l, const struct timespec *when)
+{
+	int64_t secs = (int64_t)when->tv_sec, y;
+	unsigned m, d, sod;
+
+	if (secs < 0 || secs > INT64_C(253402300799) || when->tv_nsec < 0 ||
+		when->tv_nsec >= 1000000000L) {
+		/* Before 1970, after 9999, or no valid time: gmtime's words. */
+		char t[48];
+		struct tm tm;
+		if (gmtime_r(&when->tv_sec, &tm) == NULL) {
+			l->full = 1;
+			return;
+		}
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+		put_str(l, t);
+		put_mem(l, ".", 1);
+		snprintf(t, sizeof(t), "%06ld", (long)(when->tv_nsec / 1000));
+		put_str(l, t);
+		put_mem(l, "Z", 1);
+		return;
+	}
+	civil_from_days(secs / 86400, &y, &m, &d);
+	sod = (unsigned)(secs % 86400);
+	put_uint(l, (uint64_t)y, 4);
+	put_mem(l, "-", 1);
+	put_uint(l, m, 2);
+	put_mem(l, "-", 1);
+	put_uint(l, d, 2);
+	put_mem(l, "T", 1);
+	put_uint(l, sod / 3600, 2);
+	put_mem(l, ":", 1);
+	put_uint(l, sod / 60 % 60, 2);
+	put_mem(l, ":", 1);
+	put_uint(l, sod % 60, 2);
+	put_mem(l, ".", 1);
+	put_uint(l, (uint64_t)(when->tv_nsec / 1000), 6);
+	put_mem(l, "Z", 1);
 }
 
 size_t
 lurkd_audit_format(const struct lurkd_audit_rec *rec, char *out, size_t out_len)
 {
-	char t[32], client[400], key[400], reason[600], mech[32], hex[65];
-	struct tm tm;
+	static const char hexd[] = "0123456789abcdef";
+	struct line l = {out, out_len, out_len == 0};
 	const char *mn = lurkd_mech_name(rec->mechanism);
-	int n;
+	char hex[65];
 
-	gmtime_r(&rec->when.tv_sec, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	json_str(client, sizeof(client), rec->client);
-	json_str(key, sizeof(key), rec->key);
-	json_str(reason, sizeof(reason), rec->reason);
-	if (rec->mechanism == UINT32_MAX)
-		snprintf(mech, sizeof(mech), "none");
-	else if (mn != NULL)
-		snprintf(mech, sizeof(mech), "%s", mn);
-	else
-		snprintf(mech, sizeof(mech), "0x%08x", rec->mechanism);
-	sodium_bin2hex(hex, sizeof(hex), rec->input_sha256, 32);
-	n = snprintf(out, out_len,
-		"{\"time\":\"%s.%06ldZ\",\"session\":\"%s\",\"client\":\"%s\",\"key\":\"%s\","
-		"\"op\":\"%s\",\"mechanism\":\"%s\",\"input_sha256\":\"%s\",\"input_len\":%u,"
-		"\"verdict\":\"%s\",\"reason\":\"%s\",\"usec\":%llu}\n",
-		t, rec->when.tv_nsec / 1000, rec->session, client, key, rec->op, mech,
-		rec->input_len ? hex : "", rec->input_len, rec->verdict, reason,
-		(unsigned long long)rec->usec);
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= out_len) {
-		/* Never emit half a JSON object. */
-		return 0;
+	put_str(&l, "{\"time\":\"");
+	put_time(&l, &rec->when);
+	put_str(&l, "\",\"session\":\"");
+	put_str(&l, rec->session);
+	put_str(&l, "\",\"client\":\"");
+	put_json(&l, rec->client);
+	put_str(&l, "\",\"key\":\"");
+	put_json(&l, rec->key);
+	put_str(&l, "\",\"op\":\"");
+	put_str(&l, rec->op);
+	put_str(&l, "\",\"mechanism\":\"");
+	if (rec->mechanism == UINT32_MAX) {
+		put_str(&l, "none");
+	} else if (mn != NULL) {
+		put_str(&l, mn);
+	} else {
+		char x[10] = {'0', 'x'};
+		for (int i = 0; i < 8; i++)
+			x[2 + i] = hexd[(rec->mechanism >> (28 - 4 * i)) & 15];
+		put_mem(&l, x, sizeof(x));
 	}
-	return (size_t)n;
+	put_str(&l, "\",\"input_sha256\":\"");
+	if (rec->input_len != 0) {
+		sodium_bin2hex(hex, sizeof(hex), rec->input_sha256, 32);
+		put_mem(&l, hex, 64);
+	}
+	put_str(&l, "\",\"input_len\":");
+	put_uint(&l, rec->input_len, 1);
+	put_str(&l, ",\"verdict\":\"");
+	put_str(&l, rec->verdict);
+	put_str(&l, "\",\"reason\":\"");
+	put_json(&l, rec->reason);
+	put_str(&l, "\",\"usec\":");
+	put_uint(&l, rec->usec, 1);
+	put_mem(&l, "}\n", 2);
+	if (l.full)
+		return 0; /* never half a JSON object */
+	*l.p = '\0';
+	return (size_t)(l.p - out);
 }
 
 static int
