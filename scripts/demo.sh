@@ -5,8 +5,13 @@
 # unix socket) holding the keys, registers lurk-pkcs11.so with p11-kit,
 # starts a GnuTLS HTTPS server whose keys are pkcs11: URIs served by lurk
 # (and nginx through OpenSSL's pkcs11 engine where that is installed),
-# makes real TLS handshakes against it and shows what happened — then keeps
-# serving until interrupted (--check stops after the checks).
+# makes real TLS handshakes against it and shows what happened, shows the
+# Ed25519 key refusing to sign something that is no handshake; then openssl
+# s_server on lurk-provider.so with an RSA key (a LURK KEY file), whose
+# handshakes send lurkd the whole content, and the same key refusing a JWT
+# for a client with require-content = yes, lurkd's reason read from the
+# audit log — then keeps serving until interrupted (--check stops after the
+# checks).
 #
 # Everything it makes lives in ./demo (the build in ./_build/demo); it
 # listens on 127.0.0.1 only. It can run any number of times in a row: every
@@ -238,9 +243,19 @@ if [ ! -f "$D/lurkd.conf" ] || [ ! -f "$D/pki/ca.pem" ] || [ $remake -eq 1 ]; th
 fi
 if port_open "$(cat "$D/port")"; then
 	lurkd_pick_port 1 >"$D/port"
-	lurkd_write_conf "$D" ""
 	say "lurkd's port was taken; it now listens on $(cat "$D/port")"
 fi
+# A third client, "openssl", for the OpenSSL server on lurk-provider.so: it
+# sends lurkd the whole signed content, so its [client] has require-content
+# = yes and lurkd refuses it any bare hash, whatever the key.
+if [ ! -s "$D/openssl.key" ] || [ ! -s "$D/openssl.pub" ]; then
+	"$ADMIN" genkey "$D/openssl.key" >"$D/openssl.pub"
+fi
+lurkd_write_conf "$D" "
+[client openssl]
+public-key = $(cat "$D/openssl.pub")
+keys = rsa2048 ec256
+require-content = yes"
 for f in lurkd.log audit.log; do
 	if [ -f "$D/$f" ]; then mv -f "$D/$f" "$D/$f.1"; fi
 done
@@ -324,6 +339,24 @@ audit_after() {
 	done
 	echo "(no new audit line)"
 }
+# audit_desc LINE: an audit line, readably, and what lurkd was given: a
+# hash-only mechanism gives it a bare hash (its form is checked, not what
+# was hashed); the others give it the whole content, checked to be a
+# TLS handshake's (docs/policy.md).
+audit_desc() {
+	local c k m n v r what
+	case $1 in *'"verdict"'*) ;; *)
+		echo "$1"
+		return
+		;;
+	esac
+	IFS=$'\t' read -r c k m n v r < <(sed 's/.*"client":"\([^"]*\)","key":"\([^"]*\)",.*"mechanism":"\([^"]*\)".*"input_len":\([0-9]*\),"verdict":"\([^"]*\)"\(,"reason":"\([^"]*\)"\)\{0,1\}.*/\1\t\2\t\3\t\4\t\5\t\7/' <<<"$1")
+	case $m in
+	CKM_ECDSA | CKM_RSA_PKCS | CKM_RSA_PKCS_PSS) what="a bare hash" ;;
+	*) what="the whole content" ;;
+	esac
+	echo "client $c, key $k, $m over $n bytes ($what): $v${r:+ ($r)}"
+}
 # handshake LABEL PRIORITY: a verified handshake; what it used; lurkd's audit line.
 handshake() {
 	local before out desc subject
@@ -340,11 +373,12 @@ handshake() {
 	echo "   $1"
 	echo "     session:     $desc"
 	echo "     certificate: $subject (chain verified against $D/pki/ca.pem)"
-	echo "     lurkd audit: $(audit_after "${before:-0}" |
-		sed 's/.*"client":"\([^"]*\)","key":"\([^"]*\)",.*"mechanism":"\([^"]*\)".*"input_len":\([0-9]*\),"verdict":"\([^"]*\)".*/client \1, key \2, \3 over \4 bytes: \5/')"
+	echo "     lurkd audit: $(audit_desc "$(audit_after "${before:-0}")")"
 }
 T13="NORMAL:-VERS-ALL:+VERS-TLS1.3"
-echo "4. handshakes (gnutls-cli, verifying the chain):"
+echo "4. handshakes (gnutls-cli, verifying the chain). For RSA and ECDSA keys GnuTLS and"
+echo "   OpenSSL's pkcs11 engine give lurkd a bare hash: it checks the hash's form, never"
+echo "   what was hashed. For Ed25519 GnuTLS gives it the whole content, which it checks."
 failed=0
 handshake "TLS 1.3, ECDSA P-256" "$T13:-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256" || failed=1
 handshake "TLS 1.3, RSA-PSS 2048" "$T13:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256" || failed=1
@@ -386,8 +420,7 @@ if [ -n "$ENGINE" ] && command -v nginx >/dev/null 2>&1; then
 		body=$(curl -s --max-time 20 --cacert "$D/pki/ca.pem" "https://localhost:$NGINX_PORT/" 2>&1 || true)
 		echo "   nginx (OpenSSL pkcs11 engine), key ec256 from lurk, 127.0.0.1:$NGINX_PORT"
 		echo "     curl:        $body"
-		echo "     lurkd audit: $(audit_after "${before:-0}" |
-			sed 's/.*"client":"\([^"]*\)","key":"\([^"]*\)",.*"mechanism":"\([^"]*\)".*"verdict":"\([^"]*\)".*/client \1, key \2, \3: \4/')"
+		echo "     lurkd audit: $(audit_desc "$(audit_after "${before:-0}")")"
 		[ "$body" = "nginx, key held by lurk" ] || failed=1
 	else
 		echo "   nginx did not start:"
@@ -417,8 +450,155 @@ else
 	fi
 fi
 echo
+
+# --- OpenSSL programs: lurk-provider.so ------------------------------------
+# GnuTLS and the pkcs11 engine hand lurkd a bare hash for RSA and ECDSA keys
+# (above), which lurkd cannot tell from the hash of a JWT. An OpenSSL 3
+# program on lurk-provider.so sends the whole content instead: here openssl
+# s_server, its key a LURK KEY file (docs/provider.md), as client "openssl"
+# (require-content = yes), over TCP.
+P="$D/openssl-server"
+rm -rf "$P"
+mkdir -p "$P"
+cp "$B/.libs/lurk-provider.so" "$P/lurk-provider.so"
+cp "$D/openssl.key" "$P/client.key"
+cp "$D/pki/rsa2048.pem" "$D/pki/int.pem" "$P/"
+cat >"$P/client.conf" <<EOC
+[module]
+client-key = $P/client.key
+
+[server local]
+address = tcp:127.0.0.1:$(cat "$D/port")
+public-key = $(cat "$D/server.pub")
+EOC
+cat >"$P/openssl.cnf" <<EOC
+openssl_conf = openssl_init
+config_diagnostics = 1
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+default = default_sect
+lurk = lurk_sect
+[default_sect]
+activate = 1
+[lurk_sect]
+module = $P/lurk-provider.so
+activate = 1
+EOC
+# The LURK KEY file: the configuration, lurkd's name of the key, its public key.
+{
+	echo "lurk-key 1"
+	echo "config $P/client.conf"
+	echo "key rsa2048"
+	echo "spki $(OPENSSL_CONF=/dev/null openssl x509 -in "$P/rsa2048.pem" -pubkey -noout |
+		OPENSSL_CONF=/dev/null openssl pkey -pubin -outform DER | base64 -w0)"
+} >"$P/rsa2048.body"
+{
+	echo "-----BEGIN LURK KEY-----"
+	base64 -w64 <"$P/rsa2048.body"
+	echo "-----END LURK KEY-----"
+} >"$P/rsa2048.lurk"
+# A JWT (RS256) someone holding the client's credential would like signed.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+jwt="$(printf '{"alg":"RS256","typ":"JWT"}' | b64url).$(printf '{"sub":"mallory","admin":true}' | b64url)"
+printf '%s' "$jwt" >"$P/jwt.txt"
+OPENSSL_CONF=/dev/null openssl dgst -sha256 -binary "$P/jwt.txt" >"$P/jwt.sha256"
+if [ -n "$RUN" ]; then chown -R 65534:65534 "$P"; fi
+chmod 600 "$P/client.key"
+
+OPORT=$(free_port $((PORT + 2)))
+service "openssl s_server" "$D/s_server.log" $RUN env OPENSSL_CONF="$P/openssl.cnf" \
+	openssl s_server -accept "127.0.0.1:$OPORT" -key "$P/rsa2048.lurk" -cert "$P/rsa2048.pem" \
+	-cert_chain "$P/int.pem" -www
+OSERV=$PID
+s_server_ready() { grep -q "^ACCEPT" "$D/s_server.log"; }
+echo "6. an OpenSSL program on lurk-provider.so: openssl s_server on 127.0.0.1:$OPORT, with OPENSSL_CONF"
+echo "   naming the provider and -key $P/rsa2048.lurk, a LURK KEY file"
+echo "   (the key server's configuration, the key's name, its public key: no secret);"
+echo "   it is lurkd's client \"openssl\", whose [client] has require-content = yes."
+# s_client LABEL MECH ARGS...: a verified handshake; what it used; lurkd's audit line,
+# which must show MECH over more bytes than any hash.
+s_client() {
+	local label=$1 mech=$2 before out line
+	shift 2
+	before=$(signs)
+	out=$(echo | OPENSSL_CONF=/dev/null timeout --foreground 20 openssl s_client \
+		-connect "127.0.0.1:$OPORT" -servername rsa2048.lurk.test -CAfile "$D/pki/ca.pem" \
+		-verify_return_error "$@" 2>&1) || true
+	line=$(audit_after "${before:-0}")
+	if ! echo "$out" | grep -q "Verify return code: 0 (ok)" ||
+		! echo "$line" | grep -q "\"client\":\"openssl\",\"key\":\"rsa2048\",\"op\":\"sign\",\"mechanism\":\"$mech\",.*\"input_len\":\([7-9][0-9]\|[1-9][0-9][0-9]\),\"verdict\":\"allowed\""; then
+		echo "   $label: FAILED"
+		echo "$out" | grep -iE "error|verify|^New" | head -5 | sed 's/^/     /'
+		echo "     lurkd audit: $line"
+		tail -3 "$D/s_server.log" | sed 's/^/     server: /'
+		return 1
+	fi
+	echo "   $label"
+	echo "     session:     $(echo "$out" | sed -n 's/^New, //p' | head -1), peer signature $(echo "$out" |
+		sed -n 's/^Peer signature type: //p' | head -1)"
+	echo "     certificate: $(echo "$out" | sed -n 's/^subject=//p' | head -1) (chain verified against $D/pki/ca.pem)"
+	echo "     lurkd audit: $(audit_desc "$line")"
+}
+if wait_for "openssl s_server" "$OSERV" "$D/s_server.log" s_server_ready; then
+	s_client "TLS 1.3, RSA-PSS 2048 (the whole CertificateVerify input)" CKM_SHA256_RSA_PKCS_PSS \
+		-tls1_3 || failed=1
+	s_client "TLS 1.2, ECDHE-RSA PKCS#1 (the whole ServerKeyExchange block)" CKM_SHA256_RSA_PKCS \
+		-tls1_2 -sigalgs RSA+SHA256 || failed=1
+else
+	failed=1
+fi
+echo
+
+# The same key, the same credential, asked to sign a JWT: as a bare SHA-256
+# (how RS256 is made with a key in an HSM) and as the whole JWT.
+refusals() { grep -c '"client":"openssl",.*"verdict":"refused"' "$D/audit.log" 2>/dev/null || true; }
+# refused_after N: lurkd's newest refusal for client openssl once there are more than N.
+refused_after() {
+	local i
+	for i in $(seq 1 50); do
+		if [ "$(refusals)" -gt "$1" ]; then
+			grep '"client":"openssl",.*"verdict":"refused"' "$D/audit.log" | tail -1
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "(no new refusal in the audit log)"
+}
+# jwt_sign LABEL REASON ARGS...: openssl pkeyutl -sign through the LURK KEY file fails,
+# and the audit log has lurkd's refusal with REASON.
+jwt_sign() {
+	local label=$1 reason=$2 before line
+	shift 2
+	before=$(refusals)
+	rm -f "$P/jwt.sig"
+	if $RUN env OPENSSL_CONF="$P/openssl.cnf" timeout 20 openssl pkeyutl -sign \
+		-inkey "$P/rsa2048.lurk" -out "$P/jwt.sig" "$@" >"$D/jwt.out" 2>&1; then
+		echo "   $label: signed (unexpected!)"
+		return 1
+	fi
+	line=$(refused_after "${before:-0}")
+	echo "   $label: refused"
+	echo "     openssl:     $(grep -m1 -o 'lurkd refused sign.*' "$D/jwt.out" || tail -1 "$D/jwt.out")"
+	echo "     lurkd audit: $(audit_desc "$line")"
+	echo "$line" | grep -q "\"reason\":\"$reason\"" || {
+		echo "     (expected the reason: $reason)"
+		return 1
+	}
+}
+echo "7. the same RSA key, for the same client, asked to sign a JWT (RS256) instead:"
+echo "     $jwt"
+jwt_sign "openssl pkeyutl -sign, its SHA-256 (a bare hash)" \
+	"client requires whole content, got a bare hash" \
+	-in "$P/jwt.sha256" -pkeyopt digest:sha256 || failed=1
+jwt_sign "openssl pkeyutl -sign -rawin, the JWT itself (whole content)" \
+	"not a TLS handshake signature input" \
+	-rawin -digest sha256 -in "$P/jwt.txt" || failed=1
+echo "   (client a, the GnuTLS server's, has no require-content: GnuTLS sends RSA and ECDSA"
+echo "   handshakes as bare hashes, so lurkd would sign that hash for it; docs/policy.md)"
+echo
 if [ $failed -ne 0 ]; then
-	echo "demo: something failed (logs: $D/lurkd.log, $D/tls-server.log)" >&2
+	echo "demo: something failed (logs: $D/lurkd.log, $D/audit.log, $D/tls-server.log, $D/s_server.log)" >&2
 	exit 1
 fi
 if [ $check_only -eq 1 ]; then
@@ -428,6 +608,7 @@ fi
 echo "lurk keeps serving. Connect with:"
 echo "  curl --cacert $D/pki/ca.pem https://localhost:$PORT/"
 [ -n "$NGINX_PORT" ] && echo "  curl --cacert $D/pki/ca.pem https://localhost:$NGINX_PORT/    (nginx)"
+echo "  curl --cacert $D/pki/ca.pem https://localhost:$OPORT/    (openssl s_server on lurk-provider.so)"
 echo "Ctrl-C (or kill $$) stops it."
 # wait is interrupted by a signal, which the traps above turn into an exit.
 services=()
