@@ -74,11 +74,13 @@ same_public(const struct lurk_tls_key *k, EVP_PKEY *pkey)
  * The back end's state (k->be). sign is a context sign-initialised once, at
  * load, with nothing else set: each signature works on a copy of it
  * (EVP_PKEY_CTX_dup only reads it, so threads share it), ~0.1-0.6 us against
- * ~2.2-3.4 us for a new context and EVP_PKEY_sign_init per call.
+ * ~2.2-3.4 us for a new context and EVP_PKEY_sign_init per call. decrypt
+ * (RSA keys only) is the same for decryption, with its padding (none) set.
  */
 struct os_key {
 	EVP_PKEY *pkey;
 	EVP_PKEY_CTX *sign;
+	EVP_PKEY_CTX *decrypt;
 };
 
 static int
@@ -131,19 +133,20 @@ out:
 static int
 os_decrypt_tls(struct lurk_tls_key *k, const uint8_t *ct, size_t ct_len, uint8_t out[48])
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ((struct os_key *)k->be)->pkey, NULL);
+	const struct os_key *ok = k->be;
+	EVP_PKEY_CTX *ctx = ok->decrypt != NULL ? EVP_PKEY_CTX_dup(ok->decrypt) : NULL;
 	uint8_t em[LURK_TLS_KEY_RSA_MAX_BITS / 8];
 	size_t n = sizeof(em);
 	int r = LURK_ERR_CRYPTO;
 
 	/*
 	 * OpenSSL 3.0's PKCS#1 v1.5 decryption has no implicit rejection: take
-	 * the raw RSA result (blinded) and check the padding here without a
-	 * branch. Only public facts (ct not below the modulus) fail early.
+	 * the raw RSA result (blinded; the context was set to RSA_NO_PADDING at
+	 * load) and check the padding here without a branch. Only public facts
+	 * (ct not below the modulus) fail early.
 	 */
-	if (ctx == NULL || ct_len > sizeof(em) || EVP_PKEY_decrypt_init(ctx) <= 0 ||
-		EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) <= 0 ||
-		EVP_PKEY_decrypt(ctx, em, &n, ct, ct_len) <= 0 || n != ct_len) {
+	if (ctx == NULL || ct_len > sizeof(em) || EVP_PKEY_decrypt(ctx, em, &n, ct, ct_len) <= 0 ||
+		n != ct_len) {
 		ERR_clear_error();
 		goto out;
 	}
@@ -162,6 +165,7 @@ os_free(struct lurk_tls_key *k)
 	/* RSA and EC private components are freed with BN_clear_free. */
 	if (ok != NULL) {
 		EVP_PKEY_CTX_free(ok->sign);
+		EVP_PKEY_CTX_free(ok->decrypt);
 		EVP_PKEY_free(ok->pkey);
 		free(ok);
 	}
@@ -239,9 +243,15 @@ lurk_ks_openssl_attach(
 	}
 	if ((ok = calloc(1, sizeof(*ok))) == NULL ||
 		(ok->sign = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-		EVP_PKEY_sign_init(ok->sign) <= 0) {
-		if (ok != NULL)
+		EVP_PKEY_sign_init(ok->sign) <= 0 ||
+		(want == EVP_PKEY_RSA &&
+			((ok->decrypt = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+				EVP_PKEY_decrypt_init(ok->decrypt) <= 0 ||
+				EVP_PKEY_CTX_set_rsa_padding(ok->decrypt, RSA_NO_PADDING) <= 0))) {
+		if (ok != NULL) {
 			EVP_PKEY_CTX_free(ok->sign);
+			EVP_PKEY_CTX_free(ok->decrypt);
+		}
 		free(ok);
 		EVP_PKEY_free(pkey);
 		ERR_clear_error();
