@@ -266,10 +266,13 @@ send_all(struct lurk_client *c, const uint8_t *p, size_t len, int64_t deadline)
 
 /*
  * Reads and feeds the endpoint until it has something whole: during the
- * handshake a frame, then a message. Returns the lurk_tp_event.
+ * handshake a frame, then a message. Returns the lurk_tp_event. With
+ * wait_first (a request just went out) the first read waits for the socket
+ * first: lurkd's answer is never there yet, and a read that finds nothing
+ * costs a system call before the poll anyway.
  */
 static int
-pump(struct lurk_client *c, int64_t deadline)
+pump(struct lurk_client *c, int64_t deadline, int wait_first)
 {
 	int r;
 
@@ -284,6 +287,11 @@ pump(struct lurk_client *c, int64_t deadline)
 				return r;
 			if (r == LURK_TP_FRAGMENT)
 				continue; /* the message goes on */
+		}
+		if (wait_first) {
+			wait_first = 0;
+			if ((r = wait_fd(c->fd, POLLIN, deadline, &c->sys_errno)) != 0)
+				return r;
 		}
 		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
 		if (n < 0 && errno == EINTR)
@@ -310,7 +318,7 @@ read_frame(struct lurk_client *c, const uint8_t **frame, size_t *len, int64_t de
 {
 	int r;
 
-	if ((r = pump(c, deadline)) < 0)
+	if ((r = pump(c, deadline, 0)) < 0)
 		return r;
 	return lurk_tp_frame(&c->tp, frame, len);
 }
@@ -456,7 +464,7 @@ lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_le
 		(r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
 		goto out;
 	lurk_buf_reset(&c->out);
-	if ((r = pump(c, deadline)) < 0 || (r = lurk_tp_message(&c->tp, &msg, &len)) != 0)
+	if ((r = pump(c, deadline, 1)) < 0 || (r = lurk_tp_message(&c->tp, &msg, &len)) != 0)
 		goto out;
 	lurk_buf_view(&view, msg, len);
 	if ((r = lurk_wire_header_peek(&view, &got)) != 0)
@@ -478,7 +486,7 @@ out:
 int
 lurk_client_stale(struct lurk_client *c)
 {
-	if (c->dead || c->pid != getpid())
+	if (c->dead)
 		return 1;
 	return lurk_chan_check_limits(c->chan) != 0;
 }
@@ -489,7 +497,7 @@ lurk_client_check_idle(struct lurk_client *c)
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
 	int n;
 
-	if (c->dead || c->pid != getpid())
+	if (c->dead)
 		return LURK_ERR_STATE;
 	if (lurk_chan_check_limits(c->chan) != 0)
 		return LURK_ERR_SESSION_EXPIRED;

@@ -59,11 +59,16 @@ int lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len,
 /* The same, bounded by timeout_ms instead of the connection's io_timeout_ms. */
 int lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
 	struct lurk_buf *resp, int timeout_ms) LURK_MUST_CHECK;
-/* 1 if the connection should not be used for another call. */
+/*
+ * 1 if the connection should not be used for another call. Neither this nor
+ * lurk_client_check_idle asks which process this is (a system call each,
+ * and the pool has asked once per call already); lurk_client_call_within
+ * does, and refuses a connection made by another process.
+ */
 int lurk_client_stale(struct lurk_client *c);
 /*
  * For an idle connection about to carry a call: 0 if it may, else why not:
- * LURK_ERR_STATE (failed before, or made by another process),
+ * LURK_ERR_STATE (failed before),
  * LURK_ERR_SESSION_EXPIRED (our age or message limit), LURK_ERR_EOF (the
  * server closed it: its session-max-age or idle-timeout, a reload, a
  * restart) or LURK_ERR_BAD_FORMAT (bytes arrived unasked: lurkd sends

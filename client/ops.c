@@ -79,15 +79,15 @@ build(void *ctx, struct lurk_buf *out, uint32_t id)
 static int
 remote(struct lc_core *cc, const struct call *c, uint8_t *out, size_t *out_len)
 {
-	struct lurk_buf *resp = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	struct lurk_buf resp_buf, *resp = &resp_buf; /* on the stack: one allocation less a call */
 	const char *what = c->sign ? "sign" : "decrypt";
 	const char *label = c->key->label;
 	struct lurk_wire_hdr h;
 	struct lurk_wire_error e;
 	int r;
 
-	if (resp == NULL)
-		return LURK_ERR_ALLOC;
+	if (lurk_buf_init(resp, LURK_WIRE_MAX_MSG) != 0)
+		return LURK_ERR_INTERNAL;
 	if ((r = lc_pool_call(lc_core_pool(cc), build, (void *)c, resp)) != 0)
 		goto out;
 	r = LURK_ERR_BAD_FORMAT;
@@ -119,7 +119,7 @@ remote(struct lc_core *cc, const struct call *c, uint8_t *out, size_t *out_len)
 		lurk_error("%s with key %s: unexpected response type %u", what, label, h.type);
 	}
 out:
-	lurk_buf_free(resp); /* wipes */
+	lurk_buf_clear(resp); /* wipes */
 	return r;
 }
 

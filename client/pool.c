@@ -112,7 +112,7 @@ struct lc_pool {
 	size_t n;
 	unsigned rr;
 	uint8_t *sk;                 /* the client key: sodium_malloc, read-only but while set */
-	int has_key;                 /* under the lock */
+	int has_key;                 /* written under the lock, atomically: read without it */
 	unsigned epoch;              /* bumped when the key changes: older connections are closed */
 	unsigned long fast_failures; /* calls failed at once (every server down) since logged */
 	struct pconn *conns;         /* every connection, idle or checked out */
@@ -377,7 +377,7 @@ lc_pool_set_key(struct lc_pool *p, const uint8_t *sk)
 		else
 			sodium_memzero(p->sk, LURK_NOISE_KEY_LEN);
 		(void)sodium_mprotect_readonly(p->sk);
-		p->has_key = sk != NULL;
+		__atomic_store_n(&p->has_key, sk != NULL, __ATOMIC_RELEASE);
 		/* Connections made with the old key (or none) end: idle ones now, others at
 		 * checkin. */
 		p->epoch++;
@@ -394,16 +394,15 @@ lc_pool_set_key(struct lc_pool *p, const uint8_t *sk)
 	return r;
 }
 
+/*
+ * Asked before every operation (C_SignInit): no lock and no getpid. A fork
+ * leaves the key as it was (a child keeps it), so the answer needs neither;
+ * the call that follows checks the process (check_pid in plan).
+ */
 int
 lc_pool_has_key(struct lc_pool *p)
 {
-	int have;
-
-	check_pid(p);
-	pthread_mutex_lock(&p->lock);
-	have = p->has_key;
-	pthread_mutex_unlock(&p->lock);
-	return have;
+	return __atomic_load_n(&p->has_key, __ATOMIC_ACQUIRE);
 }
 
 /* Off the pool's list and freed, without a byte sent. */
@@ -562,15 +561,18 @@ checkin(struct lc_pool *p, struct pconn *pc)
 	size_t least;
 	int keep;
 
-	/* Outside the lock: the limits read the clock. */
+	/*
+	 * Outside the lock: the limits read the clock. The process is the one
+	 * plan() checked at the start of this call: a fork does not take a
+	 * call under way into the child (only the forking thread goes there).
+	 */
 	keep = !lurk_client_stale(pc->c);
 	pthread_mutex_lock(&p->lock);
 	s->backoff_ms = 0;
 	s->down_until = 0;
 	s->probing = 0;
 	least = least_loaded(p, pc->server, now);
-	if (keep && __atomic_load_n(&p->pid, __ATOMIC_ACQUIRE) == getpid() &&
-		pc->epoch == p->epoch && s->nidle < p->conf->idle_per_server &&
+	if (keep && pc->epoch == p->epoch && s->nidle < p->conf->idle_per_server &&
 		(least == (size_t)-1 || s->nconns < least + 2)) {
 		pc->idle = 1;
 		s->idle[s->nidle++] = pc;
@@ -813,15 +815,15 @@ int
 lc_pool_call(struct lc_pool *p, lc_build_fn build, void *ctx, struct lurk_buf *resp)
 {
 	int64_t deadline = lc_now_ms() + p->conf->io_timeout_ms;
-	struct lurk_buf *req = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	struct lurk_buf req_buf, *req = &req_buf; /* on the stack: one allocation less a call */
 	size_t server, first = NO_SERVER, avoid = NO_SERVER;
 	struct lurk_client_why why = {0};
 	struct pick pk;
 	char reason[128];
 	int rv = LURK_ERR_IO, r = LURK_ERR_IO, failures = 0;
 
-	if (req == NULL)
-		return LURK_ERR_ALLOC;
+	if (lurk_buf_init(req, LURK_WIRE_MAX_MSG) != 0)
+		return LURK_ERR_INTERNAL;
 	if (__atomic_load_n(&p->orphans, __ATOMIC_RELAXED) != NULL) {
 		struct pconn *list;
 		pthread_mutex_lock(&p->lock);
@@ -906,6 +908,6 @@ lc_pool_call(struct lc_pool *p, lc_build_fn build, void *ctx, struct lurk_buf *r
 		lurk_info("no key server answered: %s",
 			short_reason(r, &why, reason, sizeof(reason)));
 out:
-	lurk_buf_free(req);
+	lurk_buf_clear(req); /* wipes */
 	return rv;
 }
