@@ -12,7 +12,7 @@ make_tmpdir
 D=$TEST_TMP
 SERV=
 trap '[ -n "$SERV" ] && kill $SERV 2>/dev/null; [ -f "$D/nginx/nginx.pid" ] && kill $(cat "$D/nginx/nginx.pid") 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 11
+plan 12
 
 MODULE=$(cd "$top_builddir" && pwd)/.libs/lurk-pkcs11.so
 ENGINE=$(ls /usr/lib/*/engines-3/pkcs11.so 2>/dev/null | head -1)
@@ -155,4 +155,13 @@ lurkd_stop "$D" >/dev/null 2>&1 # flushes the audit log
 check "lurkd's audit log has these signatures by client a" sh -c \
 	"[ \$(grep -c '\"client\":\"a\",\"key\":\"ec256\".*\"verdict\":\"allowed\"' '$D/audit.log') -ge 8 ] &&
 	 [ \$(grep -c '\"client\":\"a\",\"key\":\"rsa2048\".*\"verdict\":\"allowed\"' '$D/audit.log') -ge 7 ]"
+# What docs/policy.md's table says of the engine: it hands the module a bare
+# hash (CKM_ECDSA over 32 bytes; CKM_RSA_PKCS over a DigestInfo or
+# CKM_RSA_PKCS_PSS over a hash), never the handshake content.
+check "the engine sent lurkd bare hashes only (CKM_ECDSA, CKM_RSA_PKCS[_PSS])" sh -c \
+	"grep '\"client\":\"a\",\"key\":\"ec256\",\"op\":\"sign\"' '$D/audit.log' >'$D/ec.audit' &&
+	 grep '\"client\":\"a\",\"key\":\"rsa2048\",\"op\":\"sign\"' '$D/audit.log' >'$D/rsa.audit' &&
+	 [ -s '$D/ec.audit' ] && [ -s '$D/rsa.audit' ] &&
+	 ! grep -v '\"mechanism\":\"CKM_ECDSA\",.*\"input_len\":32,' '$D/ec.audit' &&
+	 ! grep -Ev '\"mechanism\":\"CKM_RSA_PKCS(_PSS)?\",.*\"input_len\":(32|51),' '$D/rsa.audit'"
 finish
