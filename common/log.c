@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ static enum lurk_log_target log_target = LURK_LOG_STDERR;
 static int log_max_level = LURK_LOG_INFO;
 static unsigned log_debug_mask;
 static int log_debug_read;
+static int log_journal; /* stderr is the journal's stream: "<N>" priorities */
 static lurk_log_sink_fn log_sink;
 static void *log_sink_ctx;
 
@@ -33,12 +35,33 @@ static const struct {
 	{"all", LURK_DBG_ALL},
 };
 
+/*
+ * 1 when stderr is the stream systemd connected to the journal: it names it
+ * in JOURNAL_STREAM as "DEVICE:INODE" (systemd.exec(5)); a stderr
+ * redirected elsewhere by the host does not match and keeps plain lines.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 lurk_log_init(const char *ident, enum lurk_log_target target, int max_level)
 {
 	log_ident = ident != NULL ? ident : "lurk";
 	log_target = target;
 	log_max_level = max_level;
+	log_journal = target == LURK_LOG_STDERR && stderr_is_journal();
 	if (target == LURK_LOG_SYSLOG)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	(void)lurk_log_debug_init();
@@ -144,7 +167,14 @@ static void LURK_PRINTF(4, 0)
 			syslog(syslog_priority(level), "%s", line);
 		break;
 	case LURK_LOG_STDERR:
-		if (level == LURK_LOG_DEBUG && func != NULL)
+		/* The journal takes "<N>" as the line's priority and adds the name and pid. */
+		if (log_journal && level == LURK_LOG_DEBUG && func != NULL)
+			n = snprintf(out, sizeof(out), "<%d>%s: %s: %s\n", syslog_priority(level),
+				level_name(level), func, line);
+		else if (log_journal)
+			n = snprintf(out, sizeof(out), "<%d>%s: %s\n", syslog_priority(level),
+				level_name(level), line);
+		else if (level == LURK_LOG_DEBUG && func != NULL)
 			n = snprintf(out, sizeof(out), "%s[%ld]: %s: %s: %s\n", log_ident,
 				(long)getpid(), level_name(level), func, line);
 		else

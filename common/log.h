@@ -1,9 +1,12 @@
 /*
  * Logging for the server, the admin tool and the module.
  *
- * Lines go to stderr (default) or syslog. Debug output is off unless the
- * category is named in LURK_DEBUG (e.g. LURK_DEBUG=chan,wire or =all), read
- * with secure_getenv so a setuid host cannot be made chatty.
+ * Lines go to stderr (default) or syslog; on a stderr that systemd connected
+ * to the journal (JOURNAL_STREAM), each line starts with its "<N>" priority
+ * (sd-daemon(3)) instead of the name and pid, which the journal adds. Debug
+ * output is off unless the category is named in LURK_DEBUG (e.g.
+ * LURK_DEBUG=chan,wire or =all), read with secure_getenv so a setuid host
+ * cannot be made chatty.
  *
  * Never pass secrets to these functions: log types, lengths, fingerprints.
  */
