@@ -79,6 +79,17 @@ cpu() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b }'; }
 ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b }'; }
+# prov_cells SERVER ALG CLIENTS: the provider's cells of a handshake row
+# (nginx only; the other servers have no provider way).
+prov_cells() {
+	if [ "$1" = nginx ] && [ -n "$(val hs nginx-prov "$2" "$3" runs)" ]; then
+		printf '%s | %s | %s' "$(cell hs nginx-prov "$2" "$3")" \
+			"$(ratio2 "$(val hs nginx-prov "$2" "$3" ops_per_s)" "$(val hs nginx-lurk "$2" "$3" ops_per_s)")" \
+			"$(cpu hs nginx-prov "$2" "$3")"
+	else
+		printf '%s | %s | %s' "-" "-" "-"
+	fi
+}
 
 # target NAME MEASURED OP LIMIT UNIT [DETAIL]: one line, PASS or MISSED with
 # the measured value's ratio to the limit.
@@ -154,13 +165,17 @@ REPS=$(awk -F, 'NR > 1 { print $NF }' "$CSV" | sort -nu | tail -1)
 		echo "or from lurk through OpenSSL's pkcs11 engine). Ratio: key in lurk / key in a"
 		echo "file. lurkd CPU: lurkd's CPU time per handshake."
 		echo
-		echo "| server | key | clients | key in a file | key in lurk | ratio | lurkd CPU |"
-		echo "| --- | --- | --- | --- | --- | --- | --- |"
+		echo "nginx's third way is lurk's OpenSSL provider (a LURK KEY file, docs/provider.md),"
+		echo "beside the engine over the module; provider / module is their ratio (issue 16:"
+		echo "a handshake through the provider costs no more than one through the module)."
+		echo
+		echo "| server | key | clients | key in a file | key in lurk | ratio | lurkd CPU | provider | provider / module | lurkd CPU (provider) |"
+		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 		for srv in gnutls-serv nginx; do
 			for alg in ecdsa rsa; do
 				for c in 1 8; do
 					[ -n "$(val hs $srv-file $alg $c runs)" ] || continue
-					echo "| $srv | $([ $alg = ecdsa ] && echo "ECDSA P-256" || echo RSA-2048) | $c | $(cell hs $srv-file $alg $c) | $(cell hs $srv-lurk $alg $c) | $(ratio2 "$(val hs $srv-lurk $alg $c ops_per_s)" "$(val hs $srv-file $alg $c ops_per_s)") | $(cpu hs $srv-lurk $alg $c) |"
+					echo "| $srv | $([ $alg = ecdsa ] && echo "ECDSA P-256" || echo RSA-2048) | $c | $(cell hs $srv-file $alg $c) | $(cell hs $srv-lurk $alg $c) | $(ratio2 "$(val hs $srv-lurk $alg $c ops_per_s)" "$(val hs $srv-file $alg $c ops_per_s)") | $(cpu hs $srv-lurk $alg $c) | $(prov_cells $srv $alg $c) |"
 				done
 			done
 		done
@@ -228,6 +243,17 @@ REPS=$(awk -F, 'NR > 1 { print $NF }' "$CSV" | sort -nu | tail -1)
 					"$(ratio "$_l" "$_f")" "≥" "$([ $alg = ecdsa ] && echo 1.0 || echo 1.5)" "×" \
 					"$([ -n "$_l$_f" ] && echo "$(rate "$_l")/s vs $(rate "$_f")/s")"
 			done
+		done
+	done
+	# Issue 16: a handshake through lurk's provider costs no more than one
+	# through the module (nginx, engine over the module vs the provider).
+	for alg in ecdsa rsa; do
+		for c in 1 8; do
+			_p=$(val hs nginx-prov $alg $c ops_per_s)
+			_m=$(val hs nginx-lurk $alg $c ops_per_s)
+			[ -n "$_p$_m" ] || continue
+			target "issue 16: nginx, $([ $alg = ecdsa ] && echo "ECDSA P-256" || echo RSA-2048), $c client$([ $c != 1 ] && echo s): provider / module (engine) handshakes/s" \
+				"$(ratio "$_p" "$_m")" "≥" "1.0" "×" "$(rate "$_p")/s vs $(rate "$_m")/s"
 		done
 	done
 	held=$(val idle lurkd - 10000 ops)

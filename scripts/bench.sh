@@ -60,6 +60,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 BENCH=$B/bench/lurk-bench
 MODULE=$B/.libs/lurk-pkcs11.so
+PROVIDER=$B/.libs/lurk-provider.so
 SOFTHSM=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so 2>/dev/null | head -1)
 CLIENT=$(ls /usr/lib/*/pkcs11/p11-kit-client.so 2>/dev/null | head -1)
 ENGINE=$(ls /usr/lib/*/engines-3/pkcs11.so 2>/dev/null | head -1)
@@ -184,12 +185,32 @@ engine_id = pkcs11
 dynamic_path = $ENGINE
 MODULE_PATH = $MODULE
 init = 1
+[provider_section]
+default = default_section
+lurk = lurk_section
+[default_section]
+activate = 1
+[lurk_section]
+module = $PROVIDER
+activate = 1
 EOF
+	# One nginx serves all three ways: the engine and lurk's provider
+	# (docs/provider.md) are both loaded; a LURK KEY file names the key.
+	sed -i 's/^engines = engine_section$/engines = engine_section\nproviders = provider_section/' "$D/openssl.cnf"
+	for k in ec256 rsa2048; do
+		{
+			echo "lurk-key 1"
+			echo "config $D/web.conf"
+			echo "key $k"
+			echo "spki $(openssl x509 -in "$D/pki/$k.pem" -pubkey -noout | openssl pkey -pubin -outform DER | base64 -w0)"
+		} >"$D/$k.body"
+		{ echo "-----BEGIN LURK KEY-----"; base64 -w64 <"$D/$k.body"; echo "-----END LURK KEY-----"; } >"$D/$k.lurk"
+	done
 	declare -A PORT
 	i=11
 	for srv in gnutls-serv nginx; do
 		for k in ec256 rsa2048; do
-			for place in file lurk; do
+			for place in file lurk prov; do
 				PORT[$srv-$place-$k]=$(lurkd_pick_port $i)
 				i=$((i + 1))
 			done
@@ -250,13 +271,15 @@ EOF
 			printf '\tserver { listen 127.0.0.1:%s ssl; ssl_certificate %s; ssl_certificate_key "%s"; }\n' \
 				"${PORT[nginx-lurk-$k]}" "$D/pki/$k-chain.pem" \
 				"engine:pkcs11:pkcs11:token=lurk-web;object=$k;type=private"
+			printf '\tserver { listen 127.0.0.1:%s ssl; ssl_certificate %s; ssl_certificate_key %s; }\n' \
+				"${PORT[nginx-prov-$k]}" "$D/pki/$k-chain.pem" "$D/$k.lurk"
 		done
 		echo "}"
 	} >"$N/nginx.conf"
 	OPENSSL_CONF=$D/openssl.cnf LURK_PKCS11_CONF=$D/web.conf \
 		nginx -p "$N" -c "$N/nginx.conf" -g "daemon off;" >"$N/start.log" 2>&1 &
 	NGX=$!
-	for p in "${PORT[nginx-file-ec256]}" "${PORT[nginx-lurk-rsa2048]}"; do
+	for p in "${PORT[nginx-file-ec256]}" "${PORT[nginx-lurk-rsa2048]}" "${PORT[nginx-prov-rsa2048]}"; do
 		wait_port "$p" "$NGX" || { echo "bench: nginx did not start" >&2; cat "$N/start.log" "$N/logs/error.log" >&2; exit 1; }
 	done
 	for rep in $(seq 1 "$REPS"); do
@@ -270,6 +293,9 @@ EOF
 					run $rep $in "$BENCH" hs --name "$srv-lurk" --alg $alg --cafile "$D/pki/ca.pem" \
 						--connect "127.0.0.1:${PORT[$srv-lurk-$k]}" --conns $c --seconds "$SECS" \
 						--cpu-pid "$LPID"
+					[ $srv = nginx ] && run $rep "$BENCH" hs --name nginx-prov --alg $alg \
+						--cafile "$D/pki/ca.pem" --connect "127.0.0.1:${PORT[nginx-prov-$k]}" \
+						--conns $c --seconds "$SECS" --cpu-pid "$LPID"
 				done
 			done
 		done
