@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin-lurkkey.h"
 #include "audit-search.h"
 #include "err.h"
 #include "keyfile.h"
@@ -34,6 +35,10 @@ usage(FILE *f)
 	      "       lurk-admin audit [--sha256 HEX | --hex HEX | --content FILE]\n"
 	      "                  [--client NAME] [--key NAME] [--verdict V] LOG...\n"
 	      "                                     who had this digest or content signed, when\n"
+	      "       lurk-admin lurk-key --config CONF --key NAME CERT\n"
+	      "                                     print the LURK KEY file through which lurk's\n"
+	      "                                     OpenSSL provider names key NAME (CONF: the\n"
+	      "                                     absolute path of the client configuration)\n"
 	      "       lurk-admin --help | --version\n"
 	      "See lurk-admin(1).\n",
 		f);
@@ -187,6 +192,7 @@ static const struct {
 	{"pubkey", cmd_pubkey},
 	{"fingerprint", cmd_fingerprint},
 	{"audit", lurk_admin_audit},
+	{"lurk-key", lurk_admin_lurkkey},
 };
 
 int
