@@ -4,8 +4,13 @@
 #                         DIR/openssl.cnf (default + lurk), DIR/KEY.lurk for
 #                         every key of lurkd's test set
 #   prov_key_file OUT CONF LABEL CERT   a LURK KEY file (docs/provider.md)
-#   prov_audit_count DIR KEY MECH       audit lines of client a, KEY, MECH
+#   prov_audit_count DIR KEY MECH       audit lines of client $PROV_CLIENT
+#                                       (default a), KEY, MECH
 #   prov_wait_audit DIR KEY MECH N      waits (capped) until there are N
+#   prov_wait_port PORT PID             waits (capped) until PORT listens
+#   prov_hs DIR NAME PORT KEY SIG MECH REQ EXPECT ARGS...   a verified
+#                                       s_client handshake signed by lurkd
+#   prov_bare_count DIR                 bare-hash signatures in the audit log
 
 # openssl without the provider (OPENSSL_CONF may name it: in a sanitizer
 # build only $TOOL_ENV runs may load it).
@@ -56,7 +61,7 @@ EOC
 }
 
 prov_audit_count() {
-	grep -c "\"client\":\"a\",\"key\":\"$2\",\"op\":\"[a-z]*\",\"mechanism\":\"$3\"" \
+	grep -c "\"client\":\"${PROV_CLIENT:-a}\",\"key\":\"$2\",\"op\":\"[a-z]*\",\"mechanism\":\"$3\"" \
 		"$1/audit.log" 2>/dev/null || true
 }
 
