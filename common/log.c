@@ -68,6 +68,26 @@ lurk_log_init(const char *ident, enum lurk_log_target target, int max_level)
 }
 
 void
+lurk_log_init_env(const char *ident, const char *env)
+{
+	const char *v = secure_getenv(env);
+	enum lurk_log_target target = LURK_LOG_STDERR;
+	int level = LURK_LOG_WARN;
+
+	if (v == NULL)
+		v = "";
+	if (strcmp(v, "none") == 0)
+		target = LURK_LOG_NONE;
+	else if (strcmp(v, "error") == 0)
+		level = LURK_LOG_ERROR;
+	else if (strcmp(v, "info") == 0)
+		level = LURK_LOG_INFO;
+	else if (strcmp(v, "debug") == 0)
+		level = LURK_LOG_DEBUG;
+	lurk_log_init(ident, target, level);
+}
+
+void
 lurk_log_set_sink(lurk_log_sink_fn fn, void *ctx)
 {
 	log_sink = fn;

@@ -49,6 +49,12 @@ typedef void (*lurk_log_sink_fn)(void *ctx, int level, const char *line);
 
 /* Sets the program name, target and the most verbose level written. */
 void lurk_log_init(const char *ident, enum lurk_log_target target, int max_level);
+/*
+ * For a library inside another program (the module, the provider): stderr
+ * at the level the environment variable env names (none, error, warn, info,
+ * debug; unset or anything else: warn), read with secure_getenv.
+ */
+void lurk_log_init_env(const char *ident, const char *env);
 void lurk_log_set_sink(lurk_log_sink_fn fn, void *ctx);
 /* Re-reads LURK_DEBUG; returns the enabled category mask. */
 unsigned lurk_log_debug_init(void);

@@ -139,21 +139,7 @@ wait_for_calls(void)
 static void
 log_setup(void)
 {
-	const char *v = secure_getenv("LURK_PKCS11_LOG");
-	int level = LURK_LOG_WARN;
-	enum lurk_log_target target = LURK_LOG_STDERR;
-
-	if (v == NULL)
-		v = "";
-	if (strcmp(v, "none") == 0)
-		target = LURK_LOG_NONE;
-	else if (strcmp(v, "error") == 0)
-		level = LURK_LOG_ERROR;
-	else if (strcmp(v, "info") == 0)
-		level = LURK_LOG_INFO;
-	else if (strcmp(v, "debug") == 0)
-		level = LURK_LOG_DEBUG;
-	lurk_log_init("lurk-pkcs11", target, level);
+	lurk_log_init_env("lurk-pkcs11", "LURK_PKCS11_LOG");
 }
 
 static CK_RV

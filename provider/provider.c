@@ -53,21 +53,7 @@ log_sink(void *ctx, int level, const char *line)
 static void
 log_setup(void)
 {
-	const char *v = secure_getenv("LURK_PROVIDER_LOG");
-	enum lurk_log_target target = LURK_LOG_STDERR;
-	int level = LURK_LOG_WARN;
-
-	if (v == NULL)
-		v = "";
-	if (strcmp(v, "none") == 0)
-		target = LURK_LOG_NONE;
-	else if (strcmp(v, "error") == 0)
-		level = LURK_LOG_ERROR;
-	else if (strcmp(v, "info") == 0)
-		level = LURK_LOG_INFO;
-	else if (strcmp(v, "debug") == 0)
-		level = LURK_LOG_DEBUG;
-	lurk_log_init("lurk-provider", target, level);
+	lurk_log_init_env("lurk-provider", "LURK_PROVIDER_LOG");
 	lurk_log_set_sink(log_sink, NULL);
 }
 

@@ -189,10 +189,12 @@ check_entries "lurk-admin(1) has an entry for every option of server/admin.c and
 	lurk-admin.1 "$T/admin.opts" any 12
 
 # 14-15. The environment variables each side reads (common/ is linked into both).
-grep -ho 'getenv("[A-Z0-9_]*")' "$S"/module/*.c "$S"/client/*.c "$S"/common/*.c |
+# A library's log level comes through lurk_log_init_env(IDENT, "VAR") (common/log.c).
+grep -hoE 'getenv\("[A-Z0-9_]*"\)|lurk_log_init_env\("[^"]*", "[A-Z0-9_]*"\)' \
+	"$S"/module/*.c "$S"/client/*.c "$S"/common/*.c |
 	sed 's/.*"\(.*\)")/*\t\1/' | sort -u >"$T/env.module"
 check_entries "lurk-pkcs11(8) has an entry for every environment variable of module/, client/, common/" \
-	lurk-pkcs11.8 "$T/env.module" first 3
+	lurk-pkcs11.8 "$T/env.module" first 4
 grep -ho 'getenv("[A-Z0-9_]*")' "$S"/server/*.c "$S"/common/*.c |
 	sed 's/.*"\(.*\)")/*\t\1/' | sort -u >"$T/env.lurkd"
 check_entries "lurkd(8) has an entry for every environment variable of server/, common/" \
