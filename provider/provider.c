@@ -1,7 +1,8 @@
 /*
  * The provider's entry point and what every part shares: the algorithm
  * tables, errors on OpenSSL's queue, the client cores (one per
- * configuration file), the fork check and the key list lookup.
+ * configuration file), the fork check, the key list lookup, and the
+ * provider's own openssl.cnf setting (LPROV_CONF_PARAM, read at init).
  *
  * Fork: OpenSSL 3.0 gives providers no fork hook, and nginx loads keys in
  * its master and signs in forked workers. Each core remembers the process
@@ -306,6 +307,11 @@ static const OSSL_ALGORITHM decoders[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+static const OSSL_ALGORITHM stores[] = {
+	{LPROV_STORE_SCHEME, LPROV_PROPS, lprov_store, "lurk: URIs of keys held by lurkd"},
+	{NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM *
 query(void *provctx, int op, int *no_cache)
 {
@@ -320,6 +326,8 @@ query(void *provctx, int op, int *no_cache)
 		return ciphers;
 	case OSSL_OP_DECODER:
 		return decoders;
+	case OSSL_OP_STORE:
+		return stores;
 	default:
 		return NULL;
 	}
@@ -338,6 +346,7 @@ static const OSSL_ITEM reasons[] = {
 	{LPROV_R_BUFFER, "output buffer too small"},
 	{LPROV_R_NOT_PRIVATE, "not a lurk private key"},
 	{LPROV_R_INTERNAL, "lurk provider internal error"},
+	{LPROV_R_URI, "malformed lurk: URI"},
 	{0, NULL},
 };
 
@@ -411,16 +420,41 @@ static const OSSL_DISPATCH provider_functions[] = {
 	{0, NULL},
 };
 
+/*
+ * The provider's section of openssl.cnf reaches us as core parameters:
+ * LPROV_CONF_PARAM names the configuration of lurk: URIs without
+ * ?config=. Checked here, said when a URI needs it (store.c).
+ */
+static void
+read_settings(struct lprov_ctx *pc, OSSL_FUNC_core_get_params_fn *core_params)
+{
+	char *conf = NULL;
+	OSSL_PARAM p[2];
+
+	p[0] = OSSL_PARAM_construct_utf8_ptr(LPROV_CONF_PARAM, &conf, 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (core_params == NULL || !core_params(pc->handle, p) || conf == NULL)
+		return;
+	if (lprov_conf_path_ok(conf))
+		snprintf(pc->default_conf, sizeof(pc->default_conf), "%s", conf);
+	else
+		pc->default_conf_bad = 1;
+}
+
 LURK_EXPORT OSSL_provider_init_fn OSSL_provider_init;
 
 int
 OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	const OSSL_DISPATCH **out, void **provctx)
 {
+	OSSL_FUNC_core_get_params_fn *core_params = NULL;
 	struct lprov_ctx *pc;
 
 	for (const OSSL_DISPATCH *d = in; d->function_id != 0; d++) {
 		switch (d->function_id) {
+		case OSSL_FUNC_CORE_GET_PARAMS:
+			core_params = OSSL_FUNC_core_get_params(d);
+			break;
 		case OSSL_FUNC_CORE_NEW_ERROR:
 			c_new_error = OSSL_FUNC_core_new_error(d);
 			break;
@@ -444,6 +478,7 @@ OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		free(pc);
 		return 0;
 	}
+	read_settings(pc, core_params);
 	/*
 	 * libctx: the core's, so core BIOs work in the decoders. pubctx: a
 	 * context of our own where the default provider does the public-key

@@ -3,7 +3,8 @@
  * (docs/provider.md). OpenSSL programs load a key file with the PEM label
  * "LURK KEY" (decoder.c); the key it names is lurkd's (keymgmt.c), and
  * libssl's signatures reach lurkd with the whole signed content
- * (signature.c), RSA key-exchange decryptions too (cipher.c).
+ * (signature.c), RSA key-exchange decryptions too (cipher.c). Programs that
+ * take URIs reach the same keys through OSSL_STORE as "lurk:NAME" (store.c).
  *
  * Like the module, the provider runs inside other people's processes: it
  * creates no thread, never exits, prints nothing to stdout; errors go to
@@ -33,6 +34,8 @@
 #define LPROV_STRUCTURE      "lurk"
 #define LPROV_PROPS          "provider=lurk"
 #define LPROV_KEY_FILE_MAGIC "lurk-key 1"
+#define LPROV_STORE_SCHEME   "lurk"        /* lurk:NAME[?config=PATH] (store.c) */
+#define LPROV_CONF_PARAM     "lurk-config" /* openssl.cnf: the URI's default configuration */
 
 /* Reasons on OpenSSL's error queue (provider.c has their strings). */
 enum lprov_reason {
@@ -48,6 +51,7 @@ enum lprov_reason {
 	LPROV_R_BUFFER = 10,      /* the caller's buffer is too small */
 	LPROV_R_NOT_PRIVATE = 11, /* a public key only: nothing to sign with */
 	LPROV_R_INTERNAL = 12,
+	LPROV_R_URI = 13, /* a lurk: URI this provider does not accept */
 };
 
 /* One client configuration file and its core, shared by the keys naming it. */
@@ -66,6 +70,14 @@ struct lprov_ctx {
 	pthread_mutex_t lock; /* the list of cores; memory work only */
 	struct lprov_core *cores;
 	size_t ncores;
+	/*
+	 * The configuration of a lurk: URI without ?config=, from the provider's
+	 * openssl.cnf section (LPROV_CONF_PARAM), read at init; "" when unset.
+	 * default_conf_bad: set, but not an absolute path of at most
+	 * LPROV_MAX_CONF_PATH printable bytes (said when a URI needs it).
+	 */
+	char default_conf[LPROV_MAX_CONF_PATH + 1];
+	int default_conf_bad;
 };
 
 /*
@@ -114,5 +126,10 @@ extern const OSSL_DISPATCH lprov_rsa_signature[], lprov_ecdsa_signature[],
 extern const OSSL_DISPATCH lprov_rsa_cipher[];
 extern const OSSL_DISPATCH lprov_pem_decoder[], lprov_rsa_decoder[], lprov_ec_decoder[],
 	lprov_ed25519_decoder[];
+extern const OSSL_DISPATCH lprov_store[];
+
+/* store.c */
+/* 1 if s (NUL-ended) is an absolute path of at most LPROV_MAX_CONF_PATH printable ASCII bytes. */
+int lprov_conf_path_ok(const char *s);
 
 #endif
