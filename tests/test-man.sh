@@ -7,6 +7,7 @@
 #   lurkd(8)             every long and short option of server/main.c
 #   lurk-admin(1)        every command of server/admin.c, every option of the commands
 #   lurk-pkcs11(8), lurkd(8)  every environment variable their code reads
+#   lurk-provider(7)     every environment variable and openssl.cnf setting of provider/
 # A setting read in a function NAME_item or NAME_key belongs to section
 # [NAME] (server_item, lurkd_conf_client_item, token_key, ...) and must be
 # documented under the page's .SS "[NAME ...]"; one read elsewhere (a shared
@@ -18,9 +19,9 @@ S=$top_srcdir
 M=$top_builddir/man
 make_tmpdir
 T=$TEST_TMP
-plan 17
+plan 20
 
-PAGES="lurkd.8 lurkd.conf.5 lurk-admin.1 lurk-pkcs11.8 lurk-pkcs11.conf.5"
+PAGES="lurkd.8 lurkd.conf.5 lurk-admin.1 lurk-pkcs11.8 lurk-pkcs11.conf.5 lurk-provider.7"
 
 # render PAGE: man's and groff's warnings for PAGE, on stdout.
 render() {
@@ -136,7 +137,7 @@ names_paths() {
 	done
 }
 
-# 1-5. Every page renders without warnings.
+# 1-6. Every page renders without warnings.
 if ! command -v man >/dev/null 2>&1; then
 	diag "man(1) is missing: sh scripts/deps.sh installs man-db"
 fi
@@ -153,26 +154,26 @@ for p in $PAGES; do
 	fi
 done
 
-# 6. The rendering check can fail: a page with an unknown macro warns.
+# 7. The rendering check can fail: a page with an unknown macro warns.
 cp "$M/lurkd.8" "$T/bad.8"
 printf '.XQ not a macro\n' >>"$T/bad.8"
 out=$(render "$T/bad.8")
 check "a page with an unknown macro is caught" sh -c 'echo "$1" | grep -q "XQ"' sh "$out"
 
-# 7-8. lurkd.conf(5): every setting under its section, every section.
+# 8-9. lurkd.conf(5): every setting under its section, every section.
 settings "$S"/server/conf*.c >"$T/lurkd.conf.wants"
 check_entries "lurkd.conf(5) has an entry for every setting of server/conf*.c" \
 	lurkd.conf.5 "$T/lurkd.conf.wants" first 30
 check_sections "lurkd.conf(5) has a heading for every section" lurkd.conf.5 "$S"/server/conf*.c
 
-# 9-10. lurk-pkcs11.conf(5): the core's [module] and [server], the module's [token].
+# 10-11. lurk-pkcs11.conf(5): the core's [module] and [server], the module's [token].
 settings "$S"/client/conf.c "$S"/module/conf.c >"$T/p11.wants"
 check_entries "lurk-pkcs11.conf(5) has an entry for every setting of client/conf.c and module/conf.c" \
 	lurk-pkcs11.conf.5 "$T/p11.wants" first 8
 check_sections "lurk-pkcs11.conf(5) has a heading for every section" lurk-pkcs11.conf.5 \
 	"$S"/client/conf.c "$S"/module/conf.c
 
-# 11. lurkd(8): the long options of the option table, the short ones of getopt_long.
+# 12. lurkd(8): the long options of the option table, the short ones of getopt_long.
 {
 	grep -o '{"[a-z-]*", *[a-z]*_argument' "$S/server/main.c" | sed 's/{"\([a-z-]*\)".*/*\t--\1/'
 	grep -o 'getopt_long(argc, argv, "[^"]*"' "$S/server/main.c" | sed 's/.*"\(.*\)"/\1/' |
@@ -180,7 +181,7 @@ check_sections "lurk-pkcs11.conf(5) has a heading for every section" lurk-pkcs11
 } >"$T/lurkd.wants"
 check_entries "lurkd(8) has an entry for every option of server/main.c" lurkd.8 "$T/lurkd.wants" any 9
 
-# 12-13. lurk-admin(1): the command table, and every option its code compares.
+# 13-14. lurk-admin(1): the command table, and every option its code compares.
 grep -o '^[[:space:]]*{"[a-z-]*", [a-z_]*},' "$S/server/admin.c" | sed 's/.*{"\([a-z-]*\)".*/*\t\1/' >"$T/cmds"
 check_entries "lurk-admin(1) has an entry for every command of server/admin.c" lurk-admin.1 "$T/cmds" first 4
 grep -ho 'strcmp([a-z_]*\(\[[a-z0-9]*\]\)*, "-[a-zA-Z0-9-]*")' "$S/server/admin.c" "$S/server/audit-search.c" |
@@ -188,7 +189,7 @@ grep -ho 'strcmp([a-z_]*\(\[[a-z0-9]*\]\)*, "-[a-zA-Z0-9-]*")' "$S/server/admin.
 check_entries "lurk-admin(1) has an entry for every option of server/admin.c and audit-search.c" \
 	lurk-admin.1 "$T/admin.opts" any 12
 
-# 14-15. The environment variables each side reads (common/ is linked into both).
+# 15-16. The environment variables each side reads (common/ is linked into both).
 # A library's log level comes through lurk_log_init_env(IDENT, "VAR") (common/log.c).
 grep -hoE 'getenv\("[A-Z0-9_]*"\)|lurk_log_init_env\("[^"]*", "[A-Z0-9_]*"\)' \
 	"$S"/module/*.c "$S"/client/*.c "$S"/common/*.c |
@@ -200,14 +201,24 @@ grep -ho 'getenv("[A-Z0-9_]*")' "$S"/server/*.c "$S"/common/*.c |
 check_entries "lurkd(8) has an entry for every environment variable of server/, common/" \
 	lurkd.8 "$T/env.lurkd" first 1
 
-# 16. The entry check can fail: without frame-memory's entry, it is named missing.
+# 17-18. The provider's environment variables and its openssl.cnf settings
+# (the OSSL_PARAM names it asks the core for: #define LPROV_*_PARAM "name").
+grep -hoE 'getenv\("[A-Z0-9_]*"\)|lurk_log_init_env\("[^"]*", "[A-Z0-9_]*"\)' "$S"/provider/*.c |
+	sed 's/.*"\(.*\)")/*\t\1/' | sort -u >"$T/env.provider"
+check_entries "lurk-provider(7) has an entry for every environment variable of provider/" \
+	lurk-provider.7 "$T/env.provider" first 1
+sed -n 's/^#define LPROV_[A-Z_]*_PARAM *"\([a-z-]*\)".*/*\t\1/p' "$S"/provider/*.h | sort -u >"$T/cnf.provider"
+check_entries "lurk-provider(7) has an entry for every openssl.cnf setting of provider/" \
+	lurk-provider.7 "$T/cnf.provider" first 1
+
+# 19. The entry check can fail: without frame-memory's entry, it is named missing.
 awk '/^\.TP/ { held = $0; next } held != "" { if ($0 !~ /frame-memory/) print held; held = "" }
 	{ print }' "$M/lurkd.conf.5" >"$T/cut.5"
 tags "$T/cut.5" >"$T/cut.tags"
 check "an entry removed from lurkd.conf(5) is named missing" \
 	test "$(missing "$T/cut.tags" "$T/lurkd.conf.wants" first)" = "[server] frame-memory "
 
-# 17. The installed pages name the installed paths: lurkd's compiled-in default.
+# 20. The installed pages name the installed paths: lurkd's compiled-in default.
 default=$("$top_builddir/lurkd" --help | sed -n 's/.*(default \(.*\))$/\1/p')
 check "lurkd(8) and lurkd.conf(5) name lurkd's default file ($default); no @...@ is left" \
 	names_paths "$default"
