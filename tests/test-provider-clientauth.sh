@@ -11,7 +11,8 @@
 #   ClientKeyExchange, RFC 5246 7.4.8), which lurkd parses and accepts for
 #   `use = client` keys (docs/policy.md): ECDSA P-256, RSA PKCS#1 and RSA-PSS
 #   through s_client, ECDSA and RSA through curl, each handshake verified by
-#   s_server and the content mechanism in the audit log;
+#   s_server and the content mechanism in the audit log, and ECDSA again
+#   with an OCSP response stapled (a CertificateStatus in the transcript);
 # - a key with the default `use = server` and a client certificate is
 #   refused as a client key ("client signature on a server-only key"), in
 #   TLS 1.3 and 1.2, and the handshake fails: nothing falls back to a bare hash;
@@ -24,7 +25,7 @@ make_tmpdir
 D=$TEST_TMP
 SERV=
 trap '[ -n "$SERV" ] && kill $SERV 2>/dev/null && wait $SERV 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 18
+plan 20
 
 PORT=$(lurkd_pick_port 71)
 CLIENT_KEYS="cliec256 clirsa"
@@ -90,13 +91,14 @@ cli_wait() {
 	done
 }
 
-# verifying_server: openssl s_server (no provider, the ec256 key in a file)
-# that demands a client certificate and verifies it against the demo CA.
+# verifying_server [S_SERVER-ARGS...]: openssl s_server (no provider, the
+# ec256 key in a file) that demands a client certificate and verifies it
+# against the demo CA.
 verifying_server() {
 	# openssl itself in the background (not a shell function), so that kill reaches it.
 	OPENSSL_CONF=/dev/null openssl s_server -www -Verify 1 -verify_return_error -CAfile "$D/pki/ca.pem" \
 		-key "$D/pki/ec256.key" -pass pass: -cert "$D/pki/ec256.pem" -cert_chain "$D/pki/int.pem" \
-		-accept "127.0.0.1:$PORT" >"$D/s_server.log" 2>&1 &
+		-accept "127.0.0.1:$PORT" "$@" >"$D/s_server.log" 2>&1 &
 	SERV=$!
 	prov_wait_port "$PORT" "$SERV"
 }
@@ -199,6 +201,29 @@ refused "s_client, use = server ECDSA key as a client key, TLS 1.3" $SERVER_KEY 
 	"$CLIENT_ONLY_REASON" via_s_client $SERVER_KEY -tls1_3
 refused "s_client, use = server ECDSA key as a client key, TLS 1.2" $SERVER_KEY CKM_ECDSA_SHA256 \
 	"$CLIENT_ONLY_REASON" via_s_client $SERVER_KEY -tls1_2
+server_stop
+
+# OCSP stapling puts a CertificateStatus message in the TLS 1.2 transcript:
+# s_server staples a response (the intermediate CA's, for ec256) that
+# s_client asks for with -status.
+ocsp_response() {
+	_serial=$(plain_openssl x509 -in "$D/pki/ec256.pem" -noout -serial | cut -d= -f2)
+	printf 'V\t391231000000Z\t\t%s\tunknown\t/CN=ec256\n' "$_serial" >"$D/ocsp-index.txt"
+	plain_openssl ocsp -issuer "$D/pki/int.pem" -cert "$D/pki/ec256.pem" -no_nonce \
+		-reqout "$D/ocsp-req.der" >/dev/null 2>&1 &&
+		plain_openssl ocsp -index "$D/ocsp-index.txt" -rsigner "$D/pki/int.pem" \
+			-rkey "$D/pki/int.key" -CA "$D/pki/int.pem" -reqin "$D/ocsp-req.der" \
+			-respout "$D/ocsp.der" -ndays 30 >/dev/null 2>&1
+}
+via_s_client_status() { # KEY S_CLIENT-ARGS...: via_s_client -status, its output kept
+	via_s_client "$@" -status | tee "$D/status.out"
+}
+ocsp_response || echo "# no OCSP response for s_server"
+verifying_server -status_file "$D/ocsp.der" || { sed 's/^/# /' "$D/s_server.log"; }
+authed "s_client, ECDSA P-256 client key, TLS 1.2 with OCSP stapling (the transcript)" cliec256 \
+	CKM_ECDSA_SHA256 via_s_client_status cliec256 -tls1_2
+check "  ... s_server stapled the response (a CertificateStatus in the transcript)" \
+	grep -q "OCSP Response Status: successful" "$D/status.out"
 server_stop
 
 # The client key behind a TLS server: lurkd refuses the server context.
