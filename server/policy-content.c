@@ -1,8 +1,9 @@
 /*
  * Content checks of the usage policy (docs/policy.md): when the whole signed
  * content is visible, it must be exactly a TLS 1.3 CertificateVerify input
- * (RFC 8446 §4.4.3) or a TLS 1.0-1.2 ServerKeyExchange signed block
- * (RFC 5246 §7.4.3, RFC 8422 §5.4), byte for byte, nothing after.
+ * (RFC 8446 §4.4.3), a TLS 1.0-1.2 ServerKeyExchange signed block
+ * (RFC 5246 §7.4.3, RFC 8422 §5.4) or a TLS 1.2 client CertificateVerify
+ * input (RFC 5246 §7.4.8, policy-transcript.c), byte for byte, nothing after.
  *
  * Every bound is written as `n > len - off` with off <= len known, so no
  * check can overflow and nothing past len is read.
@@ -238,6 +239,32 @@ check_ske(const struct lurk_policy *p, const uint8_t *d, size_t len)
 	return LURK_POLICY_ALLOW;
 }
 
+/*
+ * Data that begins as a TLS 1.2 ClientHello (01, u24 length, 03 03) may still
+ * be a ServerKeyExchange block: its first 32 bytes are the client random,
+ * which begins with those bytes once in 2^40. Such a block is never taken for
+ * a transcript: unless the transcript parse allows the data, the SKE check
+ * decides, and only when that finds no SKE either does the transcript's
+ * verdict (a refusal) stand.
+ */
+static enum lurk_policy_reason
+check_transcript_or_ske(
+	const struct lurk_policy *p, const uint8_t *d, size_t len, enum lurk_policy_content *kind)
+{
+	enum lurk_policy_reason rt, rs;
+
+	rt = lurk_policy_tls12_client_cv(p, d, len);
+	if (rt != LURK_POLICY_ALLOW) {
+		rs = check_ske(p, d, len);
+		if (rs != LURK_POLICY_NOT_TLS) {
+			*kind = LURK_CONTENT_SKE;
+			return rs;
+		}
+	}
+	*kind = rt == LURK_POLICY_NOT_TLS ? LURK_CONTENT_NONE : LURK_CONTENT_TLS12_CLIENT_CV;
+	return rt;
+}
+
 enum lurk_policy_reason
 lurk_policy_content_check(
 	const struct lurk_policy *p, const uint8_t *d, size_t len, enum lurk_policy_content *kind)
@@ -259,6 +286,8 @@ lurk_policy_content_check(
 			return r;
 		}
 	}
+	if (lurk_policy_is_tls12_transcript_start(d, len))
+		return check_transcript_or_ske(p, d, len, kind);
 	r = check_ske(p, d, len);
 	*kind = r == LURK_POLICY_NOT_TLS ? LURK_CONTENT_NONE : LURK_CONTENT_SKE;
 	return r;

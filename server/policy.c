@@ -239,7 +239,7 @@ lurk_policy_reason_str(enum lurk_policy_reason r)
 		[LURK_POLICY_KEY_TYPE] = "mechanism does not fit the key type",
 		[LURK_POLICY_CONTENT_REQUIRED] = "key requires whole content, got a bare hash",
 		[LURK_POLICY_NOT_TLS] = "not a TLS handshake signature input",
-		[LURK_POLICY_CLIENT_CONTEXT] = "TLS 1.3 client context on a server-only key",
+		[LURK_POLICY_CLIENT_CONTEXT] = "client signature on a server-only key",
 		[LURK_POLICY_SERVER_CONTEXT] = "server signature on a client-only key",
 		[LURK_POLICY_HASH_LENGTH] = "hash length TLS does not use",
 		[LURK_POLICY_TRAILING] = "trailing bytes after the TLS structure",

@@ -5,7 +5,8 @@
  * Two strengths, stated plainly:
  *  - content checks, when the whole signed content is visible (CKM_EDDSA and
  *    the combined hash-and-sign mechanisms): it must parse as a TLS 1.3
- *    CertificateVerify input or a TLS 1.2 ServerKeyExchange signed block;
+ *    CertificateVerify input, a TLS 1.2 ServerKeyExchange signed block or a
+ *    TLS 1.2 client CertificateVerify input (the handshake transcript);
  *  - shape checks, when only a hash is visible (CKM_RSA_PKCS over a
  *    DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA): exactly the (mechanism,
  *    parameters, length) combinations TLS signature schemes produce.
@@ -46,7 +47,7 @@ enum lurk_policy_reason {
 	LURK_POLICY_KEY_TYPE = 2,         /* mechanism does not fit the key type */
 	LURK_POLICY_CONTENT_REQUIRED = 3, /* hash-only, require-content on key or client */
 	LURK_POLICY_NOT_TLS = 4,          /* content is not a TLS handshake signature input */
-	LURK_POLICY_CLIENT_CONTEXT = 5,   /* TLS 1.3 client CertificateVerify, key is server-only */
+	LURK_POLICY_CLIENT_CONTEXT = 5,   /* client CertificateVerify, key is server-only */
 	LURK_POLICY_SERVER_CONTEXT = 6,   /* server signature on a client-only key */
 	LURK_POLICY_HASH_LENGTH = 7,      /* transcript hash or digest of a length TLS never uses */
 	LURK_POLICY_TRAILING = 8,         /* bytes after a well-formed structure */

@@ -475,6 +475,7 @@ main(int argc, char **argv)
 	lurk_test(test_decrypt, "/policy/decrypt");
 	lurk_test(test_reason_strings, "/policy/reason-strings");
 	lurk_test(test_tls_table, "/policy/tls-table");
+	lurk_test(test_policy_transcript, "/policy/tls12-client-cv");
 	lurk_test(test_policy_fixtures, "/policy/fixtures");
 	return lurk_test_run(argc, argv);
 }

@@ -19,5 +19,7 @@ struct pss {
 const char *policy_reason_name(enum lurk_policy_reason r);
 /* Every line of tests/fixtures/policy/{allowed,refused}/\*.hex gets its verdict. */
 void test_policy_fixtures(void);
+/* The TLS 1.2 client CertificateVerify transcript (test-policy-transcript.c). */
+void test_policy_transcript(void);
 
 #endif

@@ -7,11 +7,15 @@
 # (its own key in a file) that verifies them against the demo CA.
 # - TLS 1.3: the handshake completes and lurkd's audit log shows the client
 #   CertificateVerify content signed with the content-carrying mechanism;
-# - TLS 1.2: libssl signs the whole handshake transcript, which lurkd's
-#   content check does not accept (docs/policy.md: "a TLS 1.2 client
-#   CertificateVerify transcript ... not a TLS handshake signature input"),
-#   so lurkd refuses it, with that reason in the audit log, and the
-#   handshake fails: nothing falls back to a bare hash;
+# - TLS 1.2: libssl signs the whole handshake transcript (ClientHello to
+#   ClientKeyExchange, RFC 5246 7.4.8), which lurkd parses and accepts for
+#   `use = client` keys (docs/policy.md): ECDSA P-256, RSA PKCS#1 and RSA-PSS
+#   through s_client, ECDSA and RSA through curl, each handshake verified by
+#   s_server and the content mechanism in the audit log, and ECDSA again
+#   with an OCSP response stapled (a CertificateStatus in the transcript);
+# - a key with the default `use = server` and a client certificate is
+#   refused as a client key ("client signature on a server-only key"), in
+#   TLS 1.3 and 1.2, and the handshake fails: nothing falls back to a bare hash;
 # - the same `use = client` key behind `openssl s_server` is refused by
 #   lurkd ("server signature on a client-only key") and the handshake fails.
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -21,10 +25,12 @@ make_tmpdir
 D=$TEST_TMP
 SERV=
 trap '[ -n "$SERV" ] && kill $SERV 2>/dev/null && wait $SERV 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 14
+plan 20
 
 PORT=$(lurkd_pick_port 71)
 CLIENT_KEYS="cliec256 clirsa"
+# A client certificate's key left at the default use = server.
+SERVER_KEY=clisrv
 
 # client_cert NAME CERTTOOL-KEY-ARGS...: a key and a TLS client certificate
 # from the demo intermediate CA (DIR/pki/NAME.key, NAME.pem, NAME-chain.pem).
@@ -45,20 +51,23 @@ setup() {
 	lurkd_setup "$D" >/dev/null || return 1
 	client_cert cliec256 --key-type ecdsa --curve secp256r1 || return 1
 	client_cert clirsa --key-type rsa --bits 2048 || return 1
+	client_cert $SERVER_KEY --key-type ecdsa --curve secp256r1 || return 1
 	"$ADMIN" genkey "$D/c.key" >"$D/c.pub" || return 1
 	_extra=
 	for _k in $CLIENT_KEYS; do
 		_extra=$(printf '%s\n\n[key %s]\nsource = %s\nchain = %s\nuse = client' "$_extra" "$_k" \
 			"$D/pki/$_k.key" "$D/pki/$_k-chain.pem")
 	done
-	# Client c: the client keys only, and content only (no bare hash either).
-	_extra=$(printf '%s\n\n[client c]\npublic-key = %s\nkeys = %s\nrequire-content = yes' \
-		"$_extra" "$(cat "$D/c.pub")" "$CLIENT_KEYS")
+	_extra=$(printf '%s\n\n[key %s]\nsource = %s\nchain = %s' "$_extra" $SERVER_KEY \
+		"$D/pki/$SERVER_KEY.key" "$D/pki/$SERVER_KEY-chain.pem")
+	# Client c: the client keys (and clisrv) only, and content only (no bare hash either).
+	_extra=$(printf '%s\n\n[client c]\npublic-key = %s\nkeys = %s %s\nrequire-content = yes' \
+		"$_extra" "$(cat "$D/c.pub")" "$CLIENT_KEYS" $SERVER_KEY)
 	lurkd_write_conf "$D" "$_extra"
 	lurkd_start "$D" >/dev/null || return 1
 	prov_setup "$D" || return 1
 	sed "s#$D/a.key#$D/c.key#" "$D/client.conf" >"$D/c.conf"
-	for _k in $CLIENT_KEYS; do
+	for _k in $CLIENT_KEYS $SERVER_KEY; do
 		prov_key_file "$D/$_k.lurk" "$D/c.conf" "$_k" "$D/pki/$_k.pem" || return 1
 	done
 }
@@ -82,13 +91,14 @@ cli_wait() {
 	done
 }
 
-# verifying_server: openssl s_server (no provider, the ec256 key in a file)
-# that demands a client certificate and verifies it against the demo CA.
+# verifying_server [S_SERVER-ARGS...]: openssl s_server (no provider, the
+# ec256 key in a file) that demands a client certificate and verifies it
+# against the demo CA.
 verifying_server() {
 	# openssl itself in the background (not a shell function), so that kill reaches it.
 	OPENSSL_CONF=/dev/null openssl s_server -www -Verify 1 -verify_return_error -CAfile "$D/pki/ca.pem" \
 		-key "$D/pki/ec256.key" -pass pass: -cert "$D/pki/ec256.pem" -cert_chain "$D/pki/int.pem" \
-		-accept "127.0.0.1:$PORT" >"$D/s_server.log" 2>&1 &
+		-accept "127.0.0.1:$PORT" "$@" >"$D/s_server.log" 2>&1 &
 	SERV=$!
 	prov_wait_port "$PORT" "$SERV"
 }
@@ -174,13 +184,46 @@ authed "s_client, ECDSA P-256 client key, TLS 1.3" cliec256 CKM_ECDSA_SHA256 via
 authed "s_client, RSA 2048 client key, TLS 1.3 (RSA-PSS)" clirsa CKM_SHA256_RSA_PKCS_PSS via_s_client clirsa -tls1_3
 authed "curl, ECDSA P-256 client key, TLS 1.3" cliec256 CKM_ECDSA_SHA256 via_curl cliec256 --tlsv1.3
 authed "curl, RSA 2048 client key, TLS 1.3 (RSA-PSS)" clirsa CKM_SHA256_RSA_PKCS_PSS via_curl clirsa --tlsv1.3
-NOT_TLS="not a TLS handshake signature input"
-refused "s_client, ECDSA P-256 client key, TLS 1.2 (the transcript)" cliec256 CKM_ECDSA_SHA256 "$NOT_TLS" \
+# TLS 1.2: lurkd is given the transcript, ClientHello to ClientKeyExchange.
+authed "s_client, ECDSA P-256 client key, TLS 1.2 (the transcript)" cliec256 CKM_ECDSA_SHA256 \
 	via_s_client cliec256 -tls1_2
-refused "s_client, RSA 2048 client key, TLS 1.2, PKCS#1 (the transcript)" clirsa CKM_SHA256_RSA_PKCS "$NOT_TLS" \
+authed "s_client, RSA 2048 client key, TLS 1.2, PKCS#1 (the transcript)" clirsa CKM_SHA256_RSA_PKCS \
 	via_s_client clirsa -tls1_2 -client_sigalgs RSA+SHA256
-refused "curl, ECDSA P-256 client key, TLS 1.2 (the transcript)" cliec256 CKM_ECDSA_SHA256 "$NOT_TLS" \
+authed "s_client, RSA 2048 client key, TLS 1.2, RSA-PSS (the transcript)" clirsa CKM_SHA256_RSA_PKCS_PSS \
+	via_s_client clirsa -tls1_2 -client_sigalgs rsa_pss_rsae_sha256
+authed "curl, ECDSA P-256 client key, TLS 1.2 (the transcript)" cliec256 CKM_ECDSA_SHA256 \
 	via_curl cliec256 --tls-max 1.2
+authed "curl, RSA 2048 client key, TLS 1.2 (the transcript, RSA-PSS)" clirsa CKM_SHA256_RSA_PKCS_PSS \
+	via_curl clirsa --tls-max 1.2
+# A key with use = server is no client key, in either version.
+CLIENT_ONLY_REASON="client signature on a server-only key"
+refused "s_client, use = server ECDSA key as a client key, TLS 1.3" $SERVER_KEY CKM_ECDSA_SHA256 \
+	"$CLIENT_ONLY_REASON" via_s_client $SERVER_KEY -tls1_3
+refused "s_client, use = server ECDSA key as a client key, TLS 1.2" $SERVER_KEY CKM_ECDSA_SHA256 \
+	"$CLIENT_ONLY_REASON" via_s_client $SERVER_KEY -tls1_2
+server_stop
+
+# OCSP stapling puts a CertificateStatus message in the TLS 1.2 transcript:
+# s_server staples a response (the intermediate CA's, for ec256) that
+# s_client asks for with -status.
+ocsp_response() {
+	_serial=$(plain_openssl x509 -in "$D/pki/ec256.pem" -noout -serial | cut -d= -f2)
+	printf 'V\t391231000000Z\t\t%s\tunknown\t/CN=ec256\n' "$_serial" >"$D/ocsp-index.txt"
+	plain_openssl ocsp -issuer "$D/pki/int.pem" -cert "$D/pki/ec256.pem" -no_nonce \
+		-reqout "$D/ocsp-req.der" >/dev/null 2>&1 &&
+		plain_openssl ocsp -index "$D/ocsp-index.txt" -rsigner "$D/pki/int.pem" \
+			-rkey "$D/pki/int.key" -CA "$D/pki/int.pem" -reqin "$D/ocsp-req.der" \
+			-respout "$D/ocsp.der" -ndays 30 >/dev/null 2>&1
+}
+via_s_client_status() { # KEY S_CLIENT-ARGS...: via_s_client -status, its output kept
+	via_s_client "$@" -status | tee "$D/status.out"
+}
+ocsp_response || echo "# no OCSP response for s_server"
+verifying_server -status_file "$D/ocsp.der" || { sed 's/^/# /' "$D/s_server.log"; }
+authed "s_client, ECDSA P-256 client key, TLS 1.2 with OCSP stapling (the transcript)" cliec256 \
+	CKM_ECDSA_SHA256 via_s_client_status cliec256 -tls1_2
+check "  ... s_server stapled the response (a CertificateStatus in the transcript)" \
+	grep -q "OCSP Response Status: successful" "$D/status.out"
 server_stop
 
 # The client key behind a TLS server: lurkd refuses the server context.
