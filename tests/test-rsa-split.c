@@ -12,6 +12,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
@@ -226,6 +227,93 @@ test_inputs_refused(void)
 	assert_ok(lurk_rsa_pkcs1_encode(di, sizeof(di), out, K));
 }
 
+/* An RSA key of exactly 2049 bits from two primes (OpenSSL's keygen rounds odd sizes down). */
+static EVP_PKEY *
+key_2049(BIGNUM **n2, BIGNUM **e2, BIGNUM **dd)
+{
+	BN_CTX *ctx = BN_CTX_new();
+	BIGNUM *p = BN_new(), *q = BN_new(), *p1 = BN_new(), *q1 = BN_new(), *l = BN_new(),
+	       *g = BN_new();
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *k = NULL;
+
+	*n2 = BN_new();
+	*e2 = BN_new();
+	*dd = BN_new();
+	assert_true(ctx && p && q && p1 && q1 && l && g && bld && c && *n2 && *e2 && *dd);
+	assert_num_eq(BN_set_word(*e2, 65537), 1);
+	/* Top two bits set in each prime: n has exactly 1025 + 1024 bits. */
+	assert_num_eq(BN_generate_prime_ex(p, 1025, 0, NULL, NULL, NULL), 1);
+	assert_num_eq(BN_generate_prime_ex(q, 1024, 0, NULL, NULL, NULL), 1);
+	assert_num_eq(BN_mul(*n2, p, q, ctx), 1);
+	assert_num_eq(BN_num_bits(*n2), 2049);
+	/* d = e^-1 mod lcm(p − 1, q − 1) */
+	assert_num_eq(BN_sub(p1, p, BN_value_one()), 1);
+	assert_num_eq(BN_sub(q1, q, BN_value_one()), 1);
+	assert_num_eq(BN_mul(l, p1, q1, ctx), 1);
+	assert_num_eq(BN_gcd(g, p1, q1, ctx), 1);
+	assert_num_eq(BN_div(l, NULL, l, g, ctx), 1);
+	assert_ptr_not_null(BN_mod_inverse(*dd, *e2, l, ctx));
+	assert_num_eq(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, *n2), 1);
+	assert_num_eq(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, *e2), 1);
+	assert_ptr_not_null(params = OSSL_PARAM_BLD_to_param(bld));
+	assert_num_eq(EVP_PKEY_fromdata_init(c), 1);
+	assert_num_eq(EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, params), 1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(c);
+	BN_clear_free(p);
+	BN_clear_free(q);
+	BN_clear_free(p1);
+	BN_clear_free(q1);
+	BN_clear_free(l);
+	BN_free(g);
+	BN_CTX_free(ctx);
+	return k;
+}
+
+/*
+ * |n| = 2049: emBits = 2048 is a whole number of bytes, so the k-byte EM
+ * starts with a zero byte (RFC 8017 §9.1.1 emLen = k − 1). OpenSSL verifies.
+ */
+static void
+test_pss_byte_aligned_embits(void)
+{
+	BIGNUM *n2, *e2, *dd, *a = NULL, *b = NULL;
+	EVP_PKEY *k2 = key_2049(&n2, &e2, &dd);
+	uint8_t hash[32], salt[32], em[257], s1[257], t[257], sig[257];
+	EVP_PKEY_CTX *c;
+
+	assert_ptr_not_null(k2);
+	assert_ok(lurk_rsa_split(n2, dd, &a, &b));
+	sha256(msg, sizeof(msg) - 1, hash);
+	assert_num_eq(RAND_bytes(salt, sizeof(salt)), 1);
+	assert_ok(lurk_rsa_pss_encode("SHA256", hash, salt, n2, em, sizeof(em)));
+	assert_num_eq(em[0], 0);
+	assert_ok(lurk_rsa_pss_verify("SHA256", hash, n2, em, sizeof(em)));
+	em[0] = 1; /* the byte above emBits must be zero */
+	assert_err(lurk_rsa_pss_verify("SHA256", hash, n2, em, sizeof(em)), LURK_ERR_BAD_FORMAT);
+	em[0] = 0;
+	assert_ok(lurk_rsa_partial(n2, a, em, sizeof(em), s1));
+	assert_ok(lurk_rsa_partial(n2, b, em, sizeof(em), t));
+	assert_ok(lurk_rsa_combine(n2, e2, em, s1, t, sizeof(em), sig));
+	assert_ptr_not_null(c = EVP_PKEY_CTX_new(k2, NULL));
+	assert_num_eq(EVP_PKEY_verify_init(c), 1);
+	assert_num_eq(EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING), 1);
+	assert_num_eq(EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()), 1);
+	assert_num_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(c, 32), 1);
+	assert_num_eq(EVP_PKEY_verify(c, sig, sizeof(sig), hash, 32), 1);
+	EVP_PKEY_CTX_free(c);
+	BN_clear_free(a);
+	BN_clear_free(b);
+	BN_clear_free(dd);
+	BN_free(n2);
+	BN_free(e2);
+	EVP_PKEY_free(k2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,6 +323,8 @@ main(int argc, char **argv)
 	lurk_test(test_pkcs1_equals_openssl, "combined PKCS#1 v1.5 signature equals OpenSSL's");
 	lurk_test(test_pss_verifies, "combined PSS signature verifies; the server's PSS check");
 	lurk_test(test_wrong_share_detected, "a wrong share or swapped partials are not released");
+	lurk_test(test_pss_byte_aligned_embits,
+		"PSS with |n| − 1 a multiple of 8 (leading zero byte)");
 	lurk_test(test_inputs_refused, "out-of-range values and unlisted DigestInfos refused");
 	rc = lurk_test_run(argc, argv);
 	BN_clear_free(d1);
