@@ -79,7 +79,8 @@ lurk_test_run(int argc, char **argv)
 			run++;
 	printf("1..%d\n", run);
 	run = 0;
-	for (int i = 0; i < n_tests; i++) {
+	/* i lives across setjmp/longjmp too: volatile, or it may come back stale. */
+	for (volatile int i = 0; i < n_tests; i++) {
 		if (only != NULL && strstr(tests[i].name, only) == NULL)
 			continue;
 		run++;
