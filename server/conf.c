@@ -605,6 +605,10 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 	if (lurkd_metrics_conf_check(
 		    &c->metrics_listen, c->metrics_allow_remote, why, sizeof(why)) != 0)
 		add_error(es, c->metrics_listen.line, "metrics-listen: %s", why);
+	else if (c->metrics_listen.kind == LURKD_LISTEN_UNIX &&
+		 lurkd_listen_dir_check(c->metrics_listen.path, why, sizeof(why)) != 0)
+		add_error(es, c->metrics_listen.line, "metrics-listen unix:%s: %s",
+			c->metrics_listen.path, why);
 	if (c->user != NULL && getpwnam(c->user) == NULL)
 		add_error(es, c->user_line, "user '%s' does not exist", c->user);
 	if ((c->sk = lurk_secret_alloc(LURK_NOISE_KEY_LEN)) == NULL) {

@@ -142,6 +142,8 @@ lurkd_metrics_bind(struct lurkd_config *c)
 	pthread_mutex_lock(&M->lock);
 	for (size_t i = 0; i < c->nclients && !failed; i++) {
 		struct lurkd_client *cl = &c->clients[i];
+		if (cl->mpairs != NULL)
+			continue; /* bound already */
 		cl->mpairs = calloc(cl->nkeys + 1, sizeof(*cl->mpairs));
 		if (cl->mpairs == NULL) {
 			failed = 1;

@@ -11,7 +11,7 @@
 make_tmpdir
 D=$TEST_TMP
 trap 'kill "$load_pid" 2>/dev/null; lurkd_stop "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 46
+plan 51
 
 lurkd_setup "$D" || exit 1
 MPORT=$(lurkd_pick_port 2)
@@ -169,4 +169,22 @@ check "lurk-admin status reads a unix socket" \
 	eval '"$ADMIN" status --metrics "unix:$D/run/metrics.sock" | grep -Eq "^ +ec256 +2 +0 "'
 lurkd_stop "$D"
 check "lurkd removes the metrics socket at exit" test ! -e "$D/run/metrics.sock"
+
+# Privilege separated: the serving child (nobody) counts and serves; the root parent removes the socket.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 711 "$D"
+	sed -i "s/^workers = 2\$/workers = 2\nuser = nobody/" "$D/lurkd.conf"
+	check "privilege separated: lurkd starts with metrics on a unix socket" lurkd_start "$D"
+	check "... the socket belongs to the serving user" test "$(stat -c %U "$D/run/metrics.sock")" = nobody
+	lc_q "$D" a burst 3 ec256
+	lurkd_reload "$D"
+	scrape "$D/mp" --unix-socket "$D/run/metrics.sock" http://localhost/metrics
+	check "... the serving process's 3 signatures are counted" is "$D/mp" "$(ops a ec256 allowed)" 3
+	check "... and its reload: generation 1, reloads ok 1" \
+		eval 'is "$D/mp" lurkd_config_generation 1 && is "$D/mp" "lurkd_reloads_total{result=\"ok\"}" 1'
+	lurkd_stop "$D"
+	check "... the parent removes the socket at exit" test ! -e "$D/run/metrics.sock"
+else
+	for i in 1 2 3 4 5; do ok "# SKIP privilege separation: needs root and a user nobody"; done
+fi
 finish
