@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "admin-lurkkey.h"
+#include "admin-status.h"
 #include "audit-search.h"
 #include "err.h"
 #include "keyfile.h"
@@ -39,6 +40,9 @@ usage(FILE *f)
 	      "                                     print the LURK KEY file through which lurk's\n"
 	      "                                     OpenSSL provider names key NAME (CONF: the\n"
 	      "                                     absolute path of the client configuration)\n"
+	      "       lurk-admin status [--metrics URL|unix:/PATH]\n"
+	      "                                     a running lurkd's keys, clients, connections\n"
+	      "                                     and last reload, from its metrics endpoint\n"
 	      "       lurk-admin --help | --version\n"
 	      "See lurk-admin(1).\n",
 		f);
@@ -193,6 +197,7 @@ static const struct {
 	{"fingerprint", cmd_fingerprint},
 	{"audit", lurk_admin_audit},
 	{"lurk-key", lurk_admin_lurkkey},
+	{"status", lurk_admin_status},
 };
 
 int

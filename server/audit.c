@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 
 #define AUDIT_LINE_MAX  2048
 #define AUDIT_BATCH_MAX (16u << 20) /* far more than one event-loop pass can make */
@@ -51,6 +52,23 @@ static const struct {
 	{CKM_ECDSA_SHA512, "CKM_ECDSA_SHA512"},
 	{CKM_EDDSA, "CKM_EDDSA"},
 };
+
+_Static_assert(LURK_ARRAY_LEN(mech_names) == LURKD_MECH_COUNT, "LURKD_MECH_COUNT");
+
+uint32_t
+lurkd_mech_at(size_t i)
+{
+	return i < LURKD_MECH_COUNT ? mech_names[i].mech : UINT32_MAX;
+}
+
+int
+lurkd_mech_index(uint32_t mech)
+{
+	for (size_t i = 0; i < LURK_ARRAY_LEN(mech_names); i++)
+		if (mech_names[i].mech == mech)
+			return (int)i;
+	return -1;
+}
 
 const char *
 lurkd_mech_name(uint32_t mech)
@@ -445,12 +463,14 @@ note_failure(struct lurkd_audit *a, int e)
 int
 lurkd_audit_commit(struct lurkd_audit *a, struct lurkd_audit_batch *b)
 {
+	uint64_t t0;
 	int e = 0;
 
 	if (a == NULL || b->records == 0) {
 		batch_reset(b);
 		return 0;
 	}
+	t0 = lurkd_metrics_audit_start(b->records);
 	if (a->use_syslog) {
 		/* One call per line; syslog(3) returns once the line is handed over. */
 		for (size_t off = 0; off < b->len;) {
@@ -468,6 +488,7 @@ lurkd_audit_commit(struct lurkd_audit *a, struct lurkd_audit_batch *b)
 			e = errno;
 		pthread_rwlock_unlock(&a->lock);
 	}
+	lurkd_metrics_audit_end(b->records, t0);
 	batch_reset(b);
 	if (e != 0) {
 		note_failure(a, e);

@@ -81,5 +81,9 @@ int lurkd_audit_commit(struct lurkd_audit *a, struct lurkd_audit_batch *b) LURK_
 size_t lurkd_audit_format(const struct lurkd_audit_rec *rec, char *out, size_t out_len);
 /* Name of a PKCS#11 mechanism, e.g. "CKM_ECDSA", or NULL. */
 const char *lurkd_mech_name(uint32_t mech);
+/* The mechanisms lurkd names: how many, the i-th, and mech's index or -1 (metrics). */
+#define LURKD_MECH_COUNT 14
+uint32_t lurkd_mech_at(size_t i);
+int lurkd_mech_index(uint32_t mech);
 
 #endif

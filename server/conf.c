@@ -19,6 +19,7 @@
 #include "keyfile.h"
 #include "keystore.h"
 #include "listen.h"
+#include "metrics.h"
 #include "log.h"
 #include "mem.h"
 #include "wire.h"
@@ -103,25 +104,22 @@ errors_format(struct errors *es, const char *path, char *out, size_t out_len)
 		snprintf(out + off, out_len - off, "\n%s: and %zu more errors", path, es->more);
 }
 
+/* One address, unix:/PATH or tcp:ADDRESS:PORT, into l (what: the setting, for errors). */
 static int
-parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, size_t err_len)
+parse_addr(struct lurkd_listen *l, const char *what, const char *v, unsigned line, char *err,
+	size_t err_len)
 {
-	struct lurkd_listen *l;
 	struct lurk_addr a;
 	unsigned char addr[16];
 	unsigned long long p;
 
-	if (c->nlisten >= LURKD_MAX_LISTEN)
-		return lurk_ini_fail(
-			err, err_len, "more than %u listen addresses", LURKD_MAX_LISTEN);
-	l = &c->listen[c->nlisten];
 	memset(l, 0, sizeof(*l));
 	l->line = line;
 	/* An empty host or port is refused below, by the numeric checks that name it. */
 	switch (lurk_addr_parse(v, &a)) {
 	case LURK_ADDR_BAD_SCHEME:
-		return lurk_ini_fail(
-			err, err_len, "listen must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'", v);
+		return lurk_ini_fail(err, err_len,
+			"%s must be unix:/PATH or tcp:ADDRESS:PORT, got '%s'", what, v);
 	case LURK_ADDR_BAD_PATH:
 		return lurk_ini_fail(err, err_len,
 			"unix socket path must be absolute and under 108 bytes: '%s'", v + 5);
@@ -134,10 +132,7 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 	}
 	if (a.kind == LURK_ADDR_UNIX) {
 		l->kind = LURKD_LISTEN_UNIX;
-		if ((l->path = strndup(a.host, a.host_len)) == NULL)
-			return LURK_ERR_ALLOC;
-		c->nlisten++;
-		return 0;
+		return (l->path = strndup(a.host, a.host_len)) == NULL ? LURK_ERR_ALLOC : 0;
 	}
 	l->kind = LURKD_LISTEN_TCP;
 	if ((l->host = strndup(a.host, a.host_len)) == NULL ||
@@ -148,8 +143,45 @@ parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, si
 			err, err_len, "'%s' is not a numeric IPv4 or IPv6 address", l->host);
 	if (lurk_ini_uint(l->port, 65535, &p) != 0)
 		return lurk_ini_fail(err, err_len, "'%s' is not a port number", l->port);
+	return 0;
+}
+
+static void
+listen_clear(struct lurkd_listen *l)
+{
+	free(l->host);
+	free(l->port);
+	free(l->path);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+parse_listen(struct lurkd_config *c, const char *v, unsigned line, char *err, size_t err_len)
+{
+	int r;
+
+	if (c->nlisten >= LURKD_MAX_LISTEN)
+		return lurk_ini_fail(
+			err, err_len, "more than %u listen addresses", LURKD_MAX_LISTEN);
+	if ((r = parse_addr(&c->listen[c->nlisten], "listen", v, line, err, err_len)) != 0) {
+		listen_clear(&c->listen[c->nlisten]);
+		return r;
+	}
 	c->nlisten++;
 	return 0;
+}
+
+/* metrics-listen (metrics.h): one address; a second one replaces the first. */
+static int
+parse_metrics_listen(
+	struct lurkd_config *c, const char *v, unsigned line, char *err, size_t err_len)
+{
+	int r;
+
+	listen_clear(&c->metrics_listen);
+	if ((r = parse_addr(&c->metrics_listen, "metrics-listen", v, line, err, err_len)) != 0)
+		listen_clear(&c->metrics_listen);
+	return r;
 }
 
 static int
@@ -158,16 +190,15 @@ server_item(struct lurkd_config *c, const struct lurk_ini_item *it, char *err, s
 	unsigned long long n;
 	const char *k = it->key, *v = it->value;
 
-	if (strcmp(k, "listen") == 0) {
-		int r = parse_listen(c, v, it->line, err, err_len);
-		if (r != 0 && c->nlisten < LURKD_MAX_LISTEN) {
-			struct lurkd_listen *l = &c->listen[c->nlisten];
-			free(l->host);
-			free(l->port);
-			free(l->path);
-			memset(l, 0, sizeof(*l));
-		}
-		return r;
+	if (strcmp(k, "listen") == 0)
+		return parse_listen(c, v, it->line, err, err_len);
+	if (strcmp(k, "metrics-listen") == 0)
+		return parse_metrics_listen(c, v, it->line, err, err_len);
+	if (strcmp(k, "metrics-allow-remote") == 0) {
+		if (lurk_ini_bool(v, &c->metrics_allow_remote) != 0)
+			return lurk_ini_fail(err, err_len,
+				"metrics-allow-remote must be yes or no, got '%s'", v);
+		return 0;
 	}
 	if (strcmp(k, "static-key") == 0) {
 		c->static_key_line = it->line;
@@ -571,6 +602,13 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 			lurkd_listen_dir_check(c->listen[i].path, why, sizeof(why)) != 0)
 			add_error(es, c->listen[i].line, "listen unix:%s: %s", c->listen[i].path,
 				why);
+	if (lurkd_metrics_conf_check(
+		    &c->metrics_listen, c->metrics_allow_remote, why, sizeof(why)) != 0)
+		add_error(es, c->metrics_listen.line, "metrics-listen: %s", why);
+	else if (c->metrics_listen.kind == LURKD_LISTEN_UNIX &&
+		 lurkd_listen_dir_check(c->metrics_listen.path, why, sizeof(why)) != 0)
+		add_error(es, c->metrics_listen.line, "metrics-listen unix:%s: %s",
+			c->metrics_listen.path, why);
 	if (c->user != NULL && getpwnam(c->user) == NULL)
 		add_error(es, c->user_line, "user '%s' does not exist", c->user);
 	if ((c->sk = lurk_secret_alloc(LURK_NOISE_KEY_LEN)) == NULL) {
@@ -663,6 +701,7 @@ config_free(struct lurkd_config *c)
 		free(c->listen[i].port);
 		free(c->listen[i].path);
 	}
+	listen_clear(&c->metrics_listen);
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key_conf *k = &c->keys[i];
 		lurk_tls_key_free(k->key);
@@ -681,6 +720,7 @@ config_free(struct lurkd_config *c)
 		free(c->clients[i].name);
 		free(c->clients[i].keys_text);
 		free(c->clients[i].keys);
+		free(c->clients[i].mpairs);
 	}
 	free(c->clients);
 	lurk_secret_free(c->sk);

@@ -58,6 +58,7 @@
 #include "ratelimit.h"
 
 struct lurk_tls_key;
+struct lurkd_mpair;
 
 /* LURKD_MAX_KEYS, LURKD_MAX_KEY_NAME and the others are in lurk-limits.h. */
 
@@ -103,6 +104,7 @@ struct lurkd_client {
 	uint32_t rate, burst;     /* rate-limit, rate-burst; 0 = unlimited */
 	struct lurk_ratelimit rl; /* shared by the workers; has its own lock */
 	int rl_ready;
+	struct lurkd_mpair **mpairs; /* metrics.h: one per key, then "no such key"; or NULL */
 };
 
 struct lurkd_config {
@@ -137,6 +139,8 @@ struct lurkd_config {
 	struct lurkd_client *clients;
 	size_t nclients;
 	uint64_t generation;
+	struct lurkd_listen metrics_listen; /* kind 0: no metrics endpoint (metrics.h) */
+	int metrics_allow_remote;
 };
 
 struct lurkd_files;

@@ -26,6 +26,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "replay.h"
 #include "pressure.h"
 #include "refusal.h"
@@ -325,16 +326,20 @@ do_handshake(struct lurkd_conn *c, struct lurkd_conn_env *env)
 			lurk_warn_limited(&refused_handshakes, "handshake from %s refused: %s",
 				c->peer, lurk_err_str(r));
 		lurkd_send_refusal(c->fd, refusal_code(r));
+		lurkd_metrics_handshake(r);
 		return r;
 	}
-	if ((r = count_client(c, env)) != 0)
+	if ((r = count_client(c, env)) != 0) {
+		lurkd_metrics_handshake(r);
 		return r;
+	}
 	if ((r = lurk_chan_write_msg2(c->chan, msg2)) != 0 ||
 		(r = lurk_frame_put(&c->out, msg2, sizeof(msg2))) != 0)
 		return r;
 	if ((r = lurk_tp_start(&c->tp, c->chan)) != 0)
 		return r;
 	c->state = CONN_OPEN;
+	lurkd_metrics_handshake(0);
 	lurk_debug(LURK_DBG_SERVER, "session %s: client %s from %s", lurk_tp_session(&c->tp),
 		c->client->name, c->peer);
 	return 0;

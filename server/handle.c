@@ -20,6 +20,7 @@
 #include "keystore.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "policy.h"
 #include "ratelimit.h"
 #include "wire.h"
@@ -79,6 +80,7 @@ audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const cha
 	snprintf(a->verdict, sizeof(a->verdict), "%s", verdict);
 	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
 	a->usec = usec_since(t0);
+	lurkd_metrics_request(ctx->client, a);
 	if (ctx->server->audit == NULL)
 		return 0;
 	if ((r = lurkd_audit_add(ctx->batch, a)) != 0)
@@ -214,6 +216,7 @@ refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct 
 	struct lurk_buf *resp)
 {
 	log_refusal(ctx, a->op, key, a->mechanism, why);
+	lurkd_metrics_refusal(err, reason, why);
 	(void)audit_done(ctx, a, "refused", why, t0);
 	return reply_error(resp, id, err, reason, why);
 }

@@ -45,6 +45,7 @@
 #include "listen.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "privsep.h"
 #include "replay.h"
 #include "server.h"
@@ -149,6 +150,7 @@ install(struct lurkd *s, struct lurkd_config *c)
 {
 	struct lurkd_config *old;
 
+	lurkd_metrics_bind(c);
 	pthread_mutex_lock(&s->cfg_lock);
 	old = s->cfg;
 	c->generation = old->generation + 1;
@@ -180,8 +182,10 @@ reload(struct lurkd *s, const char *path, struct lurkd_files *fs)
 	if (lurkd_config_load(path, fs, LURKD_CONF_KEYS, &c, err, ERR_MAX) != 0) {
 		lurk_error("reload refused, keeping the running configuration:");
 		log_lines("  ", err);
+		lurkd_metrics_reload(0);
 	} else {
 		install(s, c);
+		lurkd_metrics_reload(1);
 	}
 	free(err);
 }
@@ -666,6 +670,10 @@ main(int argc, char **argv)
 			unix_paths[i] = strdup(boot->listen[i].path);
 		lurk_info("listening on %s", where);
 	}
+	if (lurkd_metrics_open(boot, boot->socket_mode, privsep ? pw : NULL, err, ERR_MAX) != 0) {
+		lurk_error("cannot serve metrics: %s", err);
+		goto out;
+	}
 	/*
 	 * The pid file says lurkd is ready: here, keys loaded and sockets open;
 	 * privilege separated, the parent writes it when the child has loaded
@@ -692,6 +700,7 @@ main(int argc, char **argv)
 			for (size_t i = 0; i < s.nlisten; i++)
 				close(s.listen_fds[i]);
 			s.nlisten = 0;
+			lurkd_metrics_close_fd();
 			if (send_config(sp[0], path) != 0) {
 				(void)kill(child, SIGTERM);
 				close(sp[0]);
@@ -729,6 +738,9 @@ main(int argc, char **argv)
 		lurk_error("cannot allocate the replay cache");
 		goto out;
 	}
+	lurkd_metrics_bind(s.cfg);
+	if (lurkd_metrics_start(&s) != 0)
+		goto out;
 	if (lurkd_workers_start(&s, s.cfg->workers) != 0) {
 		lurk_error("cannot start workers");
 		atomic_store(&s.stopping, 1);
@@ -741,6 +753,7 @@ main(int argc, char **argv)
 	lurkd_workers_wake(&s);
 	lurkd_workers_join(&s);
 out:
+	lurkd_metrics_stop();
 	for (size_t i = 0; i < s.nlisten; i++)
 		close(s.listen_fds[i]);
 	s.nlisten = 0;
@@ -755,6 +768,8 @@ cleanup:
 			(void)unlink(unix_paths[i]);
 		free(unix_paths[i]);
 	}
+	if (child != 0 || sock < 0)
+		lurkd_metrics_unlink();
 	lurkd_files_free(rec);
 	lurkd_config_unref(boot);
 	lurk_keystore_deinit();

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "pressure.h"
 #include "server.h"
 
@@ -228,6 +229,7 @@ admit(struct lurkd_worker *w, int fd, const struct sockaddr_storage *peer,
 		lurk_warn_limited(&at_source_cap,
 			"connection from %s refused: max-connections-per-source (%u) reached", src,
 			w->cfg->max_per_source);
+		lurkd_metrics_connection(LURKD_MCONN_MAX_PER_SOURCE);
 		return -1;
 	}
 	n = atomic_fetch_add(&s->connections, 1) + 1;
@@ -243,6 +245,7 @@ admit(struct lurkd_worker *w, int fd, const struct sockaddr_storage *peer,
 	}
 	atomic_fetch_sub(&s->connections, 1);
 	lurkd_counts_put(s->per_source, key);
+	lurkd_metrics_connection(LURKD_MCONN_MAX_CONNECTIONS);
 	lurk_warn_limited(&at_max, "connection refused: max-connections (%u) reached%s",
 		w->cfg->max_connections,
 		n <= limit + LURKD_EVICT_SLACK ? ", every connection authenticated" : "");
@@ -285,6 +288,7 @@ accept_all(struct lurkd_worker *w, int lfd)
 			close(fd);
 			continue;
 		}
+		lurkd_metrics_connection(LURKD_MCONN_ACCEPTED);
 		if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if ((c = lurkd_conn_new(fd, &peer, peer_len, time(NULL), w->server, key)) == NULL) {
