@@ -7,7 +7,8 @@
 #   - systemd-analyze security --offline scores its sandbox at most
 #     MAX_EXPOSURE (2.0), and --threshold enforces it;
 #   - every system call lurkd makes (start, signatures over unix and TCP,
-#     reload, stop; traced with strace) passes the unit's SystemCallFilter=;
+#     reload, stop, its sd_notify datagrams; traced with strace) passes the
+#     unit's SystemCallFilter=, every socket it opens RestrictAddressFamilies=;
 #   - systemd-sysusers and systemd-tmpfiles, in a scratch root, make _lurk
 #     and the folders with the owners and modes the unit and docs state;
 #   - logrotate rotates the audit log with the shipped rules and runs the
@@ -16,8 +17,9 @@
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"
 make_tmpdir
 D=$TEST_TMP
-trap 'lurkd_stop "$D/run" >/dev/null 2>&1; rm -rf "$D"' EXIT
-plan 23
+RECV_PID=""
+trap 'lurkd_stop "$D/run" >/dev/null 2>&1; [ -n "$RECV_PID" ] && kill "$RECV_PID" 2>/dev/null; rm -rf "$D"' EXIT
+plan 25
 
 MAX_EXPOSURE=2.0
 B=$(cd "$top_builddir" && pwd)
@@ -95,7 +97,12 @@ printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" 
 	"$R" "$LURKD_ABS" >"$R/traced"
 chmod +x "$R/traced"
 LURKD=$R/traced
-check "lurkd starts under strace" lurkd_start "$R"
+# A service manager's notification socket, so the notify calls are traced too.
+"${top_builddir:-.}/tests/notify-recv" "$R/notify.sock" "$R/notify.out" 120 &
+RECV_PID=$!
+for i in $(seq 1 1000); do [ -f "$R/notify.out.ready" ] && break; sleep 0.01; done
+start_traced() { NOTIFY_SOCKET="$R/notify.sock" lurkd_start "$R"; }
+check "lurkd starts under strace" start_traced
 check "a signature over the unix socket" lc_q "$R" a sign ec256 ecdsa "$(rand_hex 32)"
 check "a signature over TCP" lc_tcp_q "$R" a sign rsa2048 sha256-rsa-pss "$(tls13_content 32)"
 check "a reload" lurkd_reload "$R"
@@ -116,6 +123,21 @@ if [ -s "$R/refused" ]; then
 else
 	ok "every system call lurkd made passes the unit's filter"
 fi
+kill "$RECV_PID" 2>/dev/null
+wait "$RECV_PID" 2>/dev/null
+RECV_PID=""
+check "the trace includes lurkd's READY=1 and STOPPING=1 datagrams" \
+	sh -c "grep -q '^READY=1' '$R/notify.out' && grep -q '^STOPPING=1' '$R/notify.out'"
+# The socket families lurkd opened, against RestrictAddressFamilies=.
+families=$(sed -n 's/^RestrictAddressFamilies=//p' "$UNIT")
+used=$(sed -n 's/^[0-9]* *socket(\(AF_[A-Z0-9]*\),.*/\1/p' "$R/trace" | sort -u | tr '\n' ' ')
+bad=""
+for f in $used; do
+	case " $families " in *" $f "*) ;; *) bad="$bad $f" ;; esac
+done
+diag "socket families used: $used(allowed: $families)"
+check "lurkd opened only families RestrictAddressFamilies= allows${bad:+ (not:$bad)}" \
+	sh -c "test -n '$used' && test -z '$bad'"
 
 # --- sysusers.d and tmpfiles.d in a scratch root -------------------------------------------
 ROOT=$D/root
