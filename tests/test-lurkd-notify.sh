@@ -28,7 +28,7 @@ cp "$D/lurkd.conf" "$D/good.conf"
 # start_recv NAME: a receiver on NAME writing to $D/notify.out.
 start_recv() {
 	rm -f "$D/notify.out" "$D/notify.out.ready"
-	"$RECV" "$1" "$D/notify.out" 120 &
+	"$RECV" "$1" "$D/notify.out" 600 &
 	RECV_PID=$!
 	for _i in $(seq 1 1000); do
 		[ -f "$D/notify.out.ready" ] && return 0
