@@ -8,7 +8,8 @@ libsodium-dev libgnutls28-dev libp11-kit-dev libjansson-dev libssl-dev
 gnutls-bin p11-kit softhsm2 clang-format openssl xxd curl
 opensc opensc-pkcs11 libengine-pkcs11-openssl nginx valgrind
 man-db groff-base haproxy stunnel4
-libmicrohttpd-dev debhelper lintian prometheus libcurl4-openssl-dev"
+libmicrohttpd-dev debhelper lintian prometheus libcurl4-openssl-dev
+systemd logrotate strace"
 
 missing=""
 for p in $PACKAGES; do

@@ -46,6 +46,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "notify.h"
 #include "privsep.h"
 #include "replay.h"
 #include "server.h"
@@ -169,15 +170,19 @@ install(struct lurkd *s, struct lurkd_config *c)
 		(unsigned long long)c->generation, c->nkeys, c->nclients);
 }
 
-/* Loads path through fs (NULL: the disk); on success the new configuration serves. */
-static void
+/*
+ * Loads path through fs (NULL: the disk); on success the new configuration
+ * serves. 0 when it does, -1 when the running one stays.
+ */
+static int
 reload(struct lurkd *s, const char *path, struct lurkd_files *fs)
 {
 	struct lurkd_config *c = NULL;
 	char *err = malloc(ERR_MAX);
+	int r = -1;
 
 	if (err == NULL)
-		return;
+		return -1;
 	err[0] = '\0';
 	if (lurkd_config_load(path, fs, LURKD_CONF_KEYS, &c, err, ERR_MAX) != 0) {
 		lurk_error("reload refused, keeping the running configuration:");
@@ -186,8 +191,10 @@ reload(struct lurkd *s, const char *path, struct lurkd_files *fs)
 	} else {
 		install(s, c);
 		lurkd_metrics_reload(1);
+		r = 0;
 	}
 	free(err);
+	return r;
 }
 
 /*
@@ -380,6 +387,7 @@ parent_loop(pid_t child, int sock, int sfd, const char *path, const char *pid_fi
 				want = 1;
 			} else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
 				lurk_info("shutting down: finishing requests in flight");
+				lurkd_notify_stopping();
 				stopping = 1;
 				(void)kill(child, SIGTERM);
 			} else if (sig == SIGCHLD) {
@@ -403,6 +411,9 @@ parent_loop(pid_t child, int sock, int sfd, const char *path, const char *pid_fi
 					stopping = 1;
 					(void)kill(child, SIGTERM);
 				}
+				if (!stopping)
+					lurkd_notify_ready(
+						ready ? "serving (reload finished)" : "serving");
 				ready = 1;
 			} else if (type == PRIVSEP_RELOAD) {
 				want = 1;
@@ -412,8 +423,12 @@ parent_loop(pid_t child, int sock, int sfd, const char *path, const char *pid_fi
 		}
 		if (want && !in_flight && !stopping && sock >= 0) {
 			want = 0;
+			lurkd_notify_reloading();
 			if (send_config(sock, path) == 0)
 				in_flight = 1;
+			else
+				lurkd_notify_ready("serving (reload refused, previous "
+						   "configuration kept)");
 		}
 	}
 	if (sock >= 0)
@@ -479,7 +494,7 @@ child_reload(struct lurkd *s, int sock, const char *path)
 		if (fs == NULL)
 			lurk_error("malformed configuration from the privileged parent");
 		else
-			reload(s, path, fs);
+			(void)reload(s, path, fs);
 		lurkd_files_free(fs);
 		if (fd >= 0) {
 			lurkd_audit_replace_fd(s->audit, fd);
@@ -504,6 +519,8 @@ serve(struct lurkd *s, const char *path, int sock, int sfd)
 {
 	lurk_info("lurkd ready: %zu keys, %zu clients, %u workers", s->cfg->nkeys, s->cfg->nclients,
 		s->nworkers);
+	if (sock < 0) /* privilege separated, the parent tells the service manager */
+		lurkd_notify_ready("serving");
 	for (;;) {
 		struct pollfd pf[2] = {
 			{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
@@ -518,12 +535,19 @@ serve(struct lurkd *s, const char *path, int sock, int sfd)
 				if (lurkd_privsep_send(sock, PRIVSEP_RELOAD, NULL, 0, -1) != 0)
 					return 1;
 			} else if (sig == SIGHUP) {
+				int r;
 				lurk_info("SIGHUP: reloading %s", path);
-				reload(s, path, NULL);
+				lurkd_notify_reloading();
+				r = reload(s, path, NULL);
 				lurkd_audit_reopen(s->audit);
+				lurkd_notify_ready(r == 0 ? "serving (reload done)"
+							  : "serving (reload refused, previous "
+							    "configuration kept)");
 			} else if (sig == SIGTERM || sig == SIGINT) {
-				if (sock < 0)
+				if (sock < 0) {
 					lurk_info("shutting down: finishing requests in flight");
+					lurkd_notify_stopping();
+				}
 				return 0;
 			}
 		}
