@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "admin-lurkkey.h"
+#include "admin-split.h"
 #include "audit-search.h"
 #include "err.h"
 #include "keyfile.h"
@@ -39,6 +40,12 @@ usage(FILE *f)
 	      "                                     print the LURK KEY file through which lurk's\n"
 	      "                                     OpenSSL provider names key NAME (CONF: the\n"
 	      "                                     absolute path of the client configuration)\n"
+	      "       lurk-admin split [-f] KEY.pem SHARE1 SHARE2\n"
+	      "                                     split an Ed25519 or RSA key into two share\n"
+	      "                                     files (mode 0600) for two lurkd servers\n"
+	      "       lurk-admin split-check SHARE1 SHARE2 [CERT]\n"
+	      "                                     check that two shares sign together (and\n"
+	      "                                     are the key of certificate CERT)\n"
 	      "       lurk-admin --help | --version\n"
 	      "See lurk-admin(1).\n",
 		f);
@@ -193,6 +200,8 @@ static const struct {
 	{"fingerprint", cmd_fingerprint},
 	{"audit", lurk_admin_audit},
 	{"lurk-key", lurk_admin_lurkkey},
+	{"split", lurk_admin_split},
+	{"split-check", lurk_admin_split_check},
 };
 
 int
