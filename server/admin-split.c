@@ -382,9 +382,15 @@ read_private_key(const char *path, const char **why)
 		*why = "cannot read the key file";
 		return NULL;
 	}
-	/* PKCS#8 ("PRIVATE KEY", or encrypted: OpenSSL asks for the passphrase) or PKCS#1. */
-	if ((pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)) == NULL)
-		*why = "not a PEM private key (PKCS#8 or PKCS#1)";
+	/*
+	 * PKCS#8 or PKCS#1. An encrypted PKCS#8 key is tried with the empty
+	 * passphrase first (certtool --empty-password writes those), then
+	 * OpenSSL asks for the passphrase on the terminal.
+	 */
+	if ((pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, (void *)"")) == NULL &&
+		(BIO_reset(in) != 0 ||
+			(pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)) == NULL))
+		*why = "not a PEM private key (PKCS#8 or PKCS#1), or a wrong passphrase";
 	BIO_free(in);
 	return pkey;
 }
