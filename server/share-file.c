@@ -181,7 +181,7 @@ check_secret(struct lurk_share *s, const char **why)
 		return 0;
 	}
 	if (lurk_frost_public_shares_check(s->pk1, s->pk2, s->pk) != 0) {
-		*why = "pk1 + pk2 is not the public key";
+		*why = "pk1 and pk2 are not valid points adding up to the public key";
 		return rc;
 	}
 	if (lurk_frost_scalar_check(s->secret) != 0) {
