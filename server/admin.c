@@ -15,6 +15,7 @@
 
 #include "admin-lurkkey.h"
 #include "admin-status.h"
+#include "admin-split.h"
 #include "audit-search.h"
 #include "err.h"
 #include "keyfile.h"
@@ -43,6 +44,12 @@ usage(FILE *f)
 	      "       lurk-admin status [--metrics URL|unix:/PATH]\n"
 	      "                                     a running lurkd's keys, clients, connections\n"
 	      "                                     and last reload, from its metrics endpoint\n"
+	      "       lurk-admin split [-f] KEY.pem SHARE1 SHARE2\n"
+	      "                                     split an Ed25519 or RSA key into two share\n"
+	      "                                     files (mode 0600) for two lurkd servers\n"
+	      "       lurk-admin split-check SHARE1 SHARE2 [CERT]\n"
+	      "                                     check that two shares sign together (and\n"
+	      "                                     are the key of certificate CERT)\n"
 	      "       lurk-admin --help | --version\n"
 	      "See lurk-admin(1).\n",
 		f);
@@ -198,6 +205,8 @@ static const struct {
 	{"audit", lurk_admin_audit},
 	{"lurk-key", lurk_admin_lurkkey},
 	{"status", lurk_admin_status},
+	{"split", lurk_admin_split},
+	{"split-check", lurk_admin_split_check},
 };
 
 int
