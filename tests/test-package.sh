@@ -22,7 +22,7 @@
 
 tarball=$1
 PKGS="lurkd lurk-admin lurk-pkcs11 lurk-openssl-provider"
-NPLAN=25
+NPLAN=26
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "test-package: needs root (it installs and purges Debian packages)" >&2
@@ -123,7 +123,18 @@ else
 	ok "no systemd/lurkd.service.in in this release: no unit to ship"
 fi
 
-# 3. Install.
+# 3. Install, onto a machine that holds none of those files yet: a `make
+# install` to /usr would be overwritten, then removed by the purge, so the
+# test stops there rather than change the machine.
+left=""
+while read -r f; do
+	[ -e "$f" ] && left="$left $f"
+done <"$T/files"
+check "none of the packages' files is on the machine before installing" test -z "$left"
+if [ -n "$left" ]; then
+	echo "Bail out! already on this machine (not from these packages):$left"
+	exit 1
+fi
 # shellcheck disable=SC2086
 if dpkg -i $debs >"$T/install.log" 2>&1; then
 	ok "dpkg -i installs the four packages"
