@@ -85,6 +85,8 @@ if (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$jobs" dpkg-buildpackage -u
 else
 	not_ok "dpkg-buildpackage -us -uc -b builds from the tarball"
 	tail -40 "$T/build.log" | sed 's/^/# /'
+	echo "Bail out! no packages to check"
+	exit 1
 fi
 changes=$(find "$T" -maxdepth 1 -name 'lurk_*.changes' | head -1)
 debs=""
