@@ -3,7 +3,9 @@
 # errors, and runs the whole test suite and the fault drills (make drills);
 # then the test suite under AddressSanitizer and UndefinedBehaviorSanitizer,
 # the module's threads under ThreadSanitizer, the module under valgrind, the
-# demo's --check, and `make distcheck`.
+# demo's --check, the Debian packages (make check-package: built from the
+# release tarball, lintian, installed, used and purged; needs root), and
+# `make distcheck`.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -52,6 +54,11 @@ bash scripts/demo.sh --check || {
 	echo "test: scripts/demo.sh --check failed" >&2
 	exit 1
 }
+echo "== the Debian packages (make check-package)"
+(cd _build/strict && make check-package) || {
+	echo "test: the Debian packages failed to build, pass lintian, install or purge (see above; all of it in _build/strict/check-package.log)" >&2
+	exit 1
+}
 echo "== make distcheck"
 (cd _build/strict && make -j"$jobs" distcheck >distcheck.log 2>&1) || {
 	tail -50 _build/strict/distcheck.log >&2
@@ -69,5 +76,6 @@ for log in _build/strict/test-suite.log _build/asan/test-suite.log _build/strict
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0} + ${e:-0}))
 done
+passed=$((passed + $(grep -c '^ok ' _build/strict/check-package.log)))
 echo "test: all passed"
 echo "$passed passed, $failed failed"
