@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,16 @@ C_Initialize(CK_VOID_PTR args)
 	if (r == LURK_ERR_ALLOC) {
 		rv = CKR_HOST_MEMORY;
 		goto out;
+	} else if (r != 0 && !secure_getenv("LURK_PKCS11_CONF") &&
+		   access(lp_conf_path(), F_OK) != 0 && errno == ENOENT) {
+		/*
+		 * Installed but not configured (the package on a host that does
+		 * not use it): p11-kit loads us into every program that lists
+		 * modules, and each would print this line. Said at info level; a
+		 * file that exists but is wrong, or one LURK_PKCS11_CONF names,
+		 * is an error.
+		 */
+		lurk_info("%s; lurk shows no token until it exists", err);
 	} else if (r != 0) {
 		lurk_error("%s; lurk shows no token until this is fixed", err);
 	} else {

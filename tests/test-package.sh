@@ -22,7 +22,7 @@
 
 tarball=$1
 PKGS="lurkd lurk-admin lurk-pkcs11 lurk-openssl-provider"
-NPLAN=26
+NPLAN=28
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "test-package: needs root (it installs and purges Debian packages)" >&2
@@ -151,11 +151,17 @@ check "/etc/lurk/lurkd.conf is a conffile of lurkd" \
 	sh -c 'dpkg-query -W -f="\${Conffiles}\n" lurkd | grep -q " /etc/lurk/lurkd.conf "'
 
 # nobody reads no configuration (none is shipped for the module): p11-kit
-# still lists the module, which shows no token and says why on stderr.
+# still lists the module, which shows no token and, the file being absent,
+# prints nothing into the program (it would in every p11-kit program).
 out=$(runuser -u nobody -- p11-kit list-modules 2>&1)
 check "p11-kit list-modules, run as nobody, shows the lurk module" \
 	sh -c 'echo "$1" | grep -q "^lurk: .*/lurk-pkcs11.so"' sh "$out"
+check "and the unconfigured module logs nothing into it" \
+	sh -c '! echo "$1" | grep -q "lurk-pkcs11\["' sh "$out"
 echo "$out" | grep -i lurk | sed 's/^/# as nobody: /'
+out=$(runuser -u nobody -- env LURK_PKCS11_CONF=/nonexistent/lurk.conf p11-kit list-modules 2>&1)
+check "a missing file LURK_PKCS11_CONF names is an error on stderr" \
+	sh -c 'echo "$1" | grep -q "lurk-pkcs11\[[0-9]*\]: error: /nonexistent/lurk.conf: cannot open"' sh "$out"
 
 check "lurkd --check-config passes on the shipped /etc/lurk/lurkd.conf" \
 	lurkd --check-config /etc/lurk/lurkd.conf
