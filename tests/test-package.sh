@@ -170,9 +170,10 @@ check "and as _lurk (lurkd.service's user)" \
 check "lurkd --version says lurkd $version" test "$(lurkd --version)" = "lurkd $version"
 check "lurk-admin pubkey reads the key the postinst made" \
 	sh -c 'lurk-admin pubkey /etc/lurk/server.key | grep -Eq "^[A-Za-z0-9+/]{43}=$"'
-check "man -w finds lurkd(8), lurkd.conf(5), lurk-admin(1), lurk-pkcs11.conf(5)" \
+check "man -w finds lurkd(8), lurkd.conf(5), lurk-admin(1), lurk-pkcs11.conf(5), lurk-provider(7)" \
 	sh -c 'man -w lurkd >/dev/null && man -w 5 lurkd.conf >/dev/null &&
-		man -w lurk-admin >/dev/null && man -w 5 lurk-pkcs11.conf >/dev/null'
+		man -w lurk-admin >/dev/null && man -w 5 lurk-pkcs11.conf >/dev/null &&
+		man -w 7 lurk-provider >/dev/null'
 out=$(OPENSSL_CONF=/dev/null openssl list -providers -provider lurk-provider -provider default 2>&1)
 check "OpenSSL loads the provider from its modules folder by name (lurk-provider)" \
 	sh -c 'echo "$1" | sed -n "/^  lurk-provider$/,/status:/p" | grep -q "status: active$"' \
