@@ -155,6 +155,10 @@ type_known(uint8_t type)
 	case LURK_WIRE_SIGN_RESP:
 	case LURK_WIRE_DECRYPT_RESP:
 	case LURK_WIRE_PING_RESP:
+	case LURK_WIRE_FROST_COMMIT:
+	case LURK_WIRE_FROST_SIGN:
+	case LURK_WIRE_FROST_COMMIT_RESP:
+	case LURK_WIRE_FROST_SIGN_RESP:
 	case LURK_WIRE_ERROR:
 		return 1;
 	default:
