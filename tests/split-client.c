@@ -12,6 +12,9 @@
  *     unknown    a handle server 1 never issued
  *     foreign    server 1's own list entry replaced by another of its
  *                commitments, then the right list with the same handle
+ *     held FILE  as sign, but after the commitments prints "committed" and
+ *                waits (at most 60 s) until FILE exists: the test reloads
+ *                lurkd in between (the command takes FILE before LABEL)
  *
  * Exit status: 0 the expected outcome (the refusal commands print the
  * server's "class reason: text"), 1 usage or connection error, 2 a server
@@ -22,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -44,6 +49,7 @@ struct server {
 };
 
 static struct lurk_buf *req, *resp;
+static const char *hold_file; /* held: wait for it between commit and sign */
 static struct lurk_wire_error last_err;
 
 static void
@@ -198,6 +204,18 @@ full_sign(struct server sv[2], const uint8_t *msg, size_t len, uint8_t handle1[1
 	entry(&list[0], 1, &c[0].com[0]);
 	entry(&list[1], 2, &c[1].com[0]);
 	memcpy(handle1, c[0].com[0].handle, 16);
+	if (hold_file != NULL) {
+		printf("committed\n");
+		fflush(stdout);
+		for (int i = 0; i < 3000 && access(hold_file, F_OK) != 0; i++) {
+			struct timespec ts = {0, 20 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (access(hold_file, F_OK) != 0) {
+			fprintf(stderr, "split-client: %s did not appear\n", hold_file);
+			return 1;
+		}
+	}
 	for (int i = 0; i < 2; i++)
 		if ((r = sign(&sv[i], c[i].com[0].handle, list, msg, len, z[i])) != 0) {
 			if (r == 2)
@@ -243,7 +261,7 @@ run(struct server sv[2], const char *cmd, const uint8_t *msg, size_t len)
 	uint8_t handle[16], z[32];
 	int r;
 
-	if (strcmp(cmd, "sign") == 0)
+	if (strcmp(cmd, "sign") == 0 || strcmp(cmd, "held") == 0)
 		return full_sign(sv, msg, len, handle, 1);
 	if (strcmp(cmd, "reuse") == 0) {
 		if ((r = full_sign(sv, msg, len, handle, 0)) != 0)
@@ -295,9 +313,14 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int ret = 1;
 
+	if (argc == 10 && strcmp(argv[6], "held") == 0) {
+		hold_file = argv[7];
+		memmove(&argv[7], &argv[8], 2 * sizeof(*argv));
+		argc--;
+	}
 	if (argc != 9) {
 		fprintf(stderr, "usage: split-client ADDR1 PUB1 ADDR2 PUB2 CLIENT_KEY_FILE "
-				"{sign|reuse|unknown|foreign} LABEL MSG_HEX\n");
+				"{sign|reuse|unknown|foreign|held FILE} LABEL MSG_HEX\n");
 		return 1;
 	}
 	memset(sv, 0, sizeof(sv));

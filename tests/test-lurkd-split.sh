@@ -15,7 +15,7 @@ SPLIT_CLIENT="${top_builddir:-.}/tests/split-client"
 make_tmpdir
 D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
-plan 28
+plan 31
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -49,6 +49,9 @@ keys = split ed25519"
 }
 split_conf "$D1" ""
 split_conf "$D2" ""
+# Server 1 serves metrics: the frost ops are counted (with the sign operations).
+MPORT=$(lurkd_pick_port 3)
+sed -i "/^workers = 2/a metrics-listen = tcp:127.0.0.1:$MPORT" "$D1/lurkd.conf"
 lurkd_start "$D1" || echo "Bail out! lurkd 1 did not start"
 lurkd_start "$D2" || echo "Bail out! lurkd 2 did not start"
 
@@ -104,6 +107,26 @@ for d in "$D1" "$D2"; do
 	check "$(basename "$d")'s audit log has both frost-sign and frost-commit records" \
 		test "$n" -ge 2 -a "$c" -ge 2
 done
+
+curl -sS --max-time 10 -f "http://127.0.0.1:$MPORT/metrics" -o "$TEST_TMP/metrics" 2>/dev/null
+n=$(sed -n 's/^lurkd_operations_total{key="split",client="c",operation="sign",mechanism="CKM_EDDSA",verdict="allowed"} //p' \
+	"$TEST_TMP/metrics")
+# Two signatures and their two FROST_COMMITs at server 1.
+check "lurkd 1's metrics count the frost ops on the share (4: $n)" test "${n:-0}" = 4
+
+# A reload keeps the commitment table: commitments issued before it still sign.
+rm -f "$TEST_TMP/go"
+msg=$(tls13_content 32)
+sc held "$TEST_TMP/go" split "$msg" >"$TEST_TMP/held.out" 2>&1 &
+held_pid=$!
+for _i in $(seq 1 3000); do grep -q committed "$TEST_TMP/held.out" && break; sleep 0.02; done
+lurkd_reload "$D1"
+lurkd_reload "$D2"
+touch "$TEST_TMP/go"
+wait "$held_pid"
+check "commitments issued before a reload of both servers still sign after it" \
+	verify "$msg" "$(sed -n 's/^sig //p' "$TEST_TMP/held.out")"
+check "... after a real reload" grep -q "configuration reloaded" "$D1/lurkd.log"
 
 # refused NAME WANT CMD...: CMD exits 0 (the driver saw the refusal) and prints WANT.
 refused() {
