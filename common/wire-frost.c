@@ -242,3 +242,83 @@ lurk_wire_frost_sign_resp_build(
 		return lurk_wire_undo(out, start, r);
 	return lurk_wire_built(out, start);
 }
+
+/*
+ * RSA_PARTIAL: str16 key id, u32 mechanism, parameters, str16 data
+ * [0..LURK_WIRE_MAX_CIPHERTEXT], str16 em [0..LURK_WIRE_MAX_CIPHERTEXT].
+ * Parameters are NONE or PSS (EdDSA's are BAD_FORMAT here).
+ */
+int
+lurk_wire_rsa_partial_req_parse(struct lurk_buf *in, struct lurk_wire_rsa_partial_req *m)
+{
+	struct lurk_buf v;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	lurk_wire_body_view(in, &v);
+	if ((r = lurk_wire_get_key_id(&v, &m->key_id, &m->key_id_len)) != 0 ||
+		(r = lurk_buf_get_u32(&v, &m->mech)) != 0 ||
+		(r = lurk_wire_get_param(&v, &m->param)) != 0 ||
+		(m->param.kind == LURK_WIRE_PARAM_EDDSA && (r = LURK_ERR_BAD_FORMAT) != 0) ||
+		(r = lurk_wire_get_str16(
+			 &v, &m->data, &m->data_len, LURK_WIRE_MAX_CIPHERTEXT, 0)) != 0 ||
+		(r = lurk_wire_get_str16(&v, &m->em, &m->em_len, LURK_WIRE_MAX_CIPHERTEXT, 0)) !=
+			0 ||
+		(r = lurk_wire_body_done(in, &v)) != 0) {
+		memset(m, 0, sizeof(*m));
+		return r;
+	}
+	return 0;
+}
+
+int
+lurk_wire_rsa_partial_req_build(
+	struct lurk_buf *out, uint32_t id, const struct lurk_wire_rsa_partial_req *m)
+{
+	size_t start = lurk_buf_len(out);
+	int r;
+
+	if (m->param.kind == LURK_WIRE_PARAM_EDDSA)
+		return LURK_ERR_BAD_FORMAT;
+	if ((r = lurk_wire_header_build(out, LURK_WIRE_RSA_PARTIAL, id)) != 0 ||
+		(r = lurk_wire_put_key_id(out, m->key_id, m->key_id_len)) != 0 ||
+		(r = lurk_buf_put_u32(out, m->mech)) != 0 ||
+		(r = lurk_wire_put_param(out, &m->param)) != 0 ||
+		(r = lurk_wire_put_str16(out, m->data, m->data_len, LURK_WIRE_MAX_CIPHERTEXT, 0)) !=
+			0 ||
+		(r = lurk_wire_put_str16(out, m->em, m->em_len, LURK_WIRE_MAX_CIPHERTEXT, 0)) != 0)
+		return lurk_wire_undo(out, start, r);
+	return lurk_wire_built(out, start);
+}
+
+/* RSA_PARTIAL_RESP: str16 partial [1..LURK_WIRE_MAX_CIPHERTEXT]. */
+int
+lurk_wire_rsa_partial_resp_parse(struct lurk_buf *in, struct lurk_wire_rsa_partial_resp *m)
+{
+	struct lurk_buf v;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	lurk_wire_body_view(in, &v);
+	if ((r = lurk_wire_get_str16(
+		     &v, &m->partial, &m->partial_len, LURK_WIRE_MAX_CIPHERTEXT, 1)) != 0 ||
+		(r = lurk_wire_body_done(in, &v)) != 0) {
+		memset(m, 0, sizeof(*m));
+		return r;
+	}
+	return 0;
+}
+
+int
+lurk_wire_rsa_partial_resp_build(
+	struct lurk_buf *out, uint32_t id, const struct lurk_wire_rsa_partial_resp *m)
+{
+	size_t start = lurk_buf_len(out);
+	int r;
+
+	if ((r = lurk_wire_header_build(out, LURK_WIRE_RSA_PARTIAL_RESP, id)) != 0 ||
+		(r = lurk_wire_put_str16(
+			 out, m->partial, m->partial_len, LURK_WIRE_MAX_CIPHERTEXT, 1)) != 0)
+		return lurk_wire_undo(out, start, r);
+	return lurk_wire_built(out, start);
+}

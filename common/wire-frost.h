@@ -13,6 +13,13 @@
  *	                   u16 identifier ‖ D (32) ‖ E (32)
  *	FROST_SIGN_RESP    z (32), u8 fresh count [0..1], each handle ‖ D ‖ E
  *
+ *	RSA_PARTIAL        str16 key id [1..64], u32 mechanism (CKM_RSA_PKCS or
+ *	                   CKM_RSA_PKCS_PSS), parameters (as SIGN's), str16 data
+ *	                   [0..LURK_WIRE_MAX_CIPHERTEXT] (the DigestInfo, or PSS's
+ *	                   mHash), str16 em [0..LURK_WIRE_MAX_CIPHERTEXT] (PSS: the
+ *	                   encoded message the client made; PKCS#1 v1.5: empty)
+ *	RSA_PARTIAL_RESP   str16 partial [1..LURK_WIRE_MAX_CIPHERTEXT]: m^d_i mod n
+ *
  * Only lengths and counts are checked here; whether identifiers, points and
  * scalars are valid is the signer's and the coordinator's check (frost.h).
  * Parsed structs are copies except the key id and the message, which point
@@ -70,6 +77,31 @@ struct lurk_wire_frost_sign_resp {
 	size_t fresh_count; /* 0 or 1 */
 	struct lurk_wire_frost_com fresh;
 };
+
+struct lurk_wire_rsa_partial_req {
+	const uint8_t *key_id;
+	size_t key_id_len;
+	uint32_t mech;
+	struct lurk_wire_param param; /* NONE or PSS */
+	const uint8_t *data;
+	size_t data_len;
+	const uint8_t *em;
+	size_t em_len;
+};
+
+struct lurk_wire_rsa_partial_resp {
+	const uint8_t *partial;
+	size_t partial_len;
+};
+
+int lurk_wire_rsa_partial_req_build(struct lurk_buf *out, uint32_t id,
+	const struct lurk_wire_rsa_partial_req *m) LURK_MUST_CHECK;
+int lurk_wire_rsa_partial_req_parse(
+	struct lurk_buf *in, struct lurk_wire_rsa_partial_req *m) LURK_MUST_CHECK;
+int lurk_wire_rsa_partial_resp_build(struct lurk_buf *out, uint32_t id,
+	const struct lurk_wire_rsa_partial_resp *m) LURK_MUST_CHECK;
+int lurk_wire_rsa_partial_resp_parse(
+	struct lurk_buf *in, struct lurk_wire_rsa_partial_resp *m) LURK_MUST_CHECK;
 
 int lurk_wire_frost_commit_req_build(struct lurk_buf *out, uint32_t id,
 	const struct lurk_wire_frost_commit_req *m) LURK_MUST_CHECK;

@@ -159,6 +159,8 @@ type_known(uint8_t type)
 	case LURK_WIRE_FROST_SIGN:
 	case LURK_WIRE_FROST_COMMIT_RESP:
 	case LURK_WIRE_FROST_SIGN_RESP:
+	case LURK_WIRE_RSA_PARTIAL:
+	case LURK_WIRE_RSA_PARTIAL_RESP:
 	case LURK_WIRE_ERROR:
 		return 1;
 	default:

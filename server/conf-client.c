@@ -147,9 +147,10 @@ lurkd_conf_client_list_len(const struct lurkd_client *cl)
 		size_t spki_len, cert_bytes = 0, len;
 
 		if (cl->keys[i]->share != NULL) {
-			/* A share: its public key, one mechanism (CKM_EDDSA), no chain. */
+			/* A share: its public key, CKM_EDDSA or two RSA mechanisms, no chain. */
 			n += lurk_wire_list_key_len(LURKD_KEY_ID_LEN, strlen(cl->keys[i]->name),
-				cl->keys[i]->share->spki_len, 1, 0, 0);
+				cl->keys[i]->share->spki_len,
+				cl->keys[i]->share->type == LURK_SHARE_RSA ? 2 : 1, 0, 0);
 			continue;
 		}
 		if (k == NULL)

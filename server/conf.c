@@ -594,7 +594,7 @@ out:
  * Reads a share = file (a secret, owner-only, through the file reader so the
  * privileged parent can hand it over) and, with parse, checks it
  * (share-file.c) and derives the key id from the whole key's public key, as
- * for any key. Only Ed25519 shares are served so far.
+ * for any key (Ed25519 and RSA shares).
  */
 static int
 load_share(struct lurkd_files *fs, struct lurkd_key_conf *k, int parse, char *why, size_t why_len)
@@ -626,11 +626,6 @@ load_share(struct lurkd_files *fs, struct lurkd_key_conf *k, int parse, char *wh
 		snprintf(why, why_len, "share %s: %s", k->share_path,
 			swhy != NULL ? swhy : lurk_err_str(r));
 		return r;
-	}
-	if (k->share->type != LURK_SHARE_ED25519) {
-		snprintf(why, why_len, "share %s: only Ed25519 shares are served so far",
-			k->share_path);
-		return LURK_ERR_CONFIG;
 	}
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, k->share->spki, k->share->spki_len, digest) != 0) {
 		snprintf(why, why_len, "cannot hash the public key");

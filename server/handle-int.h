@@ -38,12 +38,14 @@ const struct lurkd_key_conf *lurkd_admit(const struct lurkd_req_ctx *ctx, const 
 #define LURKD_FROST_CAPACITY   4096u
 #define LURKD_FROST_PER_CLIENT 64u
 #define LURKD_FROST_TTL        300u /* seconds */
-/* The list entry of a share key: public key, SHARE1 or SHARE2, CKM_EDDSA, no chain. */
+/* The list entry of a share key: public key, SHARE1 or SHARE2, its mechanisms, no chain. */
 void lurkd_frost_list_key(
 	const struct lurkd_key_conf *k, const struct lurkd_client *cl, struct lurk_wire_key *w);
 int lurkd_handle_frost_commit(
 	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp);
 int lurkd_handle_frost_sign(
+	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp);
+int lurkd_handle_rsa_partial(
 	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp);
 
 #endif

@@ -415,6 +415,7 @@ static const struct {
 	{LURK_WIRE_PING, handle_ping},
 	{LURK_WIRE_FROST_COMMIT, lurkd_handle_frost_commit},
 	{LURK_WIRE_FROST_SIGN, lurkd_handle_frost_sign},
+	{LURK_WIRE_RSA_PARTIAL, lurkd_handle_rsa_partial},
 };
 
 int

@@ -15,6 +15,11 @@
  *     held FILE  as sign, but after the commitments prints "committed" and
  *                waits (at most 60 s) until FILE exists: the test reloads
  *                lurkd in between (the command takes FILE before LABEL)
+ *   A split RSA key (RSA_PARTIAL; MSG_HEX is a DigestInfo, or PSS's mHash):
+ *     rsa-pkcs1  partials from both, combined (lurk_rsa_combine checks
+ *                s^e = m): prints "sig HEX" and "alone HEX" (server 1's)
+ *     rsa-pss    the same with an EMSA-PSS encoding made here (random salt)
+ *     rsa-pss-other  an encoding of another hash sent with this one: refused
  *
  * Exit status: 0 the expected outcome (the refusal commands print the
  * server's "class reason: text"), 1 usage or connection error, 2 a server
@@ -28,6 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <p11-kit/pkcs11.h>
 #include <sodium.h>
 
 #include "client/conn.h"
@@ -35,16 +43,20 @@
 #include "frost.h"
 #include "keyfile.h"
 #include "mem.h"
+#include "rsa-split.h"
 #include "wire-frost.h"
 #include "wire.h"
 
 #define ED25519_SPKI_LEN 44 /* RFC 8410: 12-byte prefix, then the 32-byte key */
+#define SPKI_MAX         1100
 
 struct server {
 	struct lurk_client *c;
 	uint8_t key_id[LURK_WIRE_MAX_KEY_ID];
 	size_t key_id_len;
-	uint8_t spki[ED25519_SPKI_LEN];
+	uint8_t spki[SPKI_MAX];
+	size_t spki_len;
+	uint8_t type;
 	unsigned index;
 };
 
@@ -120,13 +132,17 @@ find_key(struct server *s, const char *label)
 		const struct lurk_wire_key *k = &l.keys[i];
 		if (strcmp(k->label, label) != 0)
 			continue;
-		if (k->type != LURK_KEY_ED25519 || k->spki_len != ED25519_SPKI_LEN ||
+		if ((k->type == LURK_KEY_ED25519 && k->spki_len != ED25519_SPKI_LEN) ||
+			(k->type != LURK_KEY_ED25519 && k->type != LURK_KEY_RSA) ||
+			k->spki_len > SPKI_MAX ||
 			(k->flags & (LURK_WIRE_KEY_SHARE1 | LURK_WIRE_KEY_SHARE2)) == 0 ||
 			(k->flags & LURK_WIRE_KEY_SIGN) != 0)
 			break;
 		memcpy(s->key_id, k->id, k->id_len);
 		s->key_id_len = k->id_len;
 		memcpy(s->spki, k->spki, k->spki_len);
+		s->spki_len = k->spki_len;
+		s->type = k->type;
 		s->index = (k->flags & LURK_WIRE_KEY_SHARE1) ? 1 : 2;
 		r = 0;
 	}
@@ -253,6 +269,97 @@ expect_refused(int r, const char *what)
 	return 0;
 }
 
+/* RSA_PARTIAL at s: 0 and k bytes in out, 2 refused, 1 otherwise. */
+static int
+partial(struct server *s, uint32_t mech, const struct lurk_wire_param *pa, const uint8_t *data,
+	size_t len, const uint8_t *em, size_t em_len, uint8_t *out, size_t k)
+{
+	struct lurk_wire_rsa_partial_req m = {
+		s->key_id, s->key_id_len, mech, *pa, data, len, em, em_len};
+	struct lurk_wire_rsa_partial_resp p;
+	int r;
+
+	lurk_buf_reset(req);
+	if (lurk_wire_rsa_partial_req_build(req, lurk_client_next_id(s->c), &m) != 0)
+		return 1;
+	if ((r = call(s, LURK_WIRE_RSA_PARTIAL_RESP)) != 0)
+		return r;
+	if (lurk_wire_rsa_partial_resp_parse(resp, &p) != 0 || p.partial_len != k)
+		return 1;
+	memcpy(out, p.partial, k);
+	return 0;
+}
+
+static int
+run_rsa(struct server sv[2], const char *cmd, const uint8_t *msg, size_t len)
+{
+	const uint8_t *q = sv[0].spki;
+	EVP_PKEY *pk = d2i_PUBKEY(NULL, &q, (long)sv[0].spki_len);
+	BIGNUM *n = NULL, *e = NULL;
+	struct lurk_wire_param pa;
+	uint8_t em[1024], s[2][1024], sig[1024], salt[64], other[64];
+	const char *md = len == 32 ? "SHA256" : len == 48 ? "SHA384" : "SHA512";
+	uint32_t mech = CKM_RSA_PKCS;
+	size_t k, em_len = 0;
+	int r = 1;
+
+	memset(&pa, 0, sizeof(pa));
+	if (pk == NULL || !EVP_PKEY_get_bn_param(pk, "n", &n) ||
+		!EVP_PKEY_get_bn_param(pk, "e", &e))
+		goto out;
+	k = (size_t)BN_num_bytes(n);
+	if (strcmp(cmd, "rsa-pkcs1") == 0) {
+		if (lurk_rsa_pkcs1_encode(msg, len, em, k) != 0) {
+			/* Not ours to encode: the server must refuse it too. */
+			memset(em, 0, sizeof(em));
+		}
+	} else if (len == 32 || len == 48 || len == 64) {
+		mech = CKM_RSA_PKCS_PSS;
+		pa.kind = LURK_WIRE_PARAM_PSS;
+		pa.u.pss.hash = len == 32 ? CKM_SHA256 : len == 48 ? CKM_SHA384 : CKM_SHA512;
+		pa.u.pss.mgf = len == 32   ? CKG_MGF1_SHA256
+			       : len == 48 ? CKG_MGF1_SHA384
+					   : CKG_MGF1_SHA512;
+		pa.u.pss.slen = (uint32_t)len;
+		randombytes_buf(salt, len);
+		memcpy(other, msg, len);
+		if (strcmp(cmd, "rsa-pss-other") == 0)
+			other[0] ^= 1;
+		if (lurk_rsa_pss_encode(md, other, salt, n, em, k) != 0)
+			goto out;
+		em_len = k;
+	} else {
+		goto out;
+	}
+	for (int i = 0; i < 2; i++)
+		if ((r = partial(&sv[i], mech, &pa, msg, len, em, em_len, s[i], k)) != 0) {
+			if (strcmp(cmd, "rsa-pss-other") == 0) {
+				r = expect_refused(r, "an encoding of another hash");
+				goto out;
+			}
+			if (r == 2)
+				print_err(i == 0 ? "partial at server 1" : "partial at server 2");
+			goto out;
+		}
+	if (strcmp(cmd, "rsa-pss-other") == 0) {
+		r = expect_refused(0, "an encoding of another hash");
+		goto out;
+	}
+	if (lurk_rsa_combine(n, e, em, s[0], s[1], k, sig) != 0) {
+		fprintf(stderr, "split-client: the partials do not combine to a signature\n");
+		r = 3;
+		goto out;
+	}
+	hex("sig", sig, k);
+	hex("alone", s[0], k);
+	r = 0;
+out:
+	BN_free(n);
+	BN_free(e);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
 static int
 run(struct server sv[2], const char *cmd, const uint8_t *msg, size_t len)
 {
@@ -261,6 +368,13 @@ run(struct server sv[2], const char *cmd, const uint8_t *msg, size_t len)
 	uint8_t handle[16], z[32];
 	int r;
 
+	if (strncmp(cmd, "rsa-", 4) == 0) {
+		if (sv[0].type != LURK_KEY_RSA)
+			return 3;
+		return run_rsa(sv, cmd, msg, len);
+	}
+	if (sv[0].type != LURK_KEY_ED25519)
+		return 3;
 	if (strcmp(cmd, "sign") == 0 || strcmp(cmd, "held") == 0)
 		return full_sign(sv, msg, len, handle, 1);
 	if (strcmp(cmd, "reuse") == 0) {
@@ -319,8 +433,10 @@ main(int argc, char **argv)
 		argc--;
 	}
 	if (argc != 9) {
-		fprintf(stderr, "usage: split-client ADDR1 PUB1 ADDR2 PUB2 CLIENT_KEY_FILE "
-				"{sign|reuse|unknown|foreign|held FILE} LABEL MSG_HEX\n");
+		fprintf(stderr,
+			"usage: split-client ADDR1 PUB1 ADDR2 PUB2 CLIENT_KEY_FILE "
+			"{sign|reuse|unknown|foreign|held FILE|rsa-pkcs1|rsa-pss|rsa-pss-other} "
+			"LABEL MSG_HEX\n");
 		return 1;
 	}
 	memset(sv, 0, sizeof(sv));
@@ -349,8 +465,8 @@ main(int argc, char **argv)
 		if ((ret = find_key(&sv[i], argv[7])) != 0)
 			goto out;
 	}
-	if (sv[0].index != 1 || sv[1].index != 2 ||
-		memcmp(sv[0].spki, sv[1].spki, ED25519_SPKI_LEN) != 0) {
+	if (sv[0].index != 1 || sv[1].index != 2 || sv[0].spki_len != sv[1].spki_len ||
+		memcmp(sv[0].spki, sv[1].spki, sv[0].spki_len) != 0) {
 		fprintf(stderr,
 			"split-client: the servers do not hold shares 1 and 2 of one key\n");
 		ret = 3;

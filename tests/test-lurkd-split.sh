@@ -15,7 +15,7 @@ SPLIT_CLIENT="${top_builddir:-.}/tests/split-client"
 make_tmpdir
 D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
-plan 31
+plan 40
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -34,6 +34,10 @@ openssl genpkey -algorithm ed25519 -out "$TEST_TMP/split.key" 2>/dev/null
 "$ADMIN" split "$TEST_TMP/split.key" "$D1/split.share" "$D2/split.share" >/dev/null 2>&1
 check "lurk-admin split wrote share 1 and share 2" test -s "$D1/split.share" -a -s "$D2/split.share"
 openssl pkey -in "$TEST_TMP/split.key" -pubout -out "$TEST_TMP/pub.pem" 2>/dev/null
+openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$TEST_TMP/rsplit.key" 2>/dev/null
+"$ADMIN" split "$TEST_TMP/rsplit.key" "$D1/rsplit.share" "$D2/rsplit.share" >/dev/null 2>&1
+check "... and of an RSA-2048 key" test -s "$D1/rsplit.share" -a -s "$D2/rsplit.share"
+openssl pkey -in "$TEST_TMP/rsplit.key" -pubout -out "$TEST_TMP/rpub.pem" 2>/dev/null
 
 split_conf() {
 	# $1 dir, $2 extra lines in [key split]
@@ -43,9 +47,12 @@ share = $1/split.share
 tls-versions = 1.3
 $2
 
+[key rsplit]
+share = $1/rsplit.share
+
 [client c]
 public-key = $(cat "$D1/c.pub")
-keys = split ed25519"
+keys = split rsplit ed25519"
 }
 split_conf "$D1" ""
 split_conf "$D2" ""
@@ -160,6 +167,44 @@ check "... the answer is a POLICY refusal" grep -q "sign at server 1: refused by
 check "... in the audit log" grep -q '"op":"frost-sign".*"verdict":"refused".*TLS' "$D1/audit.log"
 sc sign split "$(rand_hex 64)" >/dev/null 2>&1
 check "64 random bytes (not TLS 1.3 content; key limited to TLS 1.3) are refused" test $? = 2
+
+# RSA: RSA_PARTIAL at both, combined by split-client (lurk_rsa_combine), verified by openssl.
+check "lurkd 2 lists the RSA share as share 2 (RSA, 2048 bits, PKCS#1 and PSS)" \
+	grep -q "^rsplit type=1 bits=2048 flags=0x10 mechs=2 certs=0 " "$TEST_TMP/list2"
+di=$(digest_info 256)
+sc rsa-pkcs1 rsplit "$di" >"$TEST_TMP/rsa.out" 2>&1
+# rverify HASHHEX SIGHEX [pkeyopt...]: openssl verifies with the original RSA public key.
+rverify() {
+	echo "$1" | hex2bin >"$TEST_TMP/h.bin"
+	echo "$2" | hex2bin >"$TEST_TMP/rs.bin"
+	_h=$1
+	_s=$2
+	shift 2
+	test -n "$_h" -a -n "$_s" && openssl pkeyutl -verify -pubin -inkey "$TEST_TMP/rpub.pem" \
+		-in "$TEST_TMP/h.bin" -sigfile "$TEST_TMP/rs.bin" -pkeyopt digest:sha256 "$@" \
+		>/dev/null 2>&1
+}
+check "a PKCS#1 v1.5 signature from the two partials verifies in openssl" \
+	rverify "${di: -64}" "$(sed -n 's/^sig //p' "$TEST_TMP/rsa.out")"
+check_fails "server 1's partial alone does not" \
+	rverify "${di: -64}" "$(sed -n 's/^alone //p' "$TEST_TMP/rsa.out")"
+mh=$(rand_hex 32)
+sc rsa-pss rsplit "$mh" >"$TEST_TMP/pss.out" 2>&1
+check "a PSS signature (the client's encoding, checked by both servers) verifies" \
+	rverify "$mh" "$(sed -n 's/^sig //p' "$TEST_TMP/pss.out")" \
+	-pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:32
+refused "a PSS encoding of another hash is refused" \
+	"refused protocol error 0: the encoded message is not EMSA-PSS of the hash" \
+	sc rsa-pss-other rsplit "$(rand_hex 32)"
+sha1di="3021300906052b0e03021a05000414$(rand_hex 20)"
+sc rsa-pkcs1 rsplit "$sha1di" >"$TEST_TMP/sha1.out" 2>&1
+check "a SHA-1 DigestInfo is refused by the policy" \
+	grep -q "partial at server 1: refused by usage policy" "$TEST_TMP/sha1.out"
+check "the audit logs have the rsa-partial records" eval \
+	'grep -q "\"op\":\"rsa-partial\".*\"verdict\":\"allowed\"" "$D1/audit.log" &&
+	grep -q "\"op\":\"rsa-partial\".*\"verdict\":\"allowed\"" "$D2/audit.log"'
+lc "$D1" c sign rsplit rsa-pkcs "$(digest_info 256)" >"$TEST_TMP/rplain.out" 2>&1
+check "a plain SIGN on an RSA share is refused" grep -q "never signs alone" "$TEST_TMP/rplain.out"
 
 lc "$D1" c sign split eddsa "$msg" >"$TEST_TMP/plain.out" 2>&1
 rc=$?

@@ -1,6 +1,6 @@
 /*
  * The split-key wire messages (common/wire-frost.c, docs/wire.md "Split
- * keys"): round trips, every count and length bound on both the build and
+ * keys"), FROST and RSA_PARTIAL: round trips, every count and length bound on both the build and
  * the parse side, every truncation and a trailing byte; and the share flags
  * of a list entry.
  */
@@ -37,6 +37,16 @@ static int
 p_sign_resp(struct lurk_buf *in, void *m)
 {
 	return lurk_wire_frost_sign_resp_parse(in, m);
+}
+static int
+p_rsa_req(struct lurk_buf *in, void *m)
+{
+	return lurk_wire_rsa_partial_req_parse(in, m);
+}
+static int
+p_rsa_resp(struct lurk_buf *in, void *m)
+{
+	return lurk_wire_rsa_partial_resp_parse(in, m);
 }
 
 /* Parses the built message msg (header and body) into m: the parser's result. */
@@ -287,6 +297,79 @@ test_sign_resp(void)
 	lurk_buf_free(b);
 }
 
+static void
+test_rsa_partial(void)
+{
+	struct lurk_buf *b = lurk_buf_new(LURK_WIRE_MAX_MSG);
+	static uint8_t em[LURK_WIRE_MAX_CIPHERTEXT + 1], data[LURK_WIRE_MAX_CIPHERTEXT + 1];
+	struct lurk_wire_rsa_partial_req m, got;
+	struct lurk_wire_rsa_partial_resp p = {em, 256}, pgot;
+
+	memset(&m, 0, sizeof(m));
+	m.key_id = key_id;
+	m.key_id_len = sizeof(key_id);
+	m.mech = 0x0d; /* CKM_RSA_PKCS_PSS */
+	m.param.kind = LURK_WIRE_PARAM_PSS;
+	m.param.u.pss.hash = 0x250;
+	m.param.u.pss.mgf = 2;
+	m.param.u.pss.slen = 32;
+	memset(data, 0x5a, sizeof(data));
+	memset(em, 0xa5, sizeof(em));
+	m.data = data;
+	m.data_len = 32;
+	m.em = em;
+	m.em_len = 256;
+	assert_ok(lurk_wire_rsa_partial_req_build(b, 77, &m));
+	assert_num_eq(lurk_buf_len(b), LURK_WIRE_HDR_LEN + 22 + 4 + 13 + 34 + 258);
+	assert_ok(parse_msg(b, lurk_buf_len(b), LURK_WIRE_RSA_PARTIAL, p_rsa_req, &got));
+	assert_num_eq(got.mech, m.mech);
+	assert_num_eq(got.param.kind, LURK_WIRE_PARAM_PSS);
+	assert_num_eq(got.param.u.pss.slen, 32);
+	assert_num_eq(got.data_len, 32);
+	assert_num_eq(got.em_len, 256);
+	assert_mem_eq(got.em, em, 256);
+	truncations(b, LURK_WIRE_RSA_PARTIAL, p_rsa_req, &got, sizeof(got));
+	/* data and em: 1024 bytes pass, 1025 do not; EdDSA parameters are refused. */
+	lurk_buf_reset(b);
+	m.data_len = m.em_len = LURK_WIRE_MAX_CIPHERTEXT;
+	assert_ok(lurk_wire_rsa_partial_req_build(b, 77, &m));
+	assert_ok(parse_msg(b, lurk_buf_len(b), LURK_WIRE_RSA_PARTIAL, p_rsa_req, &got));
+	lurk_buf_reset(b);
+	m.em_len = LURK_WIRE_MAX_CIPHERTEXT + 1;
+	assert_err(lurk_wire_rsa_partial_req_build(b, 77, &m), LURK_ERR_TOO_LARGE);
+	m.em_len = 0;
+	m.data_len = LURK_WIRE_MAX_CIPHERTEXT + 1;
+	assert_err(lurk_wire_rsa_partial_req_build(b, 77, &m), LURK_ERR_TOO_LARGE);
+	m.data_len = 32;
+	memset(&m.param, 0, sizeof(m.param));
+	m.param.kind = LURK_WIRE_PARAM_EDDSA;
+	assert_err(lurk_wire_rsa_partial_req_build(b, 77, &m), LURK_ERR_BAD_FORMAT);
+	assert_num_eq(lurk_buf_len(b), 0);
+	assert_ok(lurk_wire_header_build(b, LURK_WIRE_RSA_PARTIAL, 77));
+	assert_ok(lurk_wire_put_key_id(b, key_id, sizeof(key_id)));
+	assert_ok(lurk_buf_put_u32(b, 0x1057));
+	assert_ok(lurk_wire_put_param(b, &m.param));
+	assert_ok(lurk_wire_put_str16(b, data, 1, 1024, 0));
+	assert_ok(lurk_wire_put_str16(b, em, 0, 1024, 0));
+	assert_err(parse_msg(b, lurk_buf_len(b), LURK_WIRE_RSA_PARTIAL, p_rsa_req, &got),
+		LURK_ERR_BAD_FORMAT);
+
+	/* The response: 1..1024 bytes. */
+	lurk_buf_reset(b);
+	assert_ok(lurk_wire_rsa_partial_resp_build(b, 77, &p));
+	assert_ok(parse_msg(b, lurk_buf_len(b), LURK_WIRE_RSA_PARTIAL_RESP, p_rsa_resp, &pgot));
+	assert_num_eq(pgot.partial_len, 256);
+	assert_mem_eq(pgot.partial, em, 256);
+	truncations(b, LURK_WIRE_RSA_PARTIAL_RESP, p_rsa_resp, &pgot, sizeof(pgot));
+	lurk_buf_reset(b);
+	p.partial_len = 0;
+	assert_true(lurk_wire_rsa_partial_resp_build(b, 77, &p) != 0);
+	p.partial_len = LURK_WIRE_MAX_CIPHERTEXT + 1;
+	assert_err(lurk_wire_rsa_partial_resp_build(b, 77, &p), LURK_ERR_TOO_LARGE);
+	assert_num_eq(lurk_buf_len(b), 0);
+	lurk_buf_free(b);
+}
+
 /* A list entry may say SHARE1 or SHARE2, never both, never with SIGN or DECRYPT. */
 static void
 test_list_share_flags(void)
@@ -349,6 +432,7 @@ main(int argc, char **argv)
 	lurk_test(test_commit_resp, "/wire-frost/commit-resp");
 	lurk_test(test_sign_req, "/wire-frost/sign-req");
 	lurk_test(test_sign_resp, "/wire-frost/sign-resp");
+	lurk_test(test_rsa_partial, "/wire-frost/rsa-partial");
 	lurk_test(test_list_share_flags, "/wire-frost/list-share-flags");
 	return lurk_test_run(argc, argv);
 }
