@@ -89,7 +89,7 @@ struct lurkd_key_conf {
 	struct lurk_policy policy;
 	struct lurk_tls_key *key; /* NULL until loaded, and for a share */
 	char *share_path;         /* share = (instead of source) */
-	struct lurk_share *share; /* share-file.h: loaded Ed25519 share, or NULL */
+	struct lurk_share *share; /* share-file.h: loaded share (Ed25519 or RSA), or NULL */
 	uint8_t id[LURKD_KEY_ID_LEN];
 	uint8_t implicit_secret[32]; /* RSA decryption: implicit rejection (implicit.h) */
 	uint32_t rate, burst;        /* rate-limit, rate-burst; 0 = unlimited */

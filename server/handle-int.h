@@ -34,7 +34,7 @@ const struct lurkd_key_conf *lurkd_admit(const struct lurkd_req_ctx *ctx, const 
 /* A SIGN or DECRYPT naming a split key's share. */
 #define LURKD_SHARE_ALONE "key is one share of a split key: it never signs alone"
 
-/* Split-key requests (handle-frost.c). The commitment table: capacity, per client, expiry. */
+/* Split-key requests (handle-frost.c). The FROST commitment table: capacity, per client, expiry. */
 #define LURKD_FROST_CAPACITY   4096u
 #define LURKD_FROST_PER_CLIENT 64u
 #define LURKD_FROST_TTL        300u /* seconds */
