@@ -15,7 +15,9 @@ SPLIT_CLIENT="${top_builddir:-.}/tests/split-client"
 make_tmpdir
 D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
-plan 40
+PRIVSEP=0
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then PRIVSEP=1; fi
+plan $((40 + PRIVSEP))
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -59,8 +61,20 @@ split_conf "$D2" ""
 # Server 1 serves metrics: the frost ops are counted (with the sign operations).
 MPORT=$(lurkd_pick_port 3)
 sed -i "/^workers = 2/a metrics-listen = tcp:127.0.0.1:$MPORT" "$D1/lurkd.conf"
+# Server 2 is privilege separated when the test runs as root (CI does): the
+# root parent reads the share files and hands them to the serving process.
+if [ "$PRIVSEP" = 1 ]; then
+	sed -i "s/^workers = 2$/workers = 2\nuser = nobody/" "$D2/lurkd.conf"
+	chmod 711 "$TEST_TMP" # nobody may pass through to s2 (its files stay root-owned 0600)
+else
+	diag "not root: lurkd 2 runs without privilege separation"
+fi
 lurkd_start "$D1" || echo "Bail out! lurkd 1 did not start"
 lurkd_start "$D2" || echo "Bail out! lurkd 2 did not start"
+if [ "$PRIVSEP" = 1 ]; then
+	check "lurkd 2 serves as nobody, its shares read by the root parent" \
+		grep -q "serving as user nobody" "$D2/lurkd.log"
+fi
 
 # LIST: the share, flags SHARE1 (0x08) or SHARE2 (0x10), type 3 (Ed25519), one mechanism, no chain.
 lc "$D1" c list >"$TEST_TMP/list1" 2>&1
