@@ -138,7 +138,7 @@ lurkd_handle_frost_commit(
 	r = lurk_frost_nonces_issue(nonces(), ctx->client->pk, key->share->pk,
 		(uint16_t)key->share->index, key->share->secret, (int64_t)time(NULL), m.count, is);
 	if (r == LURK_ERR_BUSY)
-		return lurkd_refuse(ctx, &a, &t0, key, id, LURK_ERR_RATE_LIMIT, 0,
+		return lurkd_refuse_uncounted(ctx, &a, &t0, key, id, LURK_ERR_RATE_LIMIT, 0,
 			"too many outstanding commitments", resp);
 	if (r != 0) {
 		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
@@ -196,10 +196,10 @@ lurkd_handle_frost_sign(
 	r = lurk_frost_nonces_take(
 		nonces(), ctx->client->pk, key->share->pk, m.handle, now, &nonce, &own);
 	if (r == LURK_ERR_STALE)
-		return lurkd_refuse(ctx, &a, &t0, key, id, LURK_ERR_NOT_FOUND,
+		return lurkd_refuse_uncounted(ctx, &a, &t0, key, id, LURK_ERR_NOT_FOUND,
 			LURK_WIRE_FROST_HANDLE_EXPIRED, "commitment handle expired", resp);
 	if (r != 0)
-		return lurkd_refuse(ctx, &a, &t0, key, id, LURK_ERR_NOT_FOUND,
+		return lurkd_refuse_uncounted(ctx, &a, &t0, key, id, LURK_ERR_NOT_FOUND,
 			LURK_WIRE_FROST_HANDLE_UNKNOWN, "unknown or used commitment handle", resp);
 	/* From here the handle is spent: every path wipes the nonce. */
 	if (sodium_memcmp(own.D, m.list[self].D, LURK_FROST_POINT_LEN) != 0 ||

@@ -27,6 +27,14 @@ int lurkd_req_audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec
 int lurkd_refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
 	const struct timespec *t0, const struct lurkd_key_conf *key, uint32_t id, int err,
 	uint16_t reason, const char *why, struct lurk_buf *resp);
+/*
+ * The same without a count in lurkd_refusals_total, whose reasons (metrics.c)
+ * have no name for it (a spent commitment handle is not "no such key"); the
+ * operation still counts as refused.
+ */
+int lurkd_refuse_uncounted(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const struct timespec *t0, const struct lurkd_key_conf *key, uint32_t id, int err,
+	uint16_t reason, const char *why, struct lurk_buf *resp);
 const struct lurkd_key_conf *lurkd_admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id,
 	size_t key_id_len, struct lurkd_audit_rec *a, const struct timespec *t0, uint32_t id,
 	struct lurk_buf *resp, int *r);

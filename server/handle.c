@@ -223,8 +223,16 @@ lurkd_refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const s
 	const struct lurkd_key_conf *key, uint32_t id, int err, uint16_t reason, const char *why,
 	struct lurk_buf *resp)
 {
-	log_refusal(ctx, a->op, key, a->mechanism, why);
 	lurkd_metrics_refusal(err, reason, why);
+	return lurkd_refuse_uncounted(ctx, a, t0, key, id, err, reason, why, resp);
+}
+
+int
+lurkd_refuse_uncounted(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const struct timespec *t0, const struct lurkd_key_conf *key, uint32_t id, int err,
+	uint16_t reason, const char *why, struct lurk_buf *resp)
+{
+	log_refusal(ctx, a->op, key, a->mechanism, why);
 	(void)lurkd_req_audit_done(ctx, a, "refused", why, t0);
 	return lurkd_reply_error(resp, id, err, reason, why);
 }

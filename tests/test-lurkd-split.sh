@@ -17,7 +17,7 @@ D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
 PRIVSEP=0
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then PRIVSEP=1; fi
-plan $((40 + PRIVSEP))
+plan $((41 + PRIVSEP))
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -171,6 +171,11 @@ check "... and spent the handle" grep -q "refused no such key 1" "$TEST_TMP/r.ou
 check "the audit log names the reasons" \
 	grep -q '"op":"frost-sign".*"verdict":"refused".*unknown or used commitment handle' \
 	"$D1/audit.log"
+
+curl -sS --max-time 10 -f "http://127.0.0.1:$MPORT/metrics" -o "$TEST_TMP/metrics2" 2>/dev/null
+check "spent and unknown handles count as refused operations, not as 'no such key'" eval \
+	'grep -q "^lurkd_refusals_total{reason=\"no_such_key\"} 0$" "$TEST_TMP/metrics2" &&
+	grep -qE "^lurkd_operations_total\{key=\"split\",client=\"c\",operation=\"sign\",mechanism=\"CKM_EDDSA\",verdict=\"refused\"\} [1-9]" "$TEST_TMP/metrics2"'
 
 jwt=$(printf 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0' | od -An -tx1 | tr -d ' \n')
 sc sign split "$jwt" >"$TEST_TMP/jwt.out" 2>&1
