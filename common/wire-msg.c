@@ -101,6 +101,18 @@ get_certs(struct lurk_buf *b, struct lurk_wire_key *k)
 }
 
 /* On failure the caller frees what was copied so far (lurk_wire_list_resp_clear). */
+/* A split key's share is 1 or 2, never both, and a share never signs alone. */
+static int
+share_flags_ok(uint32_t flags)
+{
+	uint32_t share = flags & (LURK_WIRE_KEY_SHARE1 | LURK_WIRE_KEY_SHARE2);
+
+	if (share == 0)
+		return 1;
+	return share != (LURK_WIRE_KEY_SHARE1 | LURK_WIRE_KEY_SHARE2) &&
+	       (flags & (LURK_WIRE_KEY_SIGN | LURK_WIRE_KEY_DECRYPT)) == 0;
+}
+
 static int
 get_key(struct lurk_buf *b, struct lurk_wire_key *k)
 {
@@ -117,6 +129,8 @@ get_key(struct lurk_buf *b, struct lurk_wire_key *k)
 		(r = lurk_wire_get_flags(b, &k->flags, LURK_WIRE_KEY_FLAGS)) != 0 ||
 		(r = get_mechs(b, k)) != 0 || (r = get_certs(b, k)) != 0)
 		return r;
+	if (!share_flags_ok(k->flags))
+		return LURK_ERR_BAD_FORMAT;
 	if ((r = dup_bytes(&k->id, &k->id_len, id, id_len)) != 0 ||
 		(r = dup_bytes((uint8_t **)&k->label, &k->label_len, (const uint8_t *)label,
 			 label_len)) != 0 ||
@@ -130,6 +144,8 @@ put_key(struct lurk_buf *b, const struct lurk_wire_key *k)
 {
 	int r;
 
+	if (!share_flags_ok(k->flags))
+		return LURK_ERR_BAD_FORMAT;
 	if ((r = lurk_wire_put_key_id(b, k->id, k->id_len)) != 0 ||
 		(r = lurk_wire_put_text(b, k->label, k->label_len, LURK_WIRE_MAX_LABEL)) != 0 ||
 		(r = lurk_wire_put_key_type(b, k->type)) != 0 ||

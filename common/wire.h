@@ -40,11 +40,17 @@ enum lurk_wire_type {
 	LURK_WIRE_SIGN = 2,
 	LURK_WIRE_DECRYPT = 3,
 	LURK_WIRE_PING = 4,
+	LURK_WIRE_FROST_COMMIT = 5, /* split keys: wire-frost.h */
+	LURK_WIRE_FROST_SIGN = 6,
+	LURK_WIRE_RSA_PARTIAL = 7,
 	LURK_WIRE_RESPONSE = 0x80, /* set in every response type */
 	LURK_WIRE_LIST_RESP = LURK_WIRE_LIST | LURK_WIRE_RESPONSE,
 	LURK_WIRE_SIGN_RESP = LURK_WIRE_SIGN | LURK_WIRE_RESPONSE,
 	LURK_WIRE_DECRYPT_RESP = LURK_WIRE_DECRYPT | LURK_WIRE_RESPONSE,
 	LURK_WIRE_PING_RESP = LURK_WIRE_PING | LURK_WIRE_RESPONSE,
+	LURK_WIRE_FROST_COMMIT_RESP = LURK_WIRE_FROST_COMMIT | LURK_WIRE_RESPONSE,
+	LURK_WIRE_FROST_SIGN_RESP = LURK_WIRE_FROST_SIGN | LURK_WIRE_RESPONSE,
+	LURK_WIRE_RSA_PARTIAL_RESP = LURK_WIRE_RSA_PARTIAL | LURK_WIRE_RESPONSE,
 	LURK_WIRE_ERROR = 0xff, /* answers any request */
 };
 
@@ -55,7 +61,9 @@ enum lurk_wire_type {
 #define LURK_WIRE_KEY_SIGN            0x01u /* the client may sign with this key */
 #define LURK_WIRE_KEY_DECRYPT         0x02u /* RSA key-exchange decryption allowed */
 #define LURK_WIRE_KEY_REQUIRE_CONTENT 0x04u /* hash-only sign requests are refused */
-#define LURK_WIRE_KEY_FLAGS           0x07u
+#define LURK_WIRE_KEY_SHARE1          0x08u /* lurkd holds share 1 of a split key (no SIGN) */
+#define LURK_WIRE_KEY_SHARE2          0x10u /* lurkd holds share 2 of a split key (no SIGN) */
+#define LURK_WIRE_KEY_FLAGS           0x1fu
 
 /* Ping status flags (other bits are zero). */
 #define LURK_WIRE_PING_DRAINING 0x01u /* server is shutting down: reconnect elsewhere */

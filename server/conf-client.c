@@ -16,6 +16,7 @@
 #include "tls.h"
 #include "wire.h"
 #include "conf-int.h"
+#include "share-file.h"
 
 int
 lurkd_conf_set_str(char **dst, const char *value, const char *key, char *err, size_t err_len)
@@ -145,6 +146,13 @@ lurkd_conf_client_list_len(const struct lurkd_client *cl)
 		const uint32_t *mechs;
 		size_t spki_len, cert_bytes = 0, len;
 
+		if (cl->keys[i]->share != NULL) {
+			/* A share: its public key, CKM_EDDSA or two RSA mechanisms, no chain. */
+			n += lurk_wire_list_key_len(LURKD_KEY_ID_LEN, strlen(cl->keys[i]->name),
+				cl->keys[i]->share->spki_len,
+				cl->keys[i]->share->type == LURK_SHARE_RSA ? 2 : 1, 0, 0);
+			continue;
+		}
 		if (k == NULL)
 			return 0; /* keys not parsed: nothing to measure */
 		(void)lurk_tls_key_spki(k, &spki_len);

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "log.h"
 #include "mem.h"
+#include "share-file.h"
 #include "wire.h"
 #include "conf.h"
 #include "conf-int.h"
@@ -362,6 +363,8 @@ key_item(struct lurkd_key_conf *key, const struct lurk_ini_item *it, char *err, 
 
 	if (strcmp(k, "source") == 0)
 		return lurkd_conf_set_str(&key->source, v, k, err, err_len);
+	if (strcmp(k, "share") == 0)
+		return lurkd_conf_set_str(&key->share_path, v, k, err, err_len);
 	if (strcmp(k, "password-file") == 0)
 		return lurkd_conf_set_str(&key->password_file, v, k, err, err_len);
 	if (strcmp(k, "chain") == 0)
@@ -587,6 +590,51 @@ out:
 	return 0;
 }
 
+/*
+ * Reads a share = file (a secret, owner-only, through the file reader so the
+ * privileged parent can hand it over) and, with parse, checks it
+ * (share-file.c) and derives the key id from the whole key's public key, as
+ * for any key (Ed25519 and RSA shares).
+ */
+static int
+load_share(struct lurkd_files *fs, struct lurkd_key_conf *k, int parse, char *why, size_t why_len)
+{
+	uint8_t *d = NULL, digest[32];
+	size_t len = 0;
+	const char *swhy = NULL;
+	char fwhy[256];
+	int r;
+
+	if (k->password_file != NULL || k->chain != NULL || k->policy.rsa_decrypt) {
+		snprintf(why, why_len,
+			"a share takes no password-file, chain or rsa-decrypt (it never "
+			"signs or decrypts alone)");
+		return LURK_ERR_CONFIG;
+	}
+	if (lurkd_files_read(fs, k->share_path, LURKD_FILE_SECRET | LURKD_FILE_OWNER_ONLY, &d, &len,
+		    fwhy, sizeof(fwhy)) != 0) {
+		snprintf(why, why_len, "cannot read share %s: %s", k->share_path, fwhy);
+		return LURK_ERR_KEY_FILE;
+	}
+	if (!parse) {
+		lurkd_files_release(d, len);
+		return 0;
+	}
+	r = lurk_share_parse(d, len, &k->share, &swhy);
+	lurkd_files_release(d, len);
+	if (r != 0) {
+		snprintf(why, why_len, "share %s: %s", k->share_path,
+			swhy != NULL ? swhy : lurk_err_str(r));
+		return r;
+	}
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, k->share->spki, k->share->spki_len, digest) != 0) {
+		snprintf(why, why_len, "cannot hash the public key");
+		return LURK_ERR_CRYPTO;
+	}
+	memcpy(k->id, digest, LURKD_KEY_ID_LEN);
+	return 0;
+}
+
 static void
 validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct errors *es)
 {
@@ -637,25 +685,34 @@ validate(struct lurkd_config *c, struct lurkd_files *fs, unsigned flags, struct 
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key_conf *k = &c->keys[i];
-		if (k->source == NULL)
-			add_error(es, k->line, "key '%s' needs a 'source'", k->name);
-		if (k->chain == NULL)
-			add_error(es, k->line, "key '%s' needs a 'chain' (certificate file)",
-				k->name);
 		if (lurk_ratelimit_init(&k->rl, k->rate, k->burst) != 0)
 			add_error(es, k->line, "key '%s': cannot set up its rate limit", k->name);
 		else
 			k->rl_ready = 1;
-		if (k->source == NULL || k->chain == NULL)
+		if (k->source != NULL && k->share_path != NULL) {
+			add_error(es, k->line, "key '%s' has both 'source' and 'share'", k->name);
 			continue;
+		}
 		why[0] = '\0';
-		if ((r = load_key(fs, k, (flags & LURKD_CONF_KEYS) != 0, why, sizeof(why))) != 0) {
+		r = 0;
+		if (k->share_path != NULL)
+			r = load_share(fs, k, (flags & LURKD_CONF_KEYS) != 0, why, sizeof(why));
+		else if (k->source == NULL)
+			add_error(es, k->line, "key '%s' needs a 'source' (or a 'share')", k->name);
+		if (k->share_path == NULL && k->chain == NULL)
+			add_error(es, k->line, "key '%s' needs a 'chain' (certificate file)",
+				k->name);
+		if (k->share_path == NULL && (k->source == NULL || k->chain == NULL))
+			continue;
+		if (k->share_path == NULL)
+			r = load_key(fs, k, (flags & LURKD_CONF_KEYS) != 0, why, sizeof(why));
+		if (r != 0) {
 			add_error(es, k->line, "key '%s': %s", k->name,
 				why[0] ? why : lurk_err_str(r));
 			continue;
 		}
-		for (size_t j = 0; k->key != NULL && j < i; j++)
-			if (c->keys[j].key != NULL &&
+		for (size_t j = 0; (k->key != NULL || k->share != NULL) && j < i; j++)
+			if ((c->keys[j].key != NULL || c->keys[j].share != NULL) &&
 				memcmp(c->keys[j].id, k->id, LURKD_KEY_ID_LEN) == 0)
 				add_error(es, k->line, "key '%s' is the same key as '%s'", k->name,
 					c->keys[j].name);
@@ -705,6 +762,8 @@ config_free(struct lurkd_config *c)
 	for (size_t i = 0; i < c->nkeys; i++) {
 		struct lurkd_key_conf *k = &c->keys[i];
 		lurk_tls_key_free(k->key);
+		lurk_share_free(k->share);
+		free(k->share_path);
 		if (k->rl_ready)
 			lurk_ratelimit_clear(&k->rl);
 		lurk_wipe(k->implicit_secret, sizeof(k->implicit_secret));

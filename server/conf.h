@@ -31,6 +31,10 @@
  *   rate-limit = 1000                       (operations per second on this key; optional)
  *   rate-burst = 200                        (default: rate-limit)
  *
+ *   [key split]                             (one server's share of a split key, issue 18)
+ *   share = /etc/lurk/keys/split.share      (instead of source: lurk-admin split output;
+ *                                            no chain, password-file or rsa-decrypt)
+ *
  *   [client edge1]
  *   public-key = <base64 from lurk-admin genkey>
  *   keys = www api
@@ -58,6 +62,7 @@
 #include "ratelimit.h"
 
 struct lurk_tls_key;
+struct lurk_share;
 struct lurkd_mpair;
 
 /* LURKD_MAX_KEYS, LURKD_MAX_KEY_NAME and the others are in lurk-limits.h. */
@@ -82,7 +87,9 @@ struct lurkd_key_conf {
 	char *chain;
 	unsigned line;
 	struct lurk_policy policy;
-	struct lurk_tls_key *key; /* NULL until loaded */
+	struct lurk_tls_key *key; /* NULL until loaded, and for a share */
+	char *share_path;         /* share = (instead of source) */
+	struct lurk_share *share; /* share-file.h: loaded share (Ed25519 or RSA), or NULL */
 	uint8_t id[LURKD_KEY_ID_LEN];
 	uint8_t implicit_secret[32]; /* RSA decryption: implicit rejection (implicit.h) */
 	uint32_t rate, burst;        /* rate-limit, rate-burst; 0 = unlimited */

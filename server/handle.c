@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "err.h"
 #include "handle.h"
+#include "handle-int.h"
 #include "implicit.h"
 #include "keystore.h"
 #include "log.h"
@@ -40,8 +41,8 @@ usec_since(const struct timespec *t0)
  * the one table both sides share (lurk_wire_status_from_err), so the client
  * reads back the error lurkd meant.
  */
-static int
-reply_error(struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, const char *text)
+int
+lurkd_reply_error(struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, const char *text)
 {
 	struct lurk_wire_error e = {
 		.status = (uint16_t)lurk_wire_status_from_err(err),
@@ -54,8 +55,8 @@ reply_error(struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, const 
 	return lurk_wire_error_build(resp, id, &e);
 }
 
-static void
-audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const char *op,
+void
+lurkd_req_audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const char *op,
 	const struct lurkd_key_conf *key, uint32_t mech, const uint8_t *input, size_t input_len)
 {
 	memset(a, 0, sizeof(*a));
@@ -71,9 +72,9 @@ audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const cha
 }
 
 /* Completes the record and adds it to the batch; the result may go out once it is written. */
-static int
-audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const char *verdict,
-	const char *reason, const struct timespec *t0)
+int
+lurkd_req_audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const char *verdict, const char *reason, const struct timespec *t0)
 {
 	int r;
 
@@ -100,13 +101,15 @@ handle_list(
 	int r;
 
 	if (lurk_wire_list_req_parse(in) != 0)
-		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed list request");
+		return lurkd_reply_error(
+			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed list request");
 	for (size_t i = 0; i < cl->nkeys; i++)
-		ncerts += lurk_tls_key_chain_len(cl->keys[i]->key);
+		if (cl->keys[i]->key != NULL)
+			ncerts += lurk_tls_key_chain_len(cl->keys[i]->key);
 	keys = calloc(cl->nkeys ? cl->nkeys : 1, sizeof(*keys));
 	certs = calloc(ncerts ? ncerts : 1, sizeof(*certs));
 	if (keys == NULL || certs == NULL) {
-		r = reply_error(resp, id, LURK_ERR_ALLOC, 0, "out of memory");
+		r = lurkd_reply_error(resp, id, LURK_ERR_ALLOC, 0, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < cl->nkeys; i++) {
@@ -118,6 +121,10 @@ handle_list(
 		w->id_len = sizeof(k->id);
 		w->label = k->name;
 		w->label_len = strlen(k->name);
+		if (k->share != NULL) {
+			lurkd_frost_list_key(k, cl, w);
+			continue;
+		}
 		w->type = (uint8_t)lurk_tls_key_type(k->key);
 		w->bits = (uint16_t)lurk_tls_key_bits(k->key);
 		w->spki = (uint8_t *)lurk_tls_key_spki(k->key, &w->spki_len);
@@ -140,7 +147,7 @@ handle_list(
 	if ((r = lurk_wire_list_resp_build(resp, id, &m)) != 0) {
 		/* The limits checked at load (lurk-limits.h) should make this unreachable. */
 		lurk_error_r(r, "list response for client %s", cl->name);
-		r = reply_error(resp, id, LURK_ERR_INTERNAL, 0, "list too large");
+		r = lurkd_reply_error(resp, id, LURK_ERR_INTERNAL, 0, "list too large");
 	}
 out:
 	free(keys);
@@ -155,7 +162,8 @@ handle_ping(
 	struct lurk_wire_ping_resp m;
 
 	if (lurk_wire_ping_req_parse(in) != 0)
-		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed ping request");
+		return lurkd_reply_error(
+			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed ping request");
 	m.time = (uint64_t)time(NULL);
 	m.flags = atomic_load(&ctx->server->stopping) ? LURK_WIRE_PING_DRAINING : 0;
 	m.keys = (uint32_t)ctx->client->nkeys;
@@ -210,23 +218,31 @@ controls(const struct lurkd_req_ctx *ctx, const struct lurkd_key_conf *key, int 
 }
 
 /* Logs, audits and answers one refusal. */
-static int
-refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct timespec *t0,
+int
+lurkd_refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a, const struct timespec *t0,
 	const struct lurkd_key_conf *key, uint32_t id, int err, uint16_t reason, const char *why,
 	struct lurk_buf *resp)
 {
-	log_refusal(ctx, a->op, key, a->mechanism, why);
 	lurkd_metrics_refusal(err, reason, why);
-	(void)audit_done(ctx, a, "refused", why, t0);
-	return reply_error(resp, id, err, reason, why);
+	return lurkd_refuse_uncounted(ctx, a, t0, key, id, err, reason, why, resp);
+}
+
+int
+lurkd_refuse_uncounted(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const struct timespec *t0, const struct lurkd_key_conf *key, uint32_t id, int err,
+	uint16_t reason, const char *why, struct lurk_buf *resp)
+{
+	log_refusal(ctx, a->op, key, a->mechanism, why);
+	(void)lurkd_req_audit_done(ctx, a, "refused", why, t0);
+	return lurkd_reply_error(resp, id, err, reason, why);
 }
 
 /*
  * The key, if this client may use it now (listed for it, inside its validity
  * window, within the rate limits); otherwise NULL, with *r the answer sent.
  */
-static const struct lurkd_key_conf *
-admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
+const struct lurkd_key_conf *
+lurkd_admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
 	struct lurkd_audit_rec *a, const struct timespec *t0, uint32_t id, struct lurk_buf *resp,
 	int *r)
 {
@@ -236,19 +252,19 @@ admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_id_len,
 
 	if (key == NULL) {
 		/* The same answer whether the key exists for someone else or not at all. */
-		*r = refuse(ctx, a, t0, NULL, id, LURK_ERR_NOT_FOUND, 0,
+		*r = lurkd_refuse(ctx, a, t0, NULL, id, LURK_ERR_NOT_FOUND, 0,
 			"no such key for this client", resp);
 		return NULL;
 	}
 	snprintf(a->key, sizeof(a->key), "%s", key->name);
 	if (lurkd_audit_ok(ctx->server->audit) != 0) {
 		/* Nothing is served that cannot be audited. */
-		*r = refuse(ctx, a, t0, key, id, LURK_ERR_AUDIT, 0,
+		*r = lurkd_refuse(ctx, a, t0, key, id, LURK_ERR_AUDIT, 0,
 			"the audit log cannot be written", resp);
 		return NULL;
 	}
 	if ((denied = controls(ctx, key, &err)) != NULL) {
-		*r = refuse(ctx, a, t0, key, id, err, 0, denied, resp);
+		*r = lurkd_refuse(ctx, a, t0, key, id, err, 0, denied, resp);
 		return NULL;
 	}
 	return key;
@@ -274,10 +290,14 @@ handle_sign(
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (lurk_wire_sign_req_parse(in, &m) != 0)
-		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed sign request");
-	audit_init(&a, ctx, "sign", NULL, m.mech, m.data, m.data_len);
-	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
+		return lurkd_reply_error(
+			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed sign request");
+	lurkd_req_audit_init(&a, ctx, "sign", NULL, m.mech, m.data, m.data_len);
+	if ((key = lurkd_admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
+	if (key->share != NULL)
+		return lurkd_refuse(
+			ctx, &a, &t0, key, id, LURK_ERR_MECHANISM, 0, LURKD_SHARE_ALONE, resp);
 	memset(&preq, 0, sizeof(preq));
 	preq.key_type = lurk_tls_key_type(key->key);
 	preq.mech = m.mech;
@@ -302,7 +322,7 @@ handle_sign(
 		why_text = why == LURK_POLICY_CONTENT_REQUIRED && !key->policy.require_content
 				   ? LURKD_CLIENT_CONTENT_REQUIRED
 				   : lurk_policy_reason_str(why);
-		return refuse(
+		return lurkd_refuse(
 			ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why, why_text, resp);
 	}
 	memset(&sreq, 0, sizeof(sreq));
@@ -315,17 +335,18 @@ handle_sign(
 	sreq.len = m.data_len;
 	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
-		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
+		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		/*
 		 * The key store says what went wrong (keystore.h): a mechanism
 		 * the key lacks, request data it does not sign, the key operation
 		 * failing. The policy has refused malformed data before this.
 		 */
-		return reply_error(resp, id, r, 0, lurk_err_str(r));
+		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
 	}
-	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
+	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
 		lurk_wipe(sig, sizeof(sig));
-		return reply_error(resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
+		return lurkd_reply_error(
+			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
 	}
 	out.sig = sig;
 	out.sig_len = sig_len;
@@ -349,17 +370,21 @@ handle_decrypt(
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (lurk_wire_decrypt_req_parse(in, &m) != 0)
-		return reply_error(resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed decrypt request");
-	audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
-	if ((key = admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
+		return lurkd_reply_error(
+			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed decrypt request");
+	lurkd_req_audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
+	if ((key = lurkd_admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
+	if (key->share != NULL)
+		return lurkd_refuse(
+			ctx, &a, &t0, key, id, LURK_ERR_MECHANISM, 0, LURKD_SHARE_ALONE, resp);
 	/* An RSA key's signature length is its modulus length; other keys stop at the type. */
 	why = lurk_policy_check_decrypt(&key->policy, lurk_tls_key_type(key->key),
 		lurk_tls_key_sig_len(key->key), m.mech, m.ct_len);
 	if (why == LURK_POLICY_ALLOW && m.param.kind != LURK_WIRE_PARAM_NONE)
 		why = LURK_POLICY_MECHANISM;
 	if (why != LURK_POLICY_ALLOW)
-		return refuse(ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why,
+		return lurkd_refuse(ctx, &a, &t0, key, id, LURK_ERR_POLICY, (uint16_t)why,
 			lurk_policy_reason_str(why), resp);
 	/*
 	 * Implicit rejection: bad padding, or a premaster of a TLS version the
@@ -369,13 +394,14 @@ handle_decrypt(
 	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, key->policy.tls_versions,
 		     m.ct, m.ct_len, out.pt)) != 0) {
 		/* Public facts only: bad padding is answered, not an error (implicit.h). */
-		(void)audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
+		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
 		lurk_wipe(&out, sizeof(out));
-		return reply_error(resp, id, r, 0, lurk_err_str(r));
+		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
 	}
-	if (audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
+	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
 		lurk_wipe(&out, sizeof(out));
-		return reply_error(resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
+		return lurkd_reply_error(
+			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
 	}
 	out.pt_len = LURKD_PMS_LEN;
 	lurk_buf_reset(resp);
@@ -395,6 +421,9 @@ static const struct {
 	{LURK_WIRE_SIGN, handle_sign},
 	{LURK_WIRE_DECRYPT, handle_decrypt},
 	{LURK_WIRE_PING, handle_ping},
+	{LURK_WIRE_FROST_COMMIT, lurkd_handle_frost_commit},
+	{LURK_WIRE_FROST_SIGN, lurkd_handle_frost_sign},
+	{LURK_WIRE_RSA_PARTIAL, lurkd_handle_rsa_partial},
 };
 
 int
@@ -415,7 +444,7 @@ lurkd_handle_request(
 			return LURK_ERR_BAD_FORMAT;
 		lurk_debug(LURK_DBG_SERVER, "session %s: %s (type %u)", ctx->session,
 			lurk_err_str(r), h.type);
-		return reply_error(resp, h.id, r, 0,
+		return lurkd_reply_error(resp, h.id, r, 0,
 			r == LURK_ERR_UNKNOWN_OP ? "unknown operation" : "unsupported version");
 	}
 	if (r != 0)
@@ -424,5 +453,5 @@ lurkd_handle_request(
 		if (handlers[i].type == h.type)
 			return handlers[i].fn(ctx, h.id, &in, resp);
 	/* A response type sent to the server. */
-	return reply_error(resp, h.id, LURK_ERR_UNKNOWN_OP, 0, "unexpected message type");
+	return lurkd_reply_error(resp, h.id, LURK_ERR_UNKNOWN_OP, 0, "unexpected message type");
 }

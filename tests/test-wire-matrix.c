@@ -91,7 +91,7 @@ d_header(struct desc *d, const char *name, uint8_t type, uint32_t id)
 	d->name = name;
 	d->n = 0;
 	seg_bad(d, SEG_U8, LURK_WIRE_VERSION, 2, LURK_ERR_BAD_VERSION);
-	seg_bad(d, SEG_U8, type, 0x05, LURK_ERR_UNKNOWN_OP);
+	seg_bad(d, SEG_U8, type, 0x08, LURK_ERR_UNKNOWN_OP);
 	seg_add(d, SEG_U32, id);
 }
 
@@ -368,7 +368,7 @@ test_field_matrix(void)
 static void
 test_unknown_types(void)
 {
-	static const uint8_t types[] = {0x00, 0x05, 0x7f, 0x80, 0x85, 0xfe};
+	static const uint8_t types[] = {0x00, 0x08, 0x7f, 0x80, 0x88, 0xfe};
 	uint8_t msg[LURK_WIRE_HDR_LEN + 1] = {LURK_WIRE_VERSION, 0, 0x12, 0x34, 0x56, 0x78, 0};
 
 	for (size_t i = 0; i < sizeof(types); i++) {

@@ -294,7 +294,7 @@ test_build_refuses_requests(void)
 	struct lurk_wire_decrypt_req d;
 
 	assert_ok(lurk_buf_put_bytes(b, "pre", 3));
-	expect_refused(b, lurk_wire_header_build(b, 5, 1), LURK_ERR_UNKNOWN_OP);
+	expect_refused(b, lurk_wire_header_build(b, 8, 1), LURK_ERR_UNKNOWN_OP);
 	s = wire_sample_sign_none;
 	s.key_id_len = 0;
 	expect_refused(b, lurk_wire_sign_req_build(b, 1, &s), LURK_ERR_BAD_FORMAT);

@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "wire-frost.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -130,6 +131,22 @@ rb_error(struct lurk_buf *in, struct lurk_buf *out)
 	return lurk_wire_error_build(out, 0, &m);
 }
 
+/* The split-key messages (wire-frost.h). */
+#define RB_FROST(name, type_)                                                                      \
+	static int rb_##name(struct lurk_buf *in, struct lurk_buf *out)                            \
+	{                                                                                          \
+		struct lurk_wire_##type_ m;                                                        \
+		if (lurk_wire_##type_##_parse(in, &m) != 0)                                        \
+			return 1;                                                                  \
+		return lurk_wire_##type_##_build(out, 0, &m);                                      \
+	}
+RB_FROST(frost_commit_req, frost_commit_req)
+RB_FROST(frost_commit_resp, frost_commit_resp)
+RB_FROST(frost_sign_req, frost_sign_req)
+RB_FROST(frost_sign_resp, frost_sign_resp)
+RB_FROST(rsa_partial_req, rsa_partial_req)
+RB_FROST(rsa_partial_resp, rsa_partial_resp)
+
 static const struct {
 	uint8_t type;
 	rebuild_fn fn;
@@ -143,6 +160,12 @@ static const struct {
 	{LURK_WIRE_PING, rb_ping_req},
 	{LURK_WIRE_PING_RESP, rb_ping_resp},
 	{LURK_WIRE_ERROR, rb_error},
+	{LURK_WIRE_FROST_COMMIT, rb_frost_commit_req},
+	{LURK_WIRE_FROST_COMMIT_RESP, rb_frost_commit_resp},
+	{LURK_WIRE_FROST_SIGN, rb_frost_sign_req},
+	{LURK_WIRE_FROST_SIGN_RESP, rb_frost_sign_resp},
+	{LURK_WIRE_RSA_PARTIAL, rb_rsa_partial_req},
+	{LURK_WIRE_RSA_PARTIAL_RESP, rb_rsa_partial_resp},
 };
 
 /*
