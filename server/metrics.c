@@ -52,7 +52,9 @@ _Static_assert(LURK_POLICY_LAST == 19, "refusal reason names follow enum lurk_po
 const char *const lurkd_mhs_names[MHS_N] = {"accepted", "bad_msg1", "malformed", "unknown_client",
 	"denied", "replay", "stale", "client_limit"};
 const char *const lurkd_mverdict_names[MVERDICTS] = {"allowed", "refused", "error"};
-const char *const lurkd_mop_names[MOPS] = {"sign", "decrypt"};
+/* The audit records' op names (handle.c, handle-frost.c); sign and decrypt first. */
+const char *const lurkd_mop_names[MOPS] = {
+	"sign", "decrypt", "frost-commit", "frost-sign", "rsa-partial"};
 
 #define M (&lurkd_mstate)
 
@@ -180,9 +182,14 @@ lurkd_metrics_request(const struct lurkd_client *cl, const struct lurkd_audit_re
 {
 	struct lurkd_mpair *p;
 	size_t k = cl->nkeys;
-	int op = a->op[0] == 'd', mech, v;
+	int op = 0, mech, v;
 
 	if (cl->mpairs == NULL)
+		return;
+	/* An op name not in the fixed list is not counted (none is made). */
+	while (op < MOPS && strcmp(a->op, lurkd_mop_names[op]) != 0)
+		op++;
+	if (op == MOPS)
 		return;
 	if (a->key[0] != '\0')
 		for (k = 0; k < cl->nkeys; k++)
