@@ -131,7 +131,7 @@ lurkd_handle_frost_commit(
 	if (lurk_wire_frost_commit_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed frost-commit request");
-	lurkd_req_audit_init(&a, ctx, "frost-commit", NULL, CKM_EDDSA, NULL, 0);
+	lurkd_req_audit_init(&a, ctx, "frost-commit", CKM_EDDSA, NULL, 0);
 	if ((key = admit_share(ctx, m.key_id, m.key_id_len, LURK_SHARE_ED25519, &a, &t0, id, resp,
 		     &r)) == NULL)
 		return r;
@@ -185,7 +185,7 @@ lurkd_handle_frost_sign(
 	if (lurk_wire_frost_sign_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed frost-sign request");
-	lurkd_req_audit_init(&a, ctx, "frost-sign", NULL, CKM_EDDSA, m.msg, m.msg_len);
+	lurkd_req_audit_init(&a, ctx, "frost-sign", CKM_EDDSA, m.msg, m.msg_len);
 	if ((key = admit_share(ctx, m.key_id, m.key_id_len, LURK_SHARE_ED25519, &a, &t0, id, resp,
 		     &r)) == NULL)
 		return r;
@@ -294,7 +294,7 @@ lurkd_handle_rsa_partial(
 	if (lurk_wire_rsa_partial_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed rsa-partial request");
-	lurkd_req_audit_init(&a, ctx, "rsa-partial", NULL, m.mech, m.data, m.data_len);
+	lurkd_req_audit_init(&a, ctx, "rsa-partial", m.mech, m.data, m.data_len);
 	if ((key = admit_share(
 		     ctx, m.key_id, m.key_id_len, LURK_SHARE_RSA, &a, &t0, id, resp, &r)) == NULL)
 		return r;

@@ -19,9 +19,9 @@
 
 int lurkd_reply_error(
 	struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, const char *text);
+/* The record of a request naming no key yet; lurkd_admit adds the key. */
 void lurkd_req_audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx,
-	const char *op, const struct lurkd_key_conf *key, uint32_t mech, const uint8_t *input,
-	size_t input_len);
+	const char *op, uint32_t mech, const uint8_t *input, size_t input_len);
 int lurkd_req_audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
 	const char *verdict, const char *reason, const struct timespec *t0);
 int lurkd_refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,

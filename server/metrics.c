@@ -178,10 +178,9 @@ observe(struct mhist *h, uint64_t us)
 }
 
 void
-lurkd_metrics_request(const struct lurkd_client *cl, const struct lurkd_audit_rec *a)
+lurkd_metrics_request(const struct lurkd_client *cl, size_t key, const struct lurkd_audit_rec *a)
 {
 	struct lurkd_mpair *p;
-	size_t k = cl->nkeys;
 	int op = 0, mech, v;
 
 	if (cl->mpairs == NULL)
@@ -191,11 +190,7 @@ lurkd_metrics_request(const struct lurkd_client *cl, const struct lurkd_audit_re
 		op++;
 	if (op == MOPS)
 		return;
-	if (a->key[0] != '\0')
-		for (k = 0; k < cl->nkeys; k++)
-			if (strcmp(cl->keys[k]->name, a->key) == 0)
-				break;
-	p = cl->mpairs[k];
+	p = cl->mpairs[key < cl->nkeys ? key : cl->nkeys];
 	if (a->mechanism == UINT32_MAX)
 		mech = LURKD_MECH_COUNT;
 	else if ((mech = lurkd_mech_index(a->mechanism)) < 0)
