@@ -273,6 +273,40 @@ lurkd_admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_i
 	return key;
 }
 
+int
+lurkd_reply_result(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const struct timespec *t0, uint32_t id, int r, int err, lurkd_build_fn build,
+	const void *out, void *secret, size_t secret_len, struct lurk_buf *resp)
+{
+	int rc;
+
+	if (r != 0) {
+		(void)lurkd_req_audit_done(ctx, a, "error", lurk_err_str(r), t0);
+		rc = lurkd_reply_error(resp, id, err, 0, lurk_err_str(r));
+	} else if (lurkd_req_audit_done(ctx, a, "allowed", NULL, t0) != 0) {
+		rc = lurkd_reply_error(
+			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
+	} else {
+		lurk_buf_reset(resp);
+		rc = build(resp, id, out);
+	}
+	if (secret != NULL)
+		lurk_wipe(secret, secret_len);
+	return rc;
+}
+
+static int
+build_sign(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_sign_resp_build(resp, id, out);
+}
+
+static int
+build_decrypt(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_decrypt_resp_build(resp, id, out);
+}
+
 static int
 handle_sign(
 	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
@@ -336,27 +370,16 @@ handle_sign(
 	sreq.pss_slen = preq.pss_slen;
 	sreq.data = m.data;
 	sreq.len = m.data_len;
-	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
+	/*
+	 * On failure the key store says what went wrong (keystore.h): a
+	 * mechanism the key lacks, request data it does not sign, the key
+	 * operation failing. The policy has refused malformed data before this.
+	 */
+	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0)
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		/*
-		 * The key store says what went wrong (keystore.h): a mechanism
-		 * the key lacks, request data it does not sign, the key operation
-		 * failing. The policy has refused malformed data before this.
-		 */
-		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
-	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
-		lurk_wipe(sig, sizeof(sig));
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
-	}
 	out.sig = sig;
 	out.sig_len = sig_len;
-	lurk_buf_reset(resp);
-	r = lurk_wire_sign_resp_build(resp, id, &out);
-	lurk_wipe(sig, sizeof(sig));
-	return r;
+	return lurkd_reply_result(ctx, &a, &t0, id, r, r, build_sign, &out, sig, sizeof(sig), resp);
 }
 
 static int
@@ -394,23 +417,12 @@ handle_decrypt(
 	 * key does not allow, still gets 48 bytes, and the same answer path.
 	 */
 	memset(&out, 0, sizeof(out));
-	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, key->policy.tls_versions,
-		     m.ct, m.ct_len, out.pt)) != 0) {
-		/* Public facts only: bad padding is answered, not an error (implicit.h). */
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		lurk_wipe(&out, sizeof(out));
-		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
-	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
-		lurk_wipe(&out, sizeof(out));
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
-	}
+	/* Its failures are public facts: bad padding is answered, not an error (implicit.h). */
+	r = lurkd_decrypt_implicit(
+		key->key, key->implicit_secret, key->policy.tls_versions, m.ct, m.ct_len, out.pt);
 	out.pt_len = LURKD_PMS_LEN;
-	lurk_buf_reset(resp);
-	r = lurk_wire_decrypt_resp_build(resp, id, &out);
-	lurk_wipe(&out, sizeof(out));
-	return r;
+	return lurkd_reply_result(
+		ctx, &a, &t0, id, r, r, build_decrypt, &out, &out, sizeof(out), resp);
 }
 
 typedef int (*handler_fn)(
