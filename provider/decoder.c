@@ -33,6 +33,7 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
+#include "keyline.h"
 #include "provider.h"
 
 struct key_file {
@@ -42,35 +43,20 @@ struct key_file {
 	size_t spki_len;
 };
 
-/* The next line of [*p, end) as [*line, *len); 0 when there is no complete line. */
-static int
-next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (nl == NULL)
-		return 0;
-	*line = *p;
-	*len = (size_t)(nl - *p);
-	*p = nl + 1;
-	return 1;
-}
-
-/* "NAME VALUE" with printable ASCII in VALUE (1..cap bytes); the value is copied, NUL-ended. */
+/*
+ * "NAME VALUE" (keyline.h) with printable ASCII, spaces included, in VALUE
+ * (1..cap - 1 bytes); the value is copied into out, NUL-ended.
+ */
 static int
 field(const char *line, size_t len, const char *name, char *out, size_t cap)
 {
-	size_t n = strlen(name), vlen;
+	const char *v;
+	size_t vlen;
 
-	if (len <= n + 1 || memcmp(line, name, n) != 0 || line[n] != ' ')
+	if (cap == 0 ||
+		!lurk_keyline_field(line, len, name, cap - 1, LURK_KEYLINE_SPACES, &v, &vlen))
 		return 0;
-	vlen = len - n - 1;
-	if (vlen >= cap)
-		return 0;
-	for (size_t i = 0; i < vlen; i++)
-		if ((unsigned char)line[n + 1 + i] < 0x20 || (unsigned char)line[n + 1 + i] > 0x7e)
-			return 0;
-	memcpy(out, line + n + 1, vlen);
+	memcpy(out, v, vlen);
 	out[vlen] = '\0';
 	return 1;
 }
@@ -83,13 +69,13 @@ parse_body(struct lprov_ctx *pc, const uint8_t *body, size_t blen, struct key_fi
 	const char *why = NULL;
 	size_t len;
 
-	if (!next_line(&p, end, &line, &len) || len != strlen(LPROV_KEY_FILE_MAGIC) ||
+	if (!lurk_keyline_next(&p, end, &line, &len) || len != strlen(LPROV_KEY_FILE_MAGIC) ||
 		memcmp(line, LPROV_KEY_FILE_MAGIC, len) != 0)
 		return 0;
-	if (!next_line(&p, end, &line, &len) ||
+	if (!lurk_keyline_next(&p, end, &line, &len) ||
 		!field(line, len, "config", kf->conf, sizeof(kf->conf)) || kf->conf[0] != '/')
 		why = "second line must be 'config /absolute/path'";
-	else if (!next_line(&p, end, &line, &len) ||
+	else if (!lurk_keyline_next(&p, end, &line, &len) ||
 		 !field(line, len, "key", kf->label, sizeof(kf->label)))
 		why = "third line must be 'key NAME' (1 to 255 printable bytes)";
 	else {
@@ -97,7 +83,7 @@ parse_body(struct lprov_ctx *pc, const uint8_t *body, size_t blen, struct key_fi
 		if (spki64 == NULL) {
 			why = "out of memory";
 		} else {
-			if (!next_line(&p, end, &line, &len) ||
+			if (!lurk_keyline_next(&p, end, &line, &len) ||
 				!field(line, len, "spki", spki64, blen + 1) ||
 				sodium_base642bin(kf->spki, sizeof(kf->spki), spki64,
 					strlen(spki64), NULL, &kf->spki_len, NULL,

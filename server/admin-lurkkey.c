@@ -21,23 +21,17 @@
 #include <sodium.h>
 
 #include "admin-lurkkey.h"
+#include "keyline.h"
 #include "lurk-limits.h"
 
 #define CONF_PATH_MAX 4095u /* what the provider's decoder accepts (PATH_MAX less the NUL) */
 #define SPKI_MAX      LURK_WIRE_MAX_PUBKEY
 
-/* Printable ASCII, 1..cap bytes: what the decoder accepts in a value. */
+/* Printable ASCII, 1..cap bytes: what the decoder accepts in a value (the same check). */
 static int
 printable(const char *s, size_t cap)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > cap)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
+	return lurk_keyline_value_ok(s, strlen(s), cap, LURK_KEYLINE_SPACES);
 }
 
 /* The DER SubjectPublicKeyInfo of the first certificate in path; 0 or -1 (why says). */

@@ -38,6 +38,8 @@ struct lurkd_audit_rec {
 	char verdict[16]; /* "allowed", "refused", "error" */
 	char reason[96];
 	uint64_t usec;
+	/* Not logged: the key's index in the client's keys, or its nkeys for none (metrics). */
+	size_t key_index;
 };
 
 /* One worker's records of one event-loop pass. */

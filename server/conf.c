@@ -948,13 +948,22 @@ lurkd_config_client(const struct lurkd_config *c, const uint8_t pk[LURK_NOISE_KE
 	return found;
 }
 
+size_t
+lurkd_client_key_index(const struct lurkd_client *cl, const uint8_t *id, size_t id_len)
+{
+	size_t i = 0;
+
+	if (id_len != LURKD_KEY_ID_LEN)
+		return cl->nkeys;
+	while (i < cl->nkeys && memcmp(cl->keys[i]->id, id, LURKD_KEY_ID_LEN) != 0)
+		i++;
+	return i;
+}
+
 const struct lurkd_key_conf *
 lurkd_client_key(const struct lurkd_client *cl, const uint8_t *id, size_t id_len)
 {
-	if (id_len != LURKD_KEY_ID_LEN)
-		return NULL;
-	for (size_t i = 0; i < cl->nkeys; i++)
-		if (memcmp(cl->keys[i]->id, id, LURKD_KEY_ID_LEN) == 0)
-			return cl->keys[i];
-	return NULL;
+	size_t i = lurkd_client_key_index(cl, id, id_len);
+
+	return i < cl->nkeys ? cl->keys[i] : NULL;
 }

@@ -170,5 +170,7 @@ const struct lurkd_client *lurkd_config_client(
 	const struct lurkd_config *c, const uint8_t pk[LURK_NOISE_KEY_LEN]);
 const struct lurkd_key_conf *lurkd_client_key(
 	const struct lurkd_client *cl, const uint8_t *id, size_t id_len);
+/* The same as an index into cl->keys; cl->nkeys when absent. */
+size_t lurkd_client_key_index(const struct lurkd_client *cl, const uint8_t *id, size_t id_len);
 
 #endif

@@ -115,6 +115,24 @@ admit_share(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_i
 	return key;
 }
 
+static int
+build_commit(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_frost_commit_resp_build(resp, id, out);
+}
+
+static int
+build_frost_sign(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_frost_sign_resp_build(resp, id, out);
+}
+
+static int
+build_rsa_partial(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_rsa_partial_resp_build(resp, id, out);
+}
+
 int
 lurkd_handle_frost_commit(
 	const struct lurkd_req_ctx *ctx, uint32_t id, struct lurk_buf *in, struct lurk_buf *resp)
@@ -131,7 +149,7 @@ lurkd_handle_frost_commit(
 	if (lurk_wire_frost_commit_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed frost-commit request");
-	lurkd_req_audit_init(&a, ctx, "frost-commit", NULL, CKM_EDDSA, NULL, 0);
+	lurkd_req_audit_init(&a, ctx, "frost-commit", CKM_EDDSA, NULL, 0);
 	if ((key = admit_share(ctx, m.key_id, m.key_id_len, LURK_SHARE_ED25519, &a, &t0, id, resp,
 		     &r)) == NULL)
 		return r;
@@ -140,19 +158,14 @@ lurkd_handle_frost_commit(
 	if (r == LURK_ERR_BUSY)
 		return lurkd_refuse_uncounted(ctx, &a, &t0, key, id, LURK_ERR_RATE_LIMIT, 0,
 			"too many outstanding commitments", resp);
-	if (r != 0) {
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
-	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0)
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
+	/* Commitments are public: nothing to wipe (the nonces stay in the table). */
 	memset(&out, 0, sizeof(out));
-	out.count = m.count;
-	for (size_t i = 0; i < m.count; i++)
-		to_wire(&out.com[i], &is[i]);
-	lurk_buf_reset(resp);
-	return lurk_wire_frost_commit_resp_build(resp, id, &out);
+	if (r == 0) {
+		out.count = m.count;
+		for (size_t i = 0; i < m.count; i++)
+			to_wire(&out.com[i], &is[i]);
+	}
+	return lurkd_reply_result(ctx, &a, &t0, id, r, r, build_commit, &out, NULL, 0, resp);
 }
 
 /*
@@ -185,7 +198,7 @@ lurkd_handle_frost_sign(
 	if (lurk_wire_frost_sign_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed frost-sign request");
-	lurkd_req_audit_init(&a, ctx, "frost-sign", NULL, CKM_EDDSA, m.msg, m.msg_len);
+	lurkd_req_audit_init(&a, ctx, "frost-sign", CKM_EDDSA, m.msg, m.msg_len);
 	if ((key = admit_share(ctx, m.key_id, m.key_id_len, LURK_SHARE_ED25519, &a, &t0, id, resp,
 		     &r)) == NULL)
 		return r;
@@ -231,21 +244,15 @@ lurkd_handle_frost_sign(
 	r = lurk_frost_sign((uint16_t)key->share->index, key->share->secret, &nonce, key->share->pk,
 		m.list, LURK_FROST_SIGNERS, m.msg, m.msg_len, out.z);
 	sodium_memzero(&nonce, sizeof(nonce)); /* lurk_frost_sign has; belt and braces */
-	if (r != 0) {
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		return lurkd_reply_error(resp, id, LURK_ERR_CRYPTO, 0, lurk_err_str(r));
-	}
 	/* One fresh commitment in exchange; none if the client is at its cap. */
-	if (lurk_frost_nonces_issue(nonces(), ctx->client->pk, key->share->pk,
-		    (uint16_t)key->share->index, key->share->secret, now, 1, &fresh) == 0) {
+	if (r == 0 &&
+		lurk_frost_nonces_issue(nonces(), ctx->client->pk, key->share->pk,
+			(uint16_t)key->share->index, key->share->secret, now, 1, &fresh) == 0) {
 		out.fresh_count = 1;
 		to_wire(&out.fresh, &fresh);
 	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0)
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
-	lurk_buf_reset(resp);
-	return lurk_wire_frost_sign_resp_build(resp, id, &out);
+	return lurkd_reply_result(ctx, &a, &t0, id, r, LURK_ERR_CRYPTO, build_frost_sign, &out,
+		&out, sizeof(out), resp);
 }
 
 /* The hash's OpenSSL name for a TLS PSS hash (the policy has checked the parameters). */
@@ -294,7 +301,7 @@ lurkd_handle_rsa_partial(
 	if (lurk_wire_rsa_partial_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed rsa-partial request");
-	lurkd_req_audit_init(&a, ctx, "rsa-partial", NULL, m.mech, m.data, m.data_len);
+	lurkd_req_audit_init(&a, ctx, "rsa-partial", m.mech, m.data, m.data_len);
 	if ((key = admit_share(
 		     ctx, m.key_id, m.key_id_len, LURK_SHARE_RSA, &a, &t0, id, resp, &r)) == NULL)
 		return r;
@@ -339,20 +346,8 @@ lurkd_handle_rsa_partial(
 	else
 		r = lurk_rsa_partial(key->share->n, di, em, k, part);
 	BN_clear_free(di);
-	if (r != 0) {
-		lurk_wipe(part, sizeof(part));
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		return lurkd_reply_error(resp, id, LURK_ERR_CRYPTO, 0, lurk_err_str(r));
-	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
-		lurk_wipe(part, sizeof(part));
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
-	}
 	out.partial = part;
 	out.partial_len = k;
-	lurk_buf_reset(resp);
-	r = lurk_wire_rsa_partial_resp_build(resp, id, &out);
-	lurk_wipe(part, sizeof(part));
-	return r;
+	return lurkd_reply_result(ctx, &a, &t0, id, r, LURK_ERR_CRYPTO, build_rsa_partial, &out,
+		part, sizeof(part), resp);
 }

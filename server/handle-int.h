@@ -19,9 +19,9 @@
 
 int lurkd_reply_error(
 	struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, const char *text);
+/* The record of a request naming no key yet; lurkd_admit adds the key. */
 void lurkd_req_audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx,
-	const char *op, const struct lurkd_key_conf *key, uint32_t mech, const uint8_t *input,
-	size_t input_len);
+	const char *op, uint32_t mech, const uint8_t *input, size_t input_len);
 int lurkd_req_audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
 	const char *verdict, const char *reason, const struct timespec *t0);
 int lurkd_refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
@@ -35,6 +35,19 @@ int lurkd_refuse(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
 int lurkd_refuse_uncounted(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
 	const struct timespec *t0, const struct lurkd_key_conf *key, uint32_t id, int err,
 	uint16_t reason, const char *why, struct lurk_buf *resp);
+/*
+ * The one ending of a request that computed a result, secret or not (a
+ * signature, a premaster secret, a partial signature, commitments): r is
+ * the operation's result. A failure is audited as "error" and answered with
+ * class err and r's text; a success is audited as "allowed" and then built
+ * into resp by build(resp, id, out), or answered as AUDIT when the record
+ * cannot be added. [secret, secret + secret_len) is wiped on every path
+ * (secret NULL: nothing to wipe).
+ */
+typedef int (*lurkd_build_fn)(struct lurk_buf *resp, uint32_t id, const void *out);
+int lurkd_reply_result(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const struct timespec *t0, uint32_t id, int r, int err, lurkd_build_fn build,
+	const void *out, void *secret, size_t secret_len, struct lurk_buf *resp);
 const struct lurkd_key_conf *lurkd_admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id,
 	size_t key_id_len, struct lurkd_audit_rec *a, const struct timespec *t0, uint32_t id,
 	struct lurk_buf *resp, int *r);

@@ -57,14 +57,14 @@ lurkd_reply_error(struct lurk_buf *resp, uint32_t id, int err, uint16_t reason, 
 
 void
 lurkd_req_audit_init(struct lurkd_audit_rec *a, const struct lurkd_req_ctx *ctx, const char *op,
-	const struct lurkd_key_conf *key, uint32_t mech, const uint8_t *input, size_t input_len)
+	uint32_t mech, const uint8_t *input, size_t input_len)
 {
 	memset(a, 0, sizeof(*a));
 	clock_gettime(CLOCK_REALTIME, &a->when);
 	snprintf(a->session, sizeof(a->session), "%s", ctx->session);
 	snprintf(a->client, sizeof(a->client), "%s", ctx->client->name);
-	snprintf(a->key, sizeof(a->key), "%s", key != NULL ? key->name : "");
 	snprintf(a->op, sizeof(a->op), "%s", op);
+	a->key_index = ctx->client->nkeys; /* none of its own until lurkd_admit finds it */
 	a->mechanism = mech;
 	a->input_len = (uint32_t)input_len;
 	if (input_len != 0)
@@ -81,7 +81,7 @@ lurkd_req_audit_done(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
 	snprintf(a->verdict, sizeof(a->verdict), "%s", verdict);
 	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
 	a->usec = usec_since(t0);
-	lurkd_metrics_request(ctx->client, a);
+	lurkd_metrics_request(ctx->client, a->key_index, a);
 	if (ctx->server->audit == NULL)
 		return 0;
 	if ((r = lurkd_audit_add(ctx->batch, a)) != 0)
@@ -246,16 +246,19 @@ lurkd_admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_i
 	struct lurkd_audit_rec *a, const struct timespec *t0, uint32_t id, struct lurk_buf *resp,
 	int *r)
 {
-	const struct lurkd_key_conf *key = lurkd_client_key(ctx->client, key_id, key_id_len);
+	size_t ki = lurkd_client_key_index(ctx->client, key_id, key_id_len);
+	const struct lurkd_key_conf *key;
 	const char *denied;
 	int err;
 
-	if (key == NULL) {
+	if (ki == ctx->client->nkeys) {
 		/* The same answer whether the key exists for someone else or not at all. */
 		*r = lurkd_refuse(ctx, a, t0, NULL, id, LURK_ERR_NOT_FOUND, 0,
 			"no such key for this client", resp);
 		return NULL;
 	}
+	key = ctx->client->keys[ki];
+	a->key_index = ki;
 	snprintf(a->key, sizeof(a->key), "%s", key->name);
 	if (lurkd_audit_ok(ctx->server->audit) != 0) {
 		/* Nothing is served that cannot be audited. */
@@ -268,6 +271,40 @@ lurkd_admit(const struct lurkd_req_ctx *ctx, const uint8_t *key_id, size_t key_i
 		return NULL;
 	}
 	return key;
+}
+
+int
+lurkd_reply_result(const struct lurkd_req_ctx *ctx, struct lurkd_audit_rec *a,
+	const struct timespec *t0, uint32_t id, int r, int err, lurkd_build_fn build,
+	const void *out, void *secret, size_t secret_len, struct lurk_buf *resp)
+{
+	int rc;
+
+	if (r != 0) {
+		(void)lurkd_req_audit_done(ctx, a, "error", lurk_err_str(r), t0);
+		rc = lurkd_reply_error(resp, id, err, 0, lurk_err_str(r));
+	} else if (lurkd_req_audit_done(ctx, a, "allowed", NULL, t0) != 0) {
+		rc = lurkd_reply_error(
+			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
+	} else {
+		lurk_buf_reset(resp);
+		rc = build(resp, id, out);
+	}
+	if (secret != NULL)
+		lurk_wipe(secret, secret_len);
+	return rc;
+}
+
+static int
+build_sign(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_sign_resp_build(resp, id, out);
+}
+
+static int
+build_decrypt(struct lurk_buf *resp, uint32_t id, const void *out)
+{
+	return lurk_wire_decrypt_resp_build(resp, id, out);
 }
 
 static int
@@ -292,7 +329,7 @@ handle_sign(
 	if (lurk_wire_sign_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed sign request");
-	lurkd_req_audit_init(&a, ctx, "sign", NULL, m.mech, m.data, m.data_len);
+	lurkd_req_audit_init(&a, ctx, "sign", m.mech, m.data, m.data_len);
 	if ((key = lurkd_admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
 	if (key->share != NULL)
@@ -333,27 +370,16 @@ handle_sign(
 	sreq.pss_slen = preq.pss_slen;
 	sreq.data = m.data;
 	sreq.len = m.data_len;
-	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0) {
+	/*
+	 * On failure the key store says what went wrong (keystore.h): a
+	 * mechanism the key lacks, request data it does not sign, the key
+	 * operation failing. The policy has refused malformed data before this.
+	 */
+	if ((r = lurk_tls_key_sign(key->key, &sreq, sig, &sig_len)) != 0)
 		log_refusal(ctx, "sign", key, m.mech, lurk_err_str(r));
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		/*
-		 * The key store says what went wrong (keystore.h): a mechanism
-		 * the key lacks, request data it does not sign, the key operation
-		 * failing. The policy has refused malformed data before this.
-		 */
-		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
-	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
-		lurk_wipe(sig, sizeof(sig));
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
-	}
 	out.sig = sig;
 	out.sig_len = sig_len;
-	lurk_buf_reset(resp);
-	r = lurk_wire_sign_resp_build(resp, id, &out);
-	lurk_wipe(sig, sizeof(sig));
-	return r;
+	return lurkd_reply_result(ctx, &a, &t0, id, r, r, build_sign, &out, sig, sizeof(sig), resp);
 }
 
 static int
@@ -372,7 +398,7 @@ handle_decrypt(
 	if (lurk_wire_decrypt_req_parse(in, &m) != 0)
 		return lurkd_reply_error(
 			resp, id, LURK_ERR_BAD_FORMAT, 0, "malformed decrypt request");
-	lurkd_req_audit_init(&a, ctx, "decrypt", NULL, m.mech, m.ct, m.ct_len);
+	lurkd_req_audit_init(&a, ctx, "decrypt", m.mech, m.ct, m.ct_len);
 	if ((key = lurkd_admit(ctx, m.key_id, m.key_id_len, &a, &t0, id, resp, &r)) == NULL)
 		return r;
 	if (key->share != NULL)
@@ -391,23 +417,12 @@ handle_decrypt(
 	 * key does not allow, still gets 48 bytes, and the same answer path.
 	 */
 	memset(&out, 0, sizeof(out));
-	if ((r = lurkd_decrypt_implicit(key->key, key->implicit_secret, key->policy.tls_versions,
-		     m.ct, m.ct_len, out.pt)) != 0) {
-		/* Public facts only: bad padding is answered, not an error (implicit.h). */
-		(void)lurkd_req_audit_done(ctx, &a, "error", lurk_err_str(r), &t0);
-		lurk_wipe(&out, sizeof(out));
-		return lurkd_reply_error(resp, id, r, 0, lurk_err_str(r));
-	}
-	if (lurkd_req_audit_done(ctx, &a, "allowed", NULL, &t0) != 0) {
-		lurk_wipe(&out, sizeof(out));
-		return lurkd_reply_error(
-			resp, id, LURK_ERR_AUDIT, 0, "the audit log cannot be written");
-	}
+	/* Its failures are public facts: bad padding is answered, not an error (implicit.h). */
+	r = lurkd_decrypt_implicit(
+		key->key, key->implicit_secret, key->policy.tls_versions, m.ct, m.ct_len, out.pt);
 	out.pt_len = LURKD_PMS_LEN;
-	lurk_buf_reset(resp);
-	r = lurk_wire_decrypt_resp_build(resp, id, &out);
-	lurk_wipe(&out, sizeof(out));
-	return r;
+	return lurkd_reply_result(
+		ctx, &a, &t0, id, r, r, build_decrypt, &out, &out, sizeof(out), resp);
 }
 
 typedef int (*handler_fn)(

@@ -135,6 +135,15 @@ hist(struct text *t, const char *name, const char *labels, const struct mhist *h
 		(unsigned long long)cum);
 }
 
+static int
+hist_empty(const struct mhist *h)
+{
+	for (size_t i = 0; i <= MBUCKETS; i++)
+		if (atomic_load_explicit(&h->b[i], memory_order_relaxed) != 0)
+			return 0;
+	return 1;
+}
+
 static const char *
 mech_label(size_t m, char *buf, size_t len)
 {
@@ -172,6 +181,9 @@ render_ops(struct text *t)
 		"Time lurkd spent on a request naming one of its keys, by key and operation.");
 	for (const struct mkey *kb = M->keys; kb != NULL; kb = kb->next)
 		for (size_t o = 0; o < MOPS; o++) {
+			/* The split-key ops' histograms once they have a request. */
+			if (o >= MOPS_WHOLE && hist_empty(&kb->lat[o]))
+				continue;
 			snprintf(labels, sizeof(labels), "key=\"%s\",operation=\"%s\"",
 				esc(kb->name, k, sizeof(k)), lurkd_mop_names[o]);
 			hist(t, "lurkd_operation_duration_seconds", labels, &kb->lat[o]);

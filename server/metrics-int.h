@@ -9,7 +9,8 @@
 #include "audit.h"
 #include "policy.h"
 
-#define MOPS              2                      /* sign, decrypt */
+#define MOPS              5                      /* sign, decrypt, then the split-key ops */
+#define MOPS_WHOLE        2                      /* sign, decrypt: histograms always shown */
 #define MMECH             (LURKD_MECH_COUNT + 2) /* the named ones, "none", "other" */
 #define MVERDICTS         3                      /* allowed, refused, error */
 #define MBUCKETS          15                     /* histogram bounds, 20 µs to 1 s */

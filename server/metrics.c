@@ -52,7 +52,9 @@ _Static_assert(LURK_POLICY_LAST == 19, "refusal reason names follow enum lurk_po
 const char *const lurkd_mhs_names[MHS_N] = {"accepted", "bad_msg1", "malformed", "unknown_client",
 	"denied", "replay", "stale", "client_limit"};
 const char *const lurkd_mverdict_names[MVERDICTS] = {"allowed", "refused", "error"};
-const char *const lurkd_mop_names[MOPS] = {"sign", "decrypt"};
+/* The audit records' op names (handle.c, handle-frost.c); sign and decrypt first. */
+const char *const lurkd_mop_names[MOPS] = {
+	"sign", "decrypt", "frost-commit", "frost-sign", "rsa-partial"};
 
 #define M (&lurkd_mstate)
 
@@ -176,19 +178,19 @@ observe(struct mhist *h, uint64_t us)
 }
 
 void
-lurkd_metrics_request(const struct lurkd_client *cl, const struct lurkd_audit_rec *a)
+lurkd_metrics_request(const struct lurkd_client *cl, size_t key, const struct lurkd_audit_rec *a)
 {
 	struct lurkd_mpair *p;
-	size_t k = cl->nkeys;
-	int op = a->op[0] == 'd', mech, v;
+	int op = 0, mech, v;
 
 	if (cl->mpairs == NULL)
 		return;
-	if (a->key[0] != '\0')
-		for (k = 0; k < cl->nkeys; k++)
-			if (strcmp(cl->keys[k]->name, a->key) == 0)
-				break;
-	p = cl->mpairs[k];
+	/* An op name not in the fixed list is not counted (none is made). */
+	while (op < MOPS && strcmp(a->op, lurkd_mop_names[op]) != 0)
+		op++;
+	if (op == MOPS)
+		return;
+	p = cl->mpairs[key < cl->nkeys ? key : cl->nkeys];
 	if (a->mechanism == UINT32_MAX)
 		mech = LURKD_MECH_COUNT;
 	else if ((mech = lurkd_mech_index(a->mechanism)) < 0)

@@ -49,7 +49,12 @@ int lurkd_metrics_conf_check(
 void lurkd_metrics_bind(struct lurkd_config *c);
 
 /* Hooks: each returns at once while metrics are off. */
-void lurkd_metrics_request(const struct lurkd_client *cl, const struct lurkd_audit_rec *a);
+/*
+ * A request's audit record a, for the key at index key of cl->keys (as
+ * handle.c found it), or cl->nkeys when it named none of the client's keys.
+ */
+void lurkd_metrics_request(
+	const struct lurkd_client *cl, size_t key, const struct lurkd_audit_rec *a);
 void lurkd_metrics_refusal(int err, unsigned policy_reason, const char *why);
 void lurkd_metrics_connection(enum lurkd_mconn result);
 /* A Noise handshake's end: 0 accepted, or the LURK_ERR_* that refused it. */

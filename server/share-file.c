@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "keyline.h"
 #include "mem.h"
 #include "rsa-split.h"
 #include "share-file.h"
@@ -64,38 +65,6 @@ lurk_share_free(struct lurk_share *s)
 	BN_free(s->n);
 	BN_free(s->e);
 	lurk_freezero(s, sizeof(*s));
-}
-
-/* The next line of [*p, end) as [*line, *len), without its LF; 0 when none is complete. */
-static int
-next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (nl == NULL)
-		return 0;
-	*line = *p;
-	*len = (size_t)(nl - *p);
-	*p = nl + 1;
-	return 1;
-}
-
-/* 1 if line is "NAME VALUE" with VALUE 1..cap printable ASCII bytes; the value in *v, *vlen. */
-static int
-field(const char *line, size_t len, const char *name, size_t cap, const char **v, size_t *vlen)
-{
-	size_t n = strlen(name);
-
-	if (len <= n + 1 || memcmp(line, name, n) != 0 || line[n] != ' ')
-		return 0;
-	*v = line + n + 1;
-	*vlen = len - n - 1;
-	if (*vlen > cap)
-		return 0;
-	for (size_t i = 0; i < *vlen; i++)
-		if ((unsigned char)(*v)[i] < 0x21 || (unsigned char)(*v)[i] > 0x7e)
-			return 0;
-	return 1;
 }
 
 /* Canonical base64 (with padding) of exactly want bytes, or 1..want if at_most. */
@@ -197,7 +166,10 @@ check_secret(struct lurk_share *s, const char **why)
 	return 0;
 }
 
-/* The decoded body: the lines of share-file.h, each once, in order. */
+/*
+ * The decoded body: the lines of share-file.h, each once, in order, in
+ * keyline.h's grammar (a share's values hold no space).
+ */
 static int
 parse_body(const uint8_t *body, size_t blen, struct lurk_share **out, const char **why)
 {
@@ -209,19 +181,21 @@ parse_body(const uint8_t *body, size_t blen, struct lurk_share **out, const char
 	unsigned index;
 	int rc = LURK_ERR_BAD_FORMAT;
 
-	if (!next_line(&p, end, &line, &len) || len != strlen(LURK_SHARE_MAGIC) ||
+	if (!lurk_keyline_next(&p, end, &line, &len) || len != strlen(LURK_SHARE_MAGIC) ||
 		memcmp(line, LURK_SHARE_MAGIC, len) != 0) {
 		*why = "the first line must be '" LURK_SHARE_MAGIC "'";
 		return rc;
 	}
-	if (!next_line(&p, end, &line, &len) || !field(line, len, "type", 7, &v, &vlen) ||
+	if (!lurk_keyline_next(&p, end, &line, &len) ||
+		!lurk_keyline_field(line, len, "type", 7, 0, &v, &vlen) ||
 		!((vlen == 7 && memcmp(v, "ed25519", 7) == 0) ||
 			(vlen == 3 && memcmp(v, "rsa", 3) == 0))) {
 		*why = "the second line must be 'type ed25519' or 'type rsa'";
 		return rc;
 	}
 	type = vlen == 7 ? LURK_SHARE_ED25519 : LURK_SHARE_RSA;
-	if (!next_line(&p, end, &line, &len) || !field(line, len, "index", 1, &v, &vlen) ||
+	if (!lurk_keyline_next(&p, end, &line, &len) ||
+		!lurk_keyline_field(line, len, "index", 1, 0, &v, &vlen) ||
 		(v[0] != '1' && v[0] != '2')) {
 		*why = "the third line must be 'index 1' or 'index 2'";
 		return rc;
@@ -235,8 +209,9 @@ parse_body(const uint8_t *body, size_t blen, struct lurk_share **out, const char
 	{
 		struct lurk_share pub = {.type = type, .index = index};
 
-		if (!next_line(&p, end, &line, &len) ||
-			!field(line, len, "spki", B64_MAX(LURK_SHARE_SPKI_MAX), &v, &vlen) ||
+		if (!lurk_keyline_next(&p, end, &line, &len) ||
+			!lurk_keyline_field(
+				line, len, "spki", B64_MAX(LURK_SHARE_SPKI_MAX), 0, &v, &vlen) ||
 			!b64_value(v, vlen, pub.spki, sizeof(pub.spki), 1, &pub.spki_len)) {
 			*why = "the fourth line must be 'spki BASE64' (a DER public key, at most "
 			       "1100 "
@@ -244,21 +219,22 @@ parse_body(const uint8_t *body, size_t blen, struct lurk_share **out, const char
 			goto out;
 		}
 		if (type == LURK_SHARE_ED25519) {
-			if (!next_line(&p, end, &line, &len) ||
-				!field(line, len, "pk1", B64_MAX(32), &v, &vlen) ||
+			if (!lurk_keyline_next(&p, end, &line, &len) ||
+				!lurk_keyline_field(line, len, "pk1", B64_MAX(32), 0, &v, &vlen) ||
 				!b64_value(v, vlen, pub.pk1, 32, 0, &got)) {
 				*why = "the fifth line must be 'pk1 BASE64' (32 bytes)";
 				goto out;
 			}
-			if (!next_line(&p, end, &line, &len) ||
-				!field(line, len, "pk2", B64_MAX(32), &v, &vlen) ||
+			if (!lurk_keyline_next(&p, end, &line, &len) ||
+				!lurk_keyline_field(line, len, "pk2", B64_MAX(32), 0, &v, &vlen) ||
 				!b64_value(v, vlen, pub.pk2, 32, 0, &got)) {
 				*why = "the sixth line must be 'pk2 BASE64' (32 bytes)";
 				goto out;
 			}
 		}
-		if (!next_line(&p, end, &line, &len) ||
-			!field(line, len, "share", B64_MAX(LURK_SHARE_SECRET_MAX), &v, &vlen) ||
+		if (!lurk_keyline_next(&p, end, &line, &len) ||
+			!lurk_keyline_field(
+				line, len, "share", B64_MAX(LURK_SHARE_SECRET_MAX), 0, &v, &vlen) ||
 			!b64_value(v, vlen, secret,
 				type == LURK_SHARE_RSA ? LURK_SHARE_SECRET_MAX : 32,
 				type == LURK_SHARE_RSA, &got)) {
@@ -315,7 +291,7 @@ lurk_share_parse(const uint8_t *buf, size_t len, struct lurk_share **out, const 
 		return rc;
 	}
 	end = p + len;
-	if (!next_line(&p, end, &line, &llen) || llen != strlen(PEM_BEGIN) ||
+	if (!lurk_keyline_next(&p, end, &line, &llen) || llen != strlen(PEM_BEGIN) ||
 		memcmp(line, PEM_BEGIN, llen) != 0) {
 		*why = "the first line must be '" PEM_BEGIN "'";
 		return rc;
@@ -327,7 +303,7 @@ lurk_share_parse(const uint8_t *buf, size_t len, struct lurk_share **out, const 
 		rc = LURK_ERR_ALLOC;
 		goto out;
 	}
-	while (next_line(&p, end, &line, &llen)) {
+	while (lurk_keyline_next(&p, end, &line, &llen)) {
 		if (llen == strlen(PEM_END) && memcmp(line, PEM_END, llen) == 0) {
 			ended = 1;
 			break;

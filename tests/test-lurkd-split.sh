@@ -17,7 +17,7 @@ D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
 PRIVSEP=0
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then PRIVSEP=1; fi
-plan $((41 + PRIVSEP))
+plan $((48 + PRIVSEP))
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -58,7 +58,7 @@ keys = split rsplit ed25519"
 }
 split_conf "$D1" ""
 split_conf "$D2" ""
-# Server 1 serves metrics: the frost ops are counted (with the sign operations).
+# Server 1 serves metrics: the split-key ops are counted under their own operations.
 MPORT=$(lurkd_pick_port 3)
 sed -i "/^workers = 2/a metrics-listen = tcp:127.0.0.1:$MPORT" "$D1/lurkd.conf"
 # Server 2 is privilege separated when the test runs as root (CI does): the
@@ -130,10 +130,23 @@ for d in "$D1" "$D2"; do
 done
 
 curl -sS --max-time 10 -f "http://127.0.0.1:$MPORT/metrics" -o "$TEST_TMP/metrics" 2>/dev/null
-n=$(sed -n 's/^lurkd_operations_total{key="split",client="c",operation="sign",mechanism="CKM_EDDSA",verdict="allowed"} //p' \
-	"$TEST_TMP/metrics")
-# Two signatures and their two FROST_COMMITs at server 1.
-check "lurkd 1's metrics count the frost ops on the share (4: $n)" test "${n:-0}" = 4
+# mcount FILE KEY OP MECH VERDICT: that lurkd_operations_total sample, or 0 when absent.
+mcount() {
+	_v=$(sed -n "s/^lurkd_operations_total{key=\"$2\",client=\"c\",operation=\"$3\",mechanism=\"$4\",verdict=\"$5\"} //p" "$1")
+	echo "${_v:-0}"
+}
+# Two signatures and their two FROST_COMMITs at server 1, each under its own operation.
+n=$(mcount "$TEST_TMP/metrics" split frost-sign CKM_EDDSA allowed)
+check "lurkd 1's metrics count the two FROST_SIGNs as operation=frost-sign (2: $n)" test "$n" = 2
+n=$(mcount "$TEST_TMP/metrics" split frost-commit CKM_EDDSA allowed)
+check "... and the two FROST_COMMITs as operation=frost-commit (2: $n)" test "$n" = 2
+n=$(mcount "$TEST_TMP/metrics" split sign CKM_EDDSA allowed)
+check "... and none of them as operation=sign (0: $n)" test "$n" = 0
+check "... with a frost-sign latency histogram for the share (count 2)" \
+	grep -q '^lurkd_operation_duration_seconds_count{key="split",operation="frost-sign"} 2$' \
+	"$TEST_TMP/metrics"
+check "... and no split-key histogram for a key that made none" eval \
+	'! grep -q "^lurkd_operation_duration_seconds_count{key=\"ed25519\",operation=\"frost-" "$TEST_TMP/metrics"'
 
 # A reload keeps the commitment table: commitments issued before it still sign.
 rm -f "$TEST_TMP/go"
@@ -175,7 +188,7 @@ check "the audit log names the reasons" \
 curl -sS --max-time 10 -f "http://127.0.0.1:$MPORT/metrics" -o "$TEST_TMP/metrics2" 2>/dev/null
 check "spent and unknown handles count as refused operations, not as 'no such key'" eval \
 	'grep -q "^lurkd_refusals_total{reason=\"no_such_key\"} 0$" "$TEST_TMP/metrics2" &&
-	grep -qE "^lurkd_operations_total\{key=\"split\",client=\"c\",operation=\"sign\",mechanism=\"CKM_EDDSA\",verdict=\"refused\"\} [1-9]" "$TEST_TMP/metrics2"'
+	grep -qE "^lurkd_operations_total\{key=\"split\",client=\"c\",operation=\"frost-sign\",mechanism=\"CKM_EDDSA\",verdict=\"refused\"\} [1-9]" "$TEST_TMP/metrics2"'
 
 jwt=$(printf 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0' | od -An -tx1 | tr -d ' \n')
 sc sign split "$jwt" >"$TEST_TMP/jwt.out" 2>&1
@@ -222,6 +235,13 @@ check "a SHA-1 DigestInfo is refused by the policy" \
 check "the audit logs have the rsa-partial records" eval \
 	'grep -q "\"op\":\"rsa-partial\".*\"verdict\":\"allowed\"" "$D1/audit.log" &&
 	grep -q "\"op\":\"rsa-partial\".*\"verdict\":\"allowed\"" "$D2/audit.log"'
+curl -sS --max-time 10 -f "http://127.0.0.1:$MPORT/metrics" -o "$TEST_TMP/metrics3" 2>/dev/null
+n=$(mcount "$TEST_TMP/metrics3" rsplit rsa-partial CKM_RSA_PKCS allowed)
+check "lurkd 1 counts the PKCS#1 v1.5 RSA_PARTIAL as operation=rsa-partial (1: $n)" test "$n" = 1
+n=$(mcount "$TEST_TMP/metrics3" rsplit rsa-partial CKM_RSA_PKCS_PSS allowed)
+check "... and the PSS one (1: $n)" test "$n" = 1
+n=$(mcount "$TEST_TMP/metrics3" rsplit rsa-partial CKM_RSA_PKCS refused)
+check "... and the SHA-1 DigestInfo as a refused rsa-partial (1: $n)" test "$n" = 1
 lc "$D1" c sign rsplit rsa-pkcs "$(digest_info 256)" >"$TEST_TMP/rplain.out" 2>&1
 check "a plain SIGN on an RSA share is refused" grep -q "never signs alone" "$TEST_TMP/rplain.out"
 

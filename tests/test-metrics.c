@@ -47,7 +47,11 @@ static void
 request(const char *key, const char *op, uint32_t mech, const char *verdict, uint64_t usec)
 {
 	struct lurkd_audit_rec a;
+	size_t k = 0;
 
+	/* The key's index, as handle.c passes it: nkeys for none of the client's. */
+	while (k < client.nkeys && strcmp(client.keys[k]->name, key) != 0)
+		k++;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.client, sizeof(a.client), "%s", client.name);
 	snprintf(a.key, sizeof(a.key), "%s", key);
@@ -55,7 +59,7 @@ request(const char *key, const char *op, uint32_t mech, const char *verdict, uin
 	snprintf(a.verdict, sizeof(a.verdict), "%s", verdict);
 	a.mechanism = mech;
 	a.usec = usec;
-	lurkd_metrics_request(&client, &a);
+	lurkd_metrics_request(&client, k, &a);
 }
 
 static void
