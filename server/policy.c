@@ -91,6 +91,12 @@ legacy(const struct lurk_policy *p)
 	return LURK_POLICY_LEGACY_HASH;
 }
 
+/* The DigestInfo of SHA-256("test text"), gnutls lib/cert-cred.c's key/certificate check. */
+static const uint8_t gnutls_key_check[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
+	0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20, 0x0f, 0x46, 0x73, 0x8e, 0xbe,
+	0xd3, 0x70, 0xc5, 0xc5, 0x2e, 0xe0, 0xad, 0x96, 0xde, 0xc8, 0xf4, 0x59, 0xfb, 0x90, 0x1c,
+	0x2c, 0xa4, 0xe2, 0x85, 0x21, 0x1e, 0xdd, 0xf9, 0x03, 0xbf, 0x15, 0x98};
+
 /*
  * Exact prefix and length rather than a DER parse: any other encoding of the
  * same DigestInfo (absent NULL, long-form lengths, other parameters) is
@@ -110,7 +116,18 @@ check_digest_info(const struct lurk_policy *p, const uint8_t *d, size_t len)
 		return LURK_POLICY_TRAILING;
 	if (len - h->di_prefix_len < h->len)
 		return LURK_POLICY_DIGESTINFO;
-	return h->tls == LURK_HASH_USE_LEGACY ? legacy(p) : LURK_POLICY_ALLOW;
+	if (h->tls == LURK_HASH_USE_LEGACY)
+		return legacy(p);
+	/*
+	 * A SHA-2 DigestInfo is a TLS 1.2 signature: TLS 1.0/1.1 sign MD5+SHA-1
+	 * without one, and TLS 1.3 handshakes never use PKCS#1 v1.5 (RFC 8446
+	 * §4.4.3). GnuTLS's key/certificate check at load signs SHA-256("test
+	 * text") this way whatever the version: a fixed public message, allowed.
+	 */
+	if (!(p->tls_versions & LURK_TLS12) &&
+		!(len == sizeof(gnutls_key_check) && memcmp(d, gnutls_key_check, len) == 0))
+		return LURK_POLICY_TLS_VERSION;
+	return LURK_POLICY_ALLOW;
 }
 
 /* TLS PSS: MGF1 of the same hash and salt = hash length (RFC 8446 §4.2.3). */
