@@ -30,6 +30,7 @@
 #include "wire-frost.h"
 
 #define ED25519_SPKI_LEN 44 /* RFC 8410: 12 bytes of DER, then the key */
+#define STALE            1  /* answer(): a commitment the server no longer knows */
 #define RSA_MAX_BYTES    (LURK_RSA_SPLIT_MAX_BITS / 8)
 
 struct cached {
@@ -226,8 +227,10 @@ halves_clear(struct half h[2])
 
 /*
  * Server i's answer: 0 when it is of type want (parse it from resp then);
- * else its refusal (logged by lc_refused, with the server's name), with
- * *e set; LURK_ERR_BAD_FORMAT (logged) for anything else.
+ * STALE for a commitment handle it does not know (unknown, spent, expired:
+ * it restarted, or the handle is older than we thought); else its refusal
+ * (logged by lc_refused, with the server's name), with *e set;
+ * LURK_ERR_BAD_FORMAT (logged) for anything else.
  */
 static int
 answer(struct lc_core *cc, struct half *h, int i, uint8_t want, const char *op,
@@ -246,7 +249,7 @@ answer(struct lc_core *cc, struct half *h, int i, uint8_t want, const char *op,
 			if (e->status == LURK_WIRE_ST_NOT_FOUND &&
 				(e->reason == LURK_WIRE_FROST_HANDLE_UNKNOWN ||
 					e->reason == LURK_WIRE_FROST_HANDLE_EXPIRED))
-				return LURK_ERR_NOT_FOUND;
+				return STALE;
 			return lc_refused(e, what, key->label);
 		}
 	}
@@ -256,16 +259,17 @@ answer(struct lc_core *cc, struct half *h, int i, uint8_t want, const char *op,
 
 /*
  * The result of two halves: a server that did not answer first (the
- * operator's first thing to mend), then a refusal, then the rest.
+ * operator's first thing to mend), then a refusal or other error, then a
+ * forgotten commitment (STALE: retried), then success.
  */
 static int
 worst(int a, int b)
 {
 	if (a == LURK_ERR_IO || b == LURK_ERR_IO)
 		return LURK_ERR_IO;
-	if (a == 0 || a == LURK_ERR_NOT_FOUND)
-		return b != 0 ? b : a;
-	return a;
+	if (a < 0 || b < 0)
+		return a < 0 ? a : b;
+	return a != 0 ? a : b;
 }
 
 /* ---- Ed25519: FROST ---- */
@@ -386,7 +390,7 @@ frost(struct lc_core *cc, const struct lurk_wire_key *key, const uint8_t *msg, s
 		if ((r[i] = h[i].r) != 0)
 			continue;
 		r[i] = answer(cc, &h[i], i, LURK_WIRE_FROST_SIGN_RESP, "frost-sign", key, &e);
-		if (r[i] == LURK_ERR_NOT_FOUND) {
+		if (r[i] == STALE) {
 			lurk_info("split key %s: server %s no longer knows our commitment (a "
 				  "restart?): fetching new ones",
 				key->label, server_name(cc, i));
@@ -405,7 +409,9 @@ frost(struct lc_core *cc, const struct lurk_wire_key *key, const uint8_t *msg, s
 			put(s, key, i, &sr.fresh, 1);
 	}
 	halves_clear(h);
-	if ((rv = worst(r[0], r[1])) != 0)
+	if ((rv = worst(r[0], r[1])) == STALE)
+		return LURK_ERR_PEER; /* retried once; twice is the server's fault */
+	if (rv != 0)
 		return rv;
 	/* Verified against the whole public key: a bad part never leaves as a signature. */
 	if ((rv = lurk_frost_aggregate(pk, fc[0].m.list, LURK_FROST_SIGNERS, msg, len, z, sig)) !=
