@@ -11,6 +11,8 @@
  *   [server a]                           one or more replicas of the key server
  *   address = unix:/run/lurk/lurkd.sock  or tcp:HOST:PORT, tcp:[V6]:PORT
  *   public-key = BASE64                  lurkd's static key (lurk-admin pubkey)
+ *   share = 1                            this server holds share 1 (or 2) of the
+ *                                        split keys (client/split.c), not replicas
  *
  * Any other section is the face's (struct lc_conf_face), or an error.
  */
@@ -127,6 +129,14 @@ server_key(struct ctx *x, const char *k, const char *v, char *err, size_t err_le
 		x->have_key = 1;
 		return 0;
 	}
+	if (strcmp(k, "share") == 0) {
+		if (s->share != 0)
+			return lurk_ini_fail(err, err_len, "'share' given twice");
+		if (strcmp(v, "1") != 0 && strcmp(v, "2") != 0)
+			return lurk_ini_fail(err, err_len, "share must be 1 or 2, not '%s'", v);
+		s->share = v[0] - '0';
+		return 0;
+	}
 	return lurk_ini_fail(err, err_len, "unknown key '%s' in [server]", k);
 }
 
@@ -154,6 +164,37 @@ on_item(void *ctx, const struct lurk_ini_item *it, char *err, size_t err_len)
 	default:
 		return lurk_ini_fail(err, err_len, "'%s' outside a section", it->key);
 	}
+}
+
+/*
+ * The holders of a split key's two shares: one server each (a commitment
+ * lives in one lurkd's memory, so a share has no replica), both or neither.
+ */
+static int
+check_shares(const struct lc_conf *c, char *err, size_t err_len)
+{
+	const char *name[3] = {NULL, NULL, NULL};
+
+	for (size_t i = 0; i < c->nservers; i++) {
+		int sh = c->servers[i].share;
+		if (sh == 0)
+			continue;
+		if (name[sh] != NULL) {
+			snprintf(err, err_len,
+				"%s: [server %s] and [server %s] both have share = %d: a share "
+				"is held by one server (no replicas)",
+				c->path, name[sh], c->servers[i].name, sh);
+			return LURK_ERR_CONFIG;
+		}
+		name[sh] = c->servers[i].name;
+	}
+	if ((name[1] == NULL) != (name[2] == NULL)) {
+		snprintf(err, err_len,
+			"%s: [server %s] has share = %d but no server has share = %d", c->path,
+			name[1] ? name[1] : name[2], name[1] ? 1 : 2, name[1] ? 2 : 1);
+		return LURK_ERR_CONFIG;
+	}
+	return 0;
 }
 
 int
@@ -187,6 +228,9 @@ lc_conf_load(struct lc_conf *c, const char *path, const struct lc_conf_face *fac
 			goto fail;
 		}
 	}
+	if ((r = check_shares(c, err, err_len)) != 0)
+		goto fail;
+	r = LURK_ERR_CONFIG;
 	if (!c->pin_protected && sodium_memcmp(c->client_sk, zero, sizeof(zero)) == 0) {
 		snprintf(err, err_len, "%s: [module] has no client-key", path);
 		goto fail;

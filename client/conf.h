@@ -18,11 +18,16 @@
 #include "keyfile.h"
 #include "lurk-limits.h"
 
-/* One key server; all of them serve the same keys (replicas). */
+/*
+ * One key server. Those with share 0 serve the same whole keys (replicas);
+ * share 1 and share 2 name the one server holding each share of the split
+ * keys (client/split.c).
+ */
 struct lc_server {
 	char name[64];
 	char *address;
 	uint8_t pk[LURK_NOISE_KEY_LEN];
+	int share; /* 0, 1 or 2 */
 };
 
 struct lc_conf {

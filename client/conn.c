@@ -33,6 +33,7 @@ struct lurk_client {
 	int io_timeout_ms;
 	int sys_errno; /* errno of the last failed socket call */
 	uint32_t next_id;
+	uint32_t want_id; /* the id of the request sent, for lurk_client_recv */
 	struct lurk_chan *chan;
 	struct lurk_tp tp;   /* frames, and after the handshake messages (transport.h) */
 	struct lurk_buf out; /* bytes for the socket */
@@ -444,14 +445,10 @@ lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len, stru
 }
 
 int
-lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
-	struct lurk_buf *resp, int timeout_ms)
+lurk_client_send(struct lurk_client *c, const uint8_t *req, size_t req_len, int64_t deadline)
 {
-	int64_t deadline = lc_now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
-	struct lurk_wire_hdr want, got;
+	struct lurk_wire_hdr want;
 	struct lurk_buf view;
-	const uint8_t *msg;
-	size_t len;
 	int r;
 
 	if (c->pid != getpid() || c->dead)
@@ -459,17 +456,33 @@ lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_le
 	lurk_buf_view(&view, req, req_len);
 	if ((r = lurk_wire_header_peek(&view, &want)) != 0)
 		return r;
+	c->want_id = want.id;
 	lurk_buf_reset(&c->out);
-	if ((r = lurk_tp_seal(&c->tp, req, req_len, &c->out)) != 0 ||
-		(r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline)) != 0)
-		goto out;
+	if ((r = lurk_tp_seal(&c->tp, req, req_len, &c->out)) == 0)
+		r = send_all(c, lurk_buf_ptr(&c->out), lurk_buf_len(&c->out), deadline);
 	lurk_buf_reset(&c->out);
+	if (r != 0)
+		c->dead = 1;
+	return r;
+}
+
+int
+lurk_client_recv(struct lurk_client *c, struct lurk_buf *resp, int64_t deadline)
+{
+	struct lurk_wire_hdr got;
+	struct lurk_buf view;
+	const uint8_t *msg;
+	size_t len;
+	int r;
+
+	if (c->pid != getpid() || c->dead)
+		return LURK_ERR_STATE;
 	if ((r = pump(c, deadline, 1)) < 0 || (r = lurk_tp_message(&c->tp, &msg, &len)) != 0)
 		goto out;
 	lurk_buf_view(&view, msg, len);
 	if ((r = lurk_wire_header_peek(&view, &got)) != 0)
 		goto out;
-	if (got.id != want.id) {
+	if (got.id != c->want_id) {
 		r = LURK_ERR_BAD_FORMAT;
 		goto out;
 	}
@@ -481,6 +494,18 @@ out:
 	if (r != 0)
 		c->dead = 1;
 	return r;
+}
+
+int
+lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
+	struct lurk_buf *resp, int timeout_ms)
+{
+	int64_t deadline = lc_now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	int r;
+
+	if ((r = lurk_client_send(c, req, req_len, deadline)) != 0)
+		return r;
+	return lurk_client_recv(c, resp, deadline);
 }
 
 int

@@ -60,6 +60,16 @@ int lurk_client_call(struct lurk_client *c, const uint8_t *req, size_t req_len,
 int lurk_client_call_within(struct lurk_client *c, const uint8_t *req, size_t req_len,
 	struct lurk_buf *resp, int timeout_ms) LURK_MUST_CHECK;
 /*
+ * The two halves of a call, so that one caller can have requests in flight
+ * on two connections at once (a split key's two servers, client/split.c):
+ * send one request, then receive its response, each bounded by deadline
+ * (lc_now_ms's clock). A failure leaves the connection dead, as above.
+ */
+int lurk_client_send(struct lurk_client *c, const uint8_t *req, size_t req_len,
+	int64_t deadline) LURK_MUST_CHECK;
+int lurk_client_recv(
+	struct lurk_client *c, struct lurk_buf *resp, int64_t deadline) LURK_MUST_CHECK;
+/*
  * 1 if the connection should not be used for another call. Neither this nor
  * lurk_client_check_idle asks which process this is (a system call each,
  * and the pool has asked once per call already); lurk_client_call_within

@@ -7,17 +7,41 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sodium.h>
 
 #include "core.h"
 #include "err.h"
+#include "split.h"
 
 struct lc_core {
 	struct lc_conf conf;
-	struct lc_pool *pool;
+	/*
+	 * Per group of servers: [0] whole keys (replicas), [1] and [2] the
+	 * holders of share 1 and share 2 of the split keys. sub[g] is conf with
+	 * only that group's servers (the addresses are conf's), for its pool;
+	 * a group with no server has no pool.
+	 */
+	struct lc_conf sub[3];
+	struct lc_pool *pool[3];
 	struct lc_keys keys;
+	struct lc_split *split;
 };
+
+/* conf's timeouts and the servers of group g, with no secret copied. */
+static void
+make_sub(const struct lc_conf *c, int g, struct lc_conf *sub)
+{
+	memset(sub, 0, sizeof(*sub));
+	memcpy(sub->path, c->path, sizeof(sub->path));
+	sub->connect_timeout_ms = c->connect_timeout_ms;
+	sub->io_timeout_ms = c->io_timeout_ms;
+	sub->idle_per_server = c->idle_per_server;
+	for (size_t i = 0; i < c->nservers; i++)
+		if (c->servers[i].share == g)
+			sub->servers[sub->nservers++] = c->servers[i];
+}
 
 int
 lc_core_new(struct lc_core **out, const char *path, const struct lc_conf_face *face, char *err,
@@ -42,10 +66,20 @@ lc_core_new(struct lc_core **out, const char *path, const struct lc_conf_face *f
 		free(cc);
 		return LURK_ERR_ALLOC;
 	}
-	if (lc_pool_new(&cc->pool, &cc->conf) != 0 ||
-		(!cc->conf.pin_protected && lc_pool_set_key(cc->pool, cc->conf.client_sk) != 0)) {
+	if (lc_split_new(&cc->split) != 0) {
 		lc_core_free(cc);
 		return LURK_ERR_ALLOC;
+	}
+	for (int g = 0; g < 3; g++) {
+		make_sub(&cc->conf, g, &cc->sub[g]);
+		if (cc->sub[g].nservers == 0)
+			continue;
+		if (lc_pool_new(&cc->pool[g], &cc->sub[g]) != 0 ||
+			(!cc->conf.pin_protected &&
+				lc_pool_set_key(cc->pool[g], cc->conf.client_sk) != 0)) {
+			lc_core_free(cc);
+			return LURK_ERR_ALLOC;
+		}
 	}
 	/* The pool keeps the key in guarded memory; no other copy stays. */
 	sodium_memzero(cc->conf.client_sk, sizeof(cc->conf.client_sk));
@@ -58,7 +92,9 @@ lc_core_free(struct lc_core *cc)
 {
 	if (cc == NULL)
 		return;
-	lc_pool_free(cc->pool);
+	for (int g = 0; g < 3; g++)
+		lc_pool_free(cc->pool[g]);
+	lc_split_free(cc->split);
 	lc_keys_clear(&cc->keys);
 	lc_conf_clear(&cc->conf);
 	free(cc);
@@ -73,7 +109,19 @@ lc_core_conf(const struct lc_core *cc)
 struct lc_pool *
 lc_core_pool(struct lc_core *cc)
 {
-	return cc->pool;
+	return cc->pool[0] != NULL ? cc->pool[0] : cc->pool[1];
+}
+
+struct lc_pool *
+lc_core_share_pool(struct lc_core *cc, int share)
+{
+	return cc->pool[share];
+}
+
+struct lc_split *
+lc_core_split(struct lc_core *cc)
+{
+	return cc->split;
 }
 
 void
@@ -82,7 +130,9 @@ lc_core_after_fork(struct lc_core *cc)
 	if (cc == NULL)
 		return;
 	lc_keys_after_fork(&cc->keys);
-	lc_pool_forget(cc->pool);
+	lc_split_after_fork(cc->split);
+	for (int g = 0; g < 3; g++)
+		lc_pool_forget(cc->pool[g]);
 }
 
 int
@@ -98,13 +148,18 @@ lc_core_open_key(
 int
 lc_core_set_key(struct lc_core *cc, const uint8_t *sk)
 {
-	return lc_pool_set_key(cc->pool, sk);
+	int r;
+
+	for (int g = 0; g < 3; g++)
+		if (cc->pool[g] != NULL && (r = lc_pool_set_key(cc->pool[g], sk)) != 0)
+			return r;
+	return 0;
 }
 
 int
 lc_core_key_ready(struct lc_core *cc)
 {
-	return lc_pool_has_key(cc->pool);
+	return lc_pool_has_key(lc_core_pool(cc));
 }
 
 int

@@ -26,6 +26,7 @@
 #include "wire.h"
 
 struct lc_core;
+struct lc_split;
 
 /*
  * Reads the configuration at path (face: the sections of the caller's own,
@@ -39,7 +40,12 @@ int lc_core_new(struct lc_core **out, const char *path, const struct lc_conf_fac
 /* Closes every connection without sending, wipes every secret. NULL is fine. */
 void lc_core_free(struct lc_core *cc);
 const struct lc_conf *lc_core_conf(const struct lc_core *cc);
+/* The whole keys' pool (share 1's when there is none). */
 struct lc_pool *lc_core_pool(struct lc_core *cc);
+/* The pool of the server holding share 1 or 2 of the split keys, or NULL. */
+struct lc_pool *lc_core_share_pool(struct lc_core *cc, int share);
+/* The split keys' state (client/split.h). */
+struct lc_split *lc_core_split(struct lc_core *cc);
 /* In a forked child: drops what the parent's connections left, fresh locks. */
 void lc_core_after_fork(struct lc_core *cc);
 

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -67,11 +68,101 @@ out:
 	return r;
 }
 
-int
-lc_keys_get(struct lc_keys *k, struct lc_pool *pool, const struct lurk_wire_list_resp **out)
+static const struct lurk_wire_key *
+find_id(const struct lurk_wire_list_resp *l, const struct lurk_wire_key *k)
 {
-	struct lurk_wire_list_resp list = {0};
-	int r = 0;
+	for (size_t i = 0; i < l->key_count; i++)
+		if (l->keys[i].id_len == k->id_len && memcmp(l->keys[i].id, k->id, k->id_len) == 0)
+			return &l->keys[i];
+	return NULL;
+}
+
+static int
+label_taken(const struct lurk_wire_key *keys, size_t n, const char *label)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].label, label) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * One list from the groups' (l[0]: whole keys; l[1], l[2]: the holders of
+ * share 1 and share 2; ok[g] when that group answered): the whole keys,
+ * then each split key as one signing key with both share flags
+ * (client/split.c signs with it). When both share holders answered, a split
+ * key is offered only if they list it with the same id, type and public
+ * key; when one is down, as the other lists it (signing fails until the
+ * other is back). Keys each group serves otherwise (a whole key at a share
+ * holder, a share at a whole-key server) are not offered: a server may
+ * hold both kinds for different clients' files. Keys are moved out of l[],
+ * which the caller clears.
+ */
+static int
+merge(struct lurk_wire_list_resp l[3], const int ok[3], struct lurk_wire_list_resp *out)
+{
+	size_t cap = l[0].key_count + l[1].key_count + l[2].key_count, n = 0;
+	struct lurk_wire_key *keys = calloc(cap ? cap : 1, sizeof(*keys));
+	const uint32_t shares = LURK_WIRE_KEY_SHARE1 | LURK_WIRE_KEY_SHARE2;
+	const uint32_t flag[3] = {0, LURK_WIRE_KEY_SHARE1, LURK_WIRE_KEY_SHARE2};
+
+	if (keys == NULL)
+		return LURK_ERR_ALLOC;
+	for (size_t i = 0; i < l[0].key_count; i++) {
+		struct lurk_wire_key *k = &l[0].keys[i];
+		if (k->flags & shares)
+			continue;
+		keys[n++] = *k;
+		memset(k, 0, sizeof(*k));
+	}
+	for (int g = 1; g <= 2; g++) {
+		int o = 3 - g;
+		if (!ok[g] || (g == 2 && ok[1]))
+			continue; /* share 2's list leads only when share 1's is missing */
+		for (size_t i = 0; i < l[g].key_count; i++) {
+			struct lurk_wire_key *a = &l[g].keys[i];
+			const struct lurk_wire_key *b = find_id(&l[o], a);
+			uint32_t rc = 0;
+			if (!(a->flags & flag[g]))
+				continue;
+			if (ok[o]) {
+				if (b == NULL || !(b->flags & flag[o]) || b->type != a->type ||
+					b->spki_len != a->spki_len ||
+					memcmp(b->spki, a->spki, a->spki_len) != 0) {
+					lurk_warn("key %s: share %d is served but the share = %d "
+						  "server does not serve share %d of the same key: "
+						  "not "
+						  "offered",
+						a->label, g, o, o);
+					continue;
+				}
+				rc = b->flags & LURK_WIRE_KEY_REQUIRE_CONTENT;
+			}
+			if (label_taken(keys, n, a->label)) {
+				lurk_warn(
+					"key %s: a whole key has the same label: the split key is "
+					"not offered",
+					a->label);
+				continue;
+			}
+			keys[n] = *a;
+			keys[n].flags = LURK_WIRE_KEY_SIGN | shares |
+					((a->flags | rc) & LURK_WIRE_KEY_REQUIRE_CONTENT);
+			memset(a, 0, sizeof(*a));
+			n++;
+		}
+	}
+	out->keys = keys;
+	out->key_count = n;
+	return 0;
+}
+
+int
+lc_keys_get(
+	struct lc_keys *k, struct lc_pool *const pools[3], const struct lurk_wire_list_resp **out)
+{
+	struct lurk_wire_list_resp list = {0}, part[3];
+	int r = 0, have = 0, rshare = 0, ok[3] = {0, 0, 0};
 
 	*out = NULL;
 	if (__atomic_load_n(&k->loaded, __ATOMIC_ACQUIRE)) {
@@ -79,7 +170,10 @@ lc_keys_get(struct lc_keys *k, struct lc_pool *pool, const struct lurk_wire_list
 		return 0;
 	}
 	/* Nothing is sent before a PIN-protected client key is opened. */
-	if (!lc_pool_has_key(pool))
+	for (int g = 0; g < 3; g++)
+		if (pools[g] != NULL && lc_pool_has_key(pools[g]))
+			have = 1;
+	if (!have)
 		return LURK_ERR_NO_KEY;
 	pthread_mutex_lock(&k->lock);
 	if (lc_now_ms() < k->next_try_ms)
@@ -89,7 +183,30 @@ lc_keys_get(struct lc_keys *k, struct lc_pool *pool, const struct lurk_wire_list
 		return r;
 
 	/* The network part without the lock; a racing caller may fetch too. */
-	if ((r = fetch(pool, &list)) != 0) {
+	/*
+	 * Every group configured must answer, but for one of the two share
+	 * holders: a split key is listed while one of its servers is down (and
+	 * signing with it fails until it is back), so that a process started
+	 * then still has its whole keys and lists the split ones for later.
+	 */
+	memset(part, 0, sizeof(part));
+	if (pools[0] != NULL)
+		r = fetch(pools[0], &part[0]);
+	ok[0] = r == 0;
+	for (int g = 1; g <= 2 && r == 0; g++)
+		if (pools[g] != NULL) {
+			int rg = fetch(pools[g], &part[g]);
+			ok[g] = rg == 0;
+			if (rg != 0 && rshare == 0)
+				rshare = rg;
+		}
+	if (r == 0 && pools[1] != NULL && !ok[1] && !ok[2])
+		r = rshare;
+	if (r == 0)
+		r = merge(part, ok, &list);
+	for (int g = 0; g < 3; g++)
+		lurk_wire_list_resp_clear(&part[g]);
+	if (r != 0) {
 		pthread_mutex_lock(&k->lock);
 		k->next_try_ms = lc_now_ms() + LC_LIST_RETRY_MS;
 		pthread_mutex_unlock(&k->lock);
@@ -106,6 +223,14 @@ lc_keys_get(struct lc_keys *k, struct lc_pool *pool, const struct lurk_wire_list
 	lurk_wire_list_resp_clear(&list);
 	*out = &k->list;
 	return 0;
+}
+
+int
+lc_keys_split(const struct lurk_wire_key *key)
+{
+	const uint32_t shares = LURK_WIRE_KEY_SHARE1 | LURK_WIRE_KEY_SHARE2;
+
+	return (key->flags & shares) == shares;
 }
 
 const struct lurk_wire_key *

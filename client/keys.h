@@ -28,14 +28,21 @@ void lc_keys_clear(struct lc_keys *k);
 /* In a forked child: a fresh lock (a thread left behind may have held it). */
 void lc_keys_after_fork(struct lc_keys *k);
 /*
- * The list, fetched through pool if not yet loaded (network, no lock held),
- * kept until lc_keys_clear. 0; LURK_ERR_NO_KEY when the pool has no client
- * key (nothing is sent); LURK_ERR_AGAIN within LC_LIST_RETRY_MS of a failed
- * fetch; else the fetch's error: lc_pool_call's, a refusal's (logged, see
- * lc_refused), or LURK_ERR_BAD_FORMAT (a malformed response, logged).
+ * The list, fetched through the pools if not yet loaded (network, no lock
+ * held), kept until lc_keys_clear. pools[0] serves whole keys, pools[1]
+ * and pools[2] the shares of split keys; any may be NULL (not configured).
+ * The whole keys' servers must answer, and one of the two share holders. A
+ * split key is listed once, with its share 1 label (share 2's when server 1
+ * is down) and both share flags (lc_keys_split). 0; LURK_ERR_NO_KEY
+ * when there is no client key (nothing is sent); LURK_ERR_AGAIN within
+ * LC_LIST_RETRY_MS of a failed fetch; else the fetch's error:
+ * lc_pool_call's, a refusal's (logged, see lc_refused), or
+ * LURK_ERR_BAD_FORMAT (a malformed response, logged).
  */
-int lc_keys_get(struct lc_keys *k, struct lc_pool *pool,
+int lc_keys_get(struct lc_keys *k, struct lc_pool *const pools[3],
 	const struct lurk_wire_list_resp **out) LURK_MUST_CHECK;
+/* 1 for a split key of the merged list (both share flags), signed by client/split.c. */
+int lc_keys_split(const struct lurk_wire_key *key);
 /* The key labelled label in list, or NULL. */
 const struct lurk_wire_key *lc_keys_find(const struct lurk_wire_list_resp *list, const char *label);
 

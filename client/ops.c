@@ -12,6 +12,7 @@
 #include "log.h"
 #include "ops.h"
 #include "pool.h"
+#include "split.h"
 
 void
 lc_printable(char *dst, size_t cap, const char *src, size_t len)
@@ -130,6 +131,12 @@ op(struct lc_core *cc, int sign, const struct lurk_wire_key *key, uint32_t mech,
 {
 	struct call c = {sign, key, mech, {0}, data, len};
 
+	if (lc_keys_split(key)) {
+		if (sign)
+			return lc_split_sign(cc, key, mech, param, data, len, out, out_len);
+		lurk_warn("decrypt with split key %s: not offered (use ECDHE suites)", key->label);
+		return LURK_ERR_MECHANISM;
+	}
 	if (param != NULL)
 		c.param = *param;
 	return remote(cc, &c, out, out_len);

@@ -911,3 +911,107 @@ out:
 	lurk_buf_clear(req); /* wipes */
 	return rv;
 }
+
+/*
+ * The two halves of a call, for a caller with requests in flight to two
+ * pools at once (a split key's two servers, client/split.c). No failover
+ * and no retry here: a split key's share has one server, and the caller
+ * retries the whole operation once. A pooled connection found dead when
+ * sending (the server closed it as the request went out) is replaced once,
+ * as lc_pool_call does.
+ */
+int
+lc_pool_send(
+	struct lc_pool *p, lc_build_fn build, void *ctx, int64_t deadline, struct lc_pool_req *q)
+{
+	struct lurk_buf req_buf, *req = &req_buf;
+	struct lurk_client_why why = {0};
+	struct pick pk;
+	char reason[128];
+	int r = LURK_ERR_IO, fresh = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->deadline = deadline;
+	if (lurk_buf_init(req, LURK_WIRE_MAX_MSG) != 0)
+		return LURK_ERR_INTERNAL;
+	for (;;) {
+		struct pconn *pc;
+		if (!fresh)
+			take_live(p, NO_SERVER, &pk);
+		else
+			plan(p, 1, NO_SERVER, NO_SERVER, &pk);
+		if (pk.conn == NULL && pk.n == 0) {
+			r = LURK_ERR_IO; /* down, in backoff: at once */
+			break;
+		}
+		if ((pc = pk.conn) == NULL && (r = connect_one(p, &pk, deadline, &pc, &why)) != 0) {
+			if (r == NO_KEY)
+				r = LURK_ERR_NO_KEY;
+			else if (r != LURK_ERR_ALLOC)
+				lurk_info("no key server answered: %s",
+					short_reason(r, &why, reason, sizeof(reason)));
+			break;
+		}
+		lurk_buf_reset(req);
+		if ((r = build(ctx, req, lurk_client_next_id(pc->c))) != 0) {
+			checkin(p, pc);
+			r = r == LURK_ERR_ALLOC ? LURK_ERR_ALLOC : LURK_ERR_INVALID_ARG;
+			break;
+		}
+		r = lurk_client_send(pc->c, lurk_buf_ptr(req), lurk_buf_len(req), deadline);
+		if (r == 0) {
+			q->p = p;
+			q->pc = pc;
+			break;
+		}
+		{
+			size_t server = pc->server;
+			unsigned long fast = 0;
+			discard(p, pc);
+			if (pk.conn == NULL || fresh) {
+				if (mark_down(p, server, r == LURK_ERR_TIMEOUT, &fast))
+					lurk_warn("key server %s: %s",
+						p->conf->servers[server].name, lurk_err_str(r));
+				r = LURK_ERR_IO;
+				break;
+			}
+		}
+		fresh = 1; /* a pooled connection: once more on a new one */
+	}
+	lurk_buf_clear(req); /* wipes */
+	return r;
+}
+
+int
+lc_pool_recv(struct lc_pool_req *q, struct lurk_buf *resp)
+{
+	struct lc_pool *p = q->p;
+	struct pconn *pc = q->pc;
+	unsigned long fast = 0;
+	char session[24];
+	size_t server;
+	int r;
+
+	if (pc == NULL)
+		return LURK_ERR_STATE;
+	q->pc = NULL;
+	if ((r = lurk_client_recv(pc->c, resp, q->deadline)) == 0) {
+		checkin(p, pc);
+		return 0;
+	}
+	server = pc->server;
+	snprintf(session, sizeof(session), "%s", lurk_client_session(pc->c));
+	discard(p, pc);
+	if (mark_down(p, server, r == LURK_ERR_TIMEOUT, &fast))
+		lurk_warn("key server %s: %s (session %s)", p->conf->servers[server].name,
+			lurk_err_str(r), session);
+	return r == LURK_ERR_ALLOC ? r : LURK_ERR_IO;
+}
+
+void
+lc_pool_abandon(struct lc_pool_req *q)
+{
+	if (q->pc != NULL)
+		discard(q->p, q->pc);
+	q->pc = NULL;
+}

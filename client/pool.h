@@ -44,4 +44,25 @@ typedef int (*lc_build_fn)(void *ctx, struct lurk_buf *out, uint32_t id);
 int lc_pool_call(
 	struct lc_pool *p, lc_build_fn build, void *ctx, struct lurk_buf *resp) LURK_MUST_CHECK;
 
+/*
+ * A call in two halves, for requests in flight to two pools at once (a
+ * split key's servers, client/split.c): lc_pool_send checks a connection
+ * out and sends; lc_pool_recv waits for the response until the deadline
+ * given to send, and checks the connection back in (or drops it and marks
+ * its server down). No retry on another server. Every q that send
+ * returned 0 for is ended by exactly one lc_pool_recv or lc_pool_abandon.
+ * Errors as lc_pool_call's.
+ */
+struct pconn;
+struct lc_pool_req {
+	struct lc_pool *p;
+	struct pconn *pc;
+	int64_t deadline;
+};
+int lc_pool_send(struct lc_pool *p, lc_build_fn build, void *ctx, int64_t deadline,
+	struct lc_pool_req *q) LURK_MUST_CHECK;
+int lc_pool_recv(struct lc_pool_req *q, struct lurk_buf *resp) LURK_MUST_CHECK;
+/* Drops q's connection unread (the other half failed). */
+void lc_pool_abandon(struct lc_pool_req *q);
+
 #endif

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -107,6 +109,38 @@ core_decrypt(struct lc_core *cc, const struct lurk_wire_key *k, int argc, char *
 	return ret;
 }
 
+/*
+ * sign2 LABEL MECH HEX1 HEX2: two signatures in one process (so one core,
+ * one commitment cache), "sig1 HEX" and "sig2 HEX"; between them "held" is
+ * printed and, with LURK_CLIENT_HOLD_FILE set, the file is waited for (at
+ * most 60 s) so a test can restart a server there.
+ */
+static int
+core_sign2(struct lc_core *cc, const struct lurk_wire_key *k, int argc, char **argv)
+{
+	const char *hold = getenv("LURK_CLIENT_HOLD_FILE");
+	char *one[4];
+
+	if (argc != 5)
+		return 1;
+	for (int i = 0; i < 2; i++) {
+		one[0] = argv[0], one[1] = argv[1], one[2] = argv[2], one[3] = argv[3 + i];
+		printf("sig%d ", i + 1);
+		fflush(stdout);
+		if (core_sign(cc, k, 4, one) != 0)
+			return 2;
+		if (i == 0) {
+			printf("held\n");
+			fflush(stdout);
+			for (int t = 0; hold != NULL && t < 3000 && access(hold, F_OK) != 0; t++) {
+				struct timespec ts = {0, 20 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	return 0;
+}
+
 int
 cli_core_main(const char *conf, int argc, char **argv)
 {
@@ -144,6 +178,8 @@ cli_core_main(const char *conf, int argc, char **argv)
 		ret = 0;
 	} else if (strcmp(argv[0], "sign") == 0) {
 		ret = core_sign(cc, k, argc, argv);
+	} else if (strcmp(argv[0], "sign2") == 0) {
+		ret = core_sign2(cc, k, argc, argv);
 	} else if (strcmp(argv[0], "decrypt") == 0) {
 		ret = core_decrypt(cc, k, argc, argv);
 	} else {

@@ -14,9 +14,8 @@
  * salt length = hash length). A raw m^d oracle would sign anything and decrypt
  * TLS 1.2 RSA key exchange.
  *
- * This lives in server/ because only lurkd links libcrypto today; the
- * client core (GnuTLS, libsodium) will need lurk_rsa_combine and
- * lurk_rsa_pss_encode when it coordinates RSA split keys.
+ * Both sides use it: lurkd the partial and the encoders' checks, the client
+ * core (client/split.c) the encoders and lurk_rsa_combine.
  *
  * Returns 0 or a negative LURK_ERR_*: LURK_ERR_INVALID_ARG for misuse,
  * LURK_ERR_BAD_FORMAT for input a server must refuse, LURK_ERR_CRYPTO when a
