@@ -155,6 +155,23 @@ cpu_ticks(int pid)
 	return sum;
 }
 
+/* The CPU time of every --cpu-pid process, summed; -1 without one or when
+ * one cannot be read. */
+static long long
+cpu_all(void)
+{
+	long long sum = 0, t;
+
+	if (opt.n_cpu_pids == 0)
+		return -1;
+	for (int i = 0; i < opt.n_cpu_pids; i++) {
+		if ((t = cpu_ticks(opt.cpu_pid[i])) < 0)
+			return -1;
+		sum += t;
+	}
+	return sum;
+}
+
 int
 bench_run(void *(*fn)(void *), int n, const char *kind)
 {
@@ -179,7 +196,7 @@ bench_run(void *(*fn)(void *), int n, const char *kind)
 	}
 	/* Every worker has its key (and has warmed up); the clock starts now. */
 	pthread_barrier_wait(&bench_ready);
-	c0 = opt.cpu_pid ? cpu_ticks(opt.cpu_pid) : -1;
+	c0 = cpu_all();
 	t0 = bench_now();
 	bench_t_end = t0 + opt.seconds;
 	pthread_barrier_wait(&bench_go);
@@ -187,7 +204,7 @@ bench_run(void *(*fn)(void *), int n, const char *kind)
 		pthread_join(w[i].t, NULL);
 		ops += w[i].n;
 	}
-	c1 = opt.cpu_pid ? cpu_ticks(opt.cpu_pid) : -1;
+	c1 = cpu_all();
 	pthread_barrier_destroy(&bench_ready);
 	pthread_barrier_destroy(&bench_go);
 	if (c0 >= 0 && c1 >= 0 && ops > 0)

@@ -119,8 +119,11 @@ sign_pkcs11(void *arg)
 	CK_OBJECT_HANDLE k;
 	uint8_t buf[256], sig[1024];
 
-	if (p11_key(&s, &k) != 0)
+	if (p11_key(&s, &k) != 0) {
+		if (w->id == 0) /* one writer */
+			snprintf(bench_why, sizeof(bench_why), "n/a (no key %.40s)", opt.label);
 		return bench_fail(w);
+	}
 	/* One signature before the clock starts: connections and per-thread state exist. */
 	{
 		CK_ULONG sl = sizeof(sig), len = bench_input(buf);

@@ -12,11 +12,13 @@
 #define BENCH_MAX_THREADS 64
 #define BENCH_MAX_SAMPLES 200000 /* per thread: the count cap of every loop */
 #define BENCH_MAX_ERRORS  1000   /* per thread: a failing way stops early */
+#define BENCH_MAX_PIDS    2      /* --cpu-pid: the two share servers of a split key */
 
 struct bench_opt {
 	const char *cmd, *name, *alg, *lib, *key, *module, *token, *label, *pin;
 	const char *address, *server_pk, *client_key, *connect, *cafile, *host;
-	int threads, count, cpu_pid;
+	int threads, count;
+	int cpu_pid[BENCH_MAX_PIDS], n_cpu_pids; /* --cpu-pid, given once per server */
 	double seconds;
 };
 extern struct bench_opt opt;
@@ -42,9 +44,9 @@ void bench_record(struct worker *w, double t0);
  * DigestInfo through PKCS#11 for RSA, the TLS 1.3 content for Ed25519). */
 size_t bench_input(uint8_t *buf);
 /* Runs fn in n threads, prints one CSV line of kind `kind`; its last field
- * is, with opt.cpu_pid, the CPU that process (and its children) spent per
- * operation, or when nothing was measured why not (bench_why, which a
- * worker may set, else "n/a"). */
+ * is, with opt.cpu_pid, the CPU those processes (and their children) spent
+ * per operation, summed, or when nothing was measured why not (bench_why,
+ * which a worker may set, else "n/a"). */
 int bench_run(void *(*fn)(void *), int n, const char *kind);
 extern char bench_why[64];
 /* Merges the workers' samples and prints the CSV line. */

@@ -79,6 +79,8 @@ cpu() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b }'; }
 ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b }'; }
+# ratio_ops A B: A / B when both were measured (a way that signed nothing: "-").
+ratio_ops() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
 # prov_cells SERVER ALG CLIENTS: the provider's cells of a handshake row
 # (nginx only; the other servers have no provider way).
 prov_cells() {
@@ -101,7 +103,8 @@ target() {
 			d == "" ? "" : " (" d ")", op, l, u, pass ? "PASS" : "MISSED", (l != 0) ? m / l : 0 }'
 }
 
-SIGN_THREADS=$(awk -F, '$1 == "sign" && $2 !~ /^audit/ { print $4 }' "$CSV" | sort -nu | tr '\n' ' ')
+SIGN_THREADS=$(awk -F, '$1 == "sign" && $2 !~ /^audit/ && $2 != "lurk-split" { print $4 }' "$CSV" | sort -nu | tr '\n' ' ')
+SPLIT_THREADS=$(awk -F, '$1 == "sign" && $2 == "lurk-split" { print $4 }' "$CSV" | sort -nu | tr '\n' ' ')
 SIGN_WAYS="openssl gnutls lurk-unix lurk-tcp softhsm p11kit-remote"
 REPS=$(awk -F, 'NR > 1 { print $NF }' "$CSV" | sort -nu | tail -1)
 
@@ -127,6 +130,14 @@ REPS=$(awk -F, 'NR > 1 { print $NF }' "$CSV" | sort -nu | tail -1)
 				for t in $SIGN_THREADS; do row="$row | $(cell sign $w $alg $t)"; done
 				echo "$row |"
 			done
+			# The split key (issue 18) under the whole key's rows, where measured.
+			if [ -n "$SPLIT_THREADS" ] && [ -n "$(val sign lurk-split $alg "${SPLIT_THREADS%% *}" runs)" ]; then
+				row="| lurk-split (unix, two lurkd)"
+				for t in $SIGN_THREADS; do
+					if [ -n "$(val sign lurk-split $alg $t runs)" ]; then row="$row | $(cell sign lurk-split $alg $t)"; else row="$row | -"; fi
+				done
+				echo "$row |"
+			fi
 		done
 		echo
 		echo "## Server CPU per signature"
@@ -150,6 +161,27 @@ REPS=$(awk -F, 'NR > 1 { print $NF }' "$CSV" | sort -nu | tail -1)
 			for w in openssl gnutls; do
 				r=$(val sign $w $alg 1 ops_per_s)
 				[ -n "$r" ] && echo "| $w in-process, 1 thread | $alg | $(awk -v r="$r" 'BEGIN { if (r > 0) printf "%.1f µs", 1e6 / r }') |$(for t in ${SIGN_THREADS#* }; do printf ' |'; done)"
+			done
+		done
+	fi
+	if [ -n "$SPLIT_THREADS" ]; then
+		echo
+		echo "## Split keys (issue 18)"
+		echo
+		echo "The key split with \`lurk-admin split\`, share 1 and share 2 in two lurkd on this"
+		echo "machine (unix sockets, audit log on, 2 workers each), signed through"
+		echo "\`lurk-pkcs11.so\` with \`share = 1\` / \`share = 2\` servers (lurk-split), beside"
+		echo "the whole key in one lurkd over its unix socket (lurk-unix). Ed25519: FROST, one"
+		echo "FROST_SIGN to both servers in parallel; RSA-2048: CKM_RSA_PKCS over a SHA-256"
+		echo "DigestInfo, one RSA_PARTIAL to both. Ratios are split / whole of the medians;"
+		echo "the split key's lurkd CPU is both servers' summed."
+		echo
+		echo "| key | threads | whole key (lurk-unix) | split key (lurk-split) | ops/s split / whole | p50 split / whole | lurkd CPU per signature, whole | both lurkd's CPU per signature, split | CPU split / whole |"
+		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+		for alg in ed25519 rsa; do
+			for t in $SPLIT_THREADS; do
+				[ -n "$(val sign lurk-split $alg $t runs)" ] || continue
+				echo "| $([ $alg = rsa ] && echo RSA-2048 || echo Ed25519) | $t | $(cell sign lurk-unix $alg $t) | $(cell sign lurk-split $alg $t) | $(ratio_ops "$(val sign lurk-split $alg $t ops_per_s)" "$(val sign lurk-unix $alg $t ops_per_s)") | $(ratio_ops "$(val sign lurk-split $alg $t p50_us)" "$(val sign lurk-unix $alg $t p50_us)") | $(cpu sign lurk-unix $alg $t) | $(cpu sign lurk-split $alg $t) | $(ratio_ops "$(val sign lurk-split $alg $t cpu)" "$(val sign lurk-unix $alg $t cpu)") |"
 			done
 		done
 	fi

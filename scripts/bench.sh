@@ -13,9 +13,16 @@
 #   connect the Noise connect cost
 #   idle    lurkd's memory with 10,000 idle connections
 #   audit   the audit log's cost (no audit log / group commit / audit-sync)
+#   split   split keys (issue 18): an Ed25519 and an RSA-2048 key split with
+#           `lurk-admin split`, their shares in a second pair of lurkd (unix
+#           sockets), signed through the module (share = 1 / share = 2
+#           servers) at 1 and 8 threads, way lurk-split, beside lurk-unix
+#           (measured here too when the sign section does not run)
 # Writes bench-results/{results.csv,results.md,throughput.png}.
 # Environment: BENCH_SECONDS (default 3) each cell's duration; BENCH_REPS
-# (default 3); BENCH_ONLY, a comma list of the sections above (default all);
+# (default 3); BENCH_ONLY, a comma list of the sections above (default all;
+# BENCH_ONLY=split runs the split-key rows and the whole-key rows they are
+# compared with, nothing else);
 # BENCH_THREADS (default "1 2 8") and BENCH_ALGS (default "ecdsa ed25519 rsa")
 # for the sign section.
 set -u
@@ -24,7 +31,7 @@ top=$(pwd)
 B=${1:-$top/_build/bench}
 SECS=${BENCH_SECONDS:-3}
 REPS=${BENCH_REPS:-3}
-ONLY=${BENCH_ONLY:-sign,tls,connect,idle,audit}
+ONLY=${BENCH_ONLY:-sign,tls,connect,idle,audit,split}
 THREADS=${BENCH_THREADS:-1 2 8}
 ALGS=${BENCH_ALGS:-ecdsa ed25519 rsa}
 OUT=$top/bench-results
@@ -53,6 +60,9 @@ cleanup() {
 	for p in $P11KIT $GSERV $NGX $HOLD $NETNS; do kill "$p" 2>/dev/null; done
 	for p in $P11KIT $GSERV $NGX $HOLD $NETNS; do wait "$p" 2>/dev/null; done
 	lurkd_stop "$D" >/dev/null 2>&1
+	lurkd_stop "$D/s1" >/dev/null 2>&1
+	lurkd_stop "$D/s2" >/dev/null 2>&1
+	for s in s1 s2; do cp "$D/$s/lurkd.log" "$OUT/lurkd-$s.log" 2>/dev/null; done
 	cp "$D/lurkd.log" "$OUT/lurkd.log" 2>/dev/null # for a failure's diagnosis
 	rm -rf "$D"
 }
@@ -151,6 +161,78 @@ want sign && for rep in $(seq 1 "$REPS"); do
 		done
 	done
 done
+
+# Split keys (issue 18, docs/split-keys.md): an Ed25519 and an RSA-2048 key
+# split with `lurk-admin split`, share 1 in lurkd s1 and share 2 in lurkd s2
+# (each its own Noise key, unix socket, audit log and 2 workers, as the
+# unsplit lurkd), signed through the module with a lurk-pkcs11.conf naming
+# the two as `share = 1` / `share = 2`. Ed25519: FROST, one FROST_SIGN to
+# both servers in parallel; RSA: CKM_RSA_PKCS over the same SHA-256
+# DigestInfo as the unsplit row, one RSA_PARTIAL to both. The servers' CPU
+# is both lurkd's, summed. The whole-key rows to compare with are lurk-unix:
+# when the sign section does not run they are measured here, interleaved
+# with the split ones.
+# in_sign ALG THREADS: the sign section measures lurk-unix for ALG at THREADS.
+in_sign() {
+	want sign || return 1
+	case " $ALGS " in *" $1 "*) ;; *) return 1 ;; esac
+	case " $THREADS " in *" $2 "*) return 0 ;; esac
+	return 1
+}
+if want split; then
+	for s in s1 s2; do
+		mkdir -p "$D/$s"
+		"$ADMIN" genkey "$D/$s/server.key" >"$D/$s/server.pub" || exit 1
+	done
+	openssl genpkey -algorithm ed25519 -out "$D/edsplit.key" 2>/dev/null &&
+		openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$D/rsasplit.key" 2>/dev/null || exit 1
+	for k in edsplit rsasplit; do
+		"$ADMIN" split "$D/$k.key" "$D/s1/$k.share" "$D/s2/$k.share" >"$D/split.out" 2>&1 ||
+			{ echo "bench: lurk-admin split $k failed" >&2; cat "$D/split.out" >&2; exit 1; }
+	done
+	for s in s1 s2; do
+		cat >"$D/$s/lurkd.conf" <<EOF
+[server]
+listen = unix:$D/$s/lurkd.sock
+static-key = $D/$s/server.key
+audit-log = $D/$s/audit.log
+workers = 2
+
+[key edsplit]
+share = $D/$s/edsplit.share
+
+[key rsasplit]
+share = $D/$s/rsasplit.share
+
+[client a]
+public-key = $(cat "$D/a.pub")
+keys = edsplit rsasplit
+EOF
+		lurkd_start "$D/$s" || exit 1
+	done
+	SPID1=$(cat "$D/s1/lurkd.pid") SPID2=$(cat "$D/s2/lurkd.pid")
+	printf '[module]\nclient-key = %s\n' "$D/a.key" >"$D/split.conf"
+	for n in 1 2; do
+		printf '[server s%s]\naddress = unix:%s\npublic-key = %s\nshare = %s\n' \
+			$n "$D/s$n/lurkd.sock" "$(cat "$D/s$n/server.pub")" $n >>"$D/split.conf"
+	done
+	for rep in $(seq 1 "$REPS"); do
+		for alg in ed25519 rsa; do
+			case $alg in ed25519) sk=edsplit ;; *) sk=rsasplit ;; esac
+			for t in 1 8; do
+				LURK_PKCS11_CONF=$D/split.conf run $rep "$BENCH" sign --name lurk-split --alg $alg \
+					--module "$MODULE" --token lurk --label $sk --threads $t --seconds "$SECS" \
+					--cpu-pid "$SPID1" --cpu-pid "$SPID2"
+				in_sign $alg $t && continue
+				LURK_PKCS11_CONF=$D/unix.conf run $rep "$BENCH" sign --name lurk-unix --alg $alg \
+					--module "$MODULE" --token lurk --label "$(keyof $alg)" --threads $t \
+					--seconds "$SECS" --cpu-pid "$LPID"
+			done
+		done
+	done
+	lurkd_stop "$D/s1" >/dev/null 2>&1
+	lurkd_stop "$D/s2" >/dev/null 2>&1
+fi
 
 # TLS handshakes against real servers, all started at once (an idle one
 # costs nothing), so the repetitions interleave the ways. gnutls-serv: one
