@@ -7,13 +7,14 @@
 # commitment cache makes a signature one FROST_SIGN per server; a restarted
 # server's forgotten commitments cost one retry; a server down fails the
 # signature within the timeout; the configuration's share rules are enforced.
+# The provider signs with the split key through the same core.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/lib-lurkd.sh"
 make_tmpdir
 D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
 trap 'lurkd_stop "$D1"; lurkd_stop "$D2"; rm -rf "$TEST_TMP"' EXIT
-plan 28
+plan 30
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -138,6 +139,34 @@ p2=$(grep -c '"op":"rsa-partial".*"verdict":"allowed"' "$D2/audit.log")
 check "both audit logs have the rsa-partials ($p1, $p2)" test "$p1" = 2 -a "$p2" = 2
 check_fails "a SHA-1 DigestInfo is refused" core sign srsa rsa-pkcs "3021300906052b0e03021a05000414$(rand_hex 20)"
 check_fails "decryption with a split key is not offered" core decrypt srsa "$(rand_hex 256)"
+
+# The OpenSSL provider signs through the same core: a lurk: URI names the
+# split key (its public key is the original's), and openssl pkeyutl signs
+# with it.
+. "${top_srcdir:-.}/tests/provider-lib.sh"
+cat >"$TEST_TMP/openssl.cnf" <<EOC
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+default = default_sect
+lurk = lurk_sect
+[default_sect]
+activate = 1
+[lurk_sect]
+module = $PROVIDER_SO
+activate = 1
+EOC
+URI="lurk:sed?config=$TEST_TMP/core.conf"
+check "the provider opens lurk:sed: the original Ed25519 public key" sh -c \
+	"OPENSSL_CONF='$TEST_TMP/openssl.cnf' $TOOL_ENV openssl pkey -in '$URI' -pubout | cmp -s - '$TEST_TMP/ed.pub'"
+msg=$(tls13_content 32)
+echo "$msg" | hex2bin >"$TEST_TMP/cv.bin"
+OPENSSL_CONF=$TEST_TMP/openssl.cnf $TOOL_ENV openssl pkeyutl -sign -rawin -inkey "$URI" \
+	-in "$TEST_TMP/cv.bin" -out "$TEST_TMP/cv.sig" 2>"$TEST_TMP/pkeyutl.err"
+check "openssl pkeyutl signs with it through the provider; the signature verifies" \
+	plain_openssl pkeyutl -verify -pubin -inkey "$TEST_TMP/ed.pub" -rawin -in "$TEST_TMP/cv.bin" \
+	-sigfile "$TEST_TMP/cv.sig"
 
 # A restart of server 2 loses its commitments: in one process (sign twice
 # with a restart between), the second signature retries once and succeeds.
