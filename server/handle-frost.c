@@ -219,9 +219,13 @@ lurkd_handle_frost_sign(
 		sodium_memcmp(own.E, m.list[self].E, LURK_FROST_POINT_LEN) != 0)
 		bad = "the list's entry for this server is not its commitment";
 	/*
-	 * The peer's points are checked once, by lurk_frost_sign below (~37 µs
-	 * each); its LURK_ERR_BAD_FORMAT is refused as "invalid commitment point".
+	 * All four points valid, before the policy (docs/split-keys.md, step 5):
+	 * our own two are byte-equal to the commitment we made, so valid by
+	 * construction; only the peer's two pay the ~37 µs subgroup check here.
 	 */
+	if (bad == NULL && (lurk_frost_point_check(m.list[1 - self].D) != 0 ||
+				   lurk_frost_point_check(m.list[1 - self].E) != 0))
+		bad = "invalid commitment point";
 	if (bad == NULL) {
 		memset(&preq, 0, sizeof(preq));
 		preq.key_type = LURK_KEY_ED25519;
@@ -244,10 +248,6 @@ lurkd_handle_frost_sign(
 	r = lurk_frost_sign((uint16_t)key->share->index, key->share->secret, &nonce, key->share->pk,
 		m.list, LURK_FROST_SIGNERS, m.msg, m.msg_len, out.z);
 	sodium_memzero(&nonce, sizeof(nonce)); /* lurk_frost_sign has; belt and braces */
-	/* Our own entry matched above, so BAD_FORMAT here is the peer's point. */
-	if (r == LURK_ERR_BAD_FORMAT)
-		return lurkd_refuse(
-			ctx, &a, &t0, key, id, err, 0, "invalid commitment point", resp);
 	/* One fresh commitment in exchange; none if the client is at its cap. */
 	if (r == 0 &&
 		lurk_frost_nonces_issue(nonces(), ctx->client->pk, key->share->pk,
