@@ -5,7 +5,11 @@
  * - libsodium has no DeserializeScalar: s < L is a constant-time
  *   little-endian sodium_compare against L.
  * - crypto_core_ed25519_add does no subgroup check, so every point from a peer
- *   goes through crypto_core_ed25519_is_valid_point first.
+ *   goes through crypto_core_ed25519_is_valid_point first, once per
+ *   operation: that check costs ~37 µs (a subgroup check), so each public
+ *   entry point checks PK and the list once, then uses the unchecked static
+ *   helpers below (encode_list, rho_of, R_of, context_of). A signer's own
+ *   entry, byte-equal to [d]B and [e]B it computed, needs no further check.
  * - the noclamp scalar multiplications return -1 for a zero scalar or an
  *   identity result; both are errors here (a zero ρ or c has probability
  *   2^-252, a zero share is refused).
@@ -192,16 +196,29 @@ lurk_frost_commit(uint16_t id, const uint8_t sk[SL], struct lurk_frost_nonce *no
 	return rc;
 }
 
-int
-lurk_frost_list_check(const struct lurk_frost_commitment *list, size_t n)
+/* The list's shape: n entries, identifiers non-zero and strictly ascending. */
+static int
+list_shape_check(const struct lurk_frost_commitment *list, size_t n)
 {
 	size_t i;
 
 	if (list == NULL || n != LURK_FROST_SIGNERS)
 		return LURK_ERR_INVALID_ARG;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (list[i].id == 0 || (i > 0 && list[i].id <= list[i - 1].id))
 			return LURK_ERR_BAD_FORMAT;
+	return 0;
+}
+
+/* Every D and E valid, except entry skip's (skip >= n checks them all). */
+static int
+list_points_check(const struct lurk_frost_commitment *list, size_t n, size_t skip)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
 		if (lurk_frost_point_check(list[i].D) < 0 || lurk_frost_point_check(list[i].E) < 0)
 			return LURK_ERR_BAD_FORMAT;
 	}
@@ -209,11 +226,34 @@ lurk_frost_list_check(const struct lurk_frost_commitment *list, size_t n)
 }
 
 int
-lurk_frost_list_encode(
-	const struct lurk_frost_commitment *list, size_t n, uint8_t out[LURK_FROST_LIST_LEN])
+lurk_frost_list_check(const struct lurk_frost_commitment *list, size_t n)
+{
+	int rc;
+
+	if ((rc = list_shape_check(list, n)) < 0)
+		return rc;
+	return list_points_check(list, n, n);
+}
+
+/* The unchecked helpers below take a list that has passed lurk_frost_list_check. */
+static void
+encode_list(const struct lurk_frost_commitment *list, size_t n, uint8_t out[LURK_FROST_LIST_LEN])
 {
 	size_t i;
 	uint8_t *p = out;
+
+	for (i = 0; i < n; i++) {
+		id_scalar(list[i].id, p);
+		memcpy(p + SL, list[i].D, PL);
+		memcpy(p + SL + PL, list[i].E, PL);
+		p += LURK_FROST_LIST_ENTRY_LEN;
+	}
+}
+
+int
+lurk_frost_list_encode(
+	const struct lurk_frost_commitment *list, size_t n, uint8_t out[LURK_FROST_LIST_LEN])
+{
 	int rc;
 
 	if (out == NULL)
@@ -222,22 +262,35 @@ lurk_frost_list_encode(
 		memset(out, 0, LURK_FROST_LIST_LEN);
 		return rc;
 	}
-	for (i = 0; i < n; i++) {
-		id_scalar(list[i].id, p);
-		memcpy(p + SL, list[i].D, PL);
-		memcpy(p + SL + PL, list[i].E, PL);
-		p += LURK_FROST_LIST_ENTRY_LEN;
-	}
+	encode_list(list, n, out);
 	return 0;
+}
+
+/* ρ_i for a checked PK and list; msg_ok(msg, msg_len) holds. */
+static void
+rho_of(const uint8_t PK[PL], const struct lurk_frost_commitment *list, size_t n, const uint8_t *msg,
+	size_t msg_len, uint8_t rho[LURK_FROST_SIGNERS][SL])
+{
+	uint8_t enc[LURK_FROST_LIST_LEN], prefix[PL + 64 + 64], id[SL];
+	struct part m = {msg, msg_len}, p[2] = {{prefix, sizeof(prefix)}, {id, SL}}, e;
+	size_t i;
+
+	encode_list(list, n, enc);
+	e.p = enc;
+	e.len = sizeof(enc);
+	memcpy(prefix, PK, PL);
+	hash_parts("msg", &m, 1, prefix + PL);      /* H4 */
+	hash_parts("com", &e, 1, prefix + PL + 64); /* H5 */
+	for (i = 0; i < n; i++) {
+		id_scalar(list[i].id, id);
+		hash_to_scalar("rho", p, 2, rho[i]);
+	}
 }
 
 int
 lurk_frost_binding_factors(const uint8_t PK[PL], const struct lurk_frost_commitment *list, size_t n,
 	const uint8_t *msg, size_t msg_len, uint8_t rho[LURK_FROST_SIGNERS][SL])
 {
-	uint8_t enc[LURK_FROST_LIST_LEN], prefix[PL + 64 + 64], id[SL];
-	struct part p[2] = {{prefix, sizeof(prefix)}, {id, SL}};
-	size_t i;
 	int rc;
 
 	if (rho == NULL)
@@ -245,37 +298,22 @@ lurk_frost_binding_factors(const uint8_t PK[PL], const struct lurk_frost_commitm
 	memset(rho, 0, LURK_FROST_SIGNERS * SL);
 	if (PK == NULL || !msg_ok(msg, msg_len))
 		return LURK_ERR_INVALID_ARG;
-	if ((rc = lurk_frost_point_check(PK)) < 0 ||
-		(rc = lurk_frost_list_encode(list, n, enc)) < 0)
+	if ((rc = lurk_frost_point_check(PK)) < 0 || (rc = lurk_frost_list_check(list, n)) < 0)
 		return rc;
-	memcpy(prefix, PK, PL);
-	if ((rc = lurk_frost_h4(msg, msg_len, prefix + PL)) < 0 ||
-		(rc = lurk_frost_h5(enc, sizeof(enc), prefix + PL + 64)) < 0)
-		return rc;
-	for (i = 0; i < n; i++) {
-		id_scalar(list[i].id, id);
-		hash_to_scalar("rho", p, 2, rho[i]);
-	}
+	rho_of(PK, list, n, msg, msg_len, rho);
 	return 0;
 }
 
-int
-lurk_frost_group_commitment(const struct lurk_frost_commitment *list, size_t n,
-	const uint8_t rho[LURK_FROST_SIGNERS][SL], uint8_t R[PL])
+/* R for a checked list. */
+static int
+R_of(const struct lurk_frost_commitment *list, size_t n, const uint8_t rho[LURK_FROST_SIGNERS][SL],
+	uint8_t R[PL])
 {
 	uint8_t t[PL], acc[PL];
 	size_t i;
-	int rc;
 
-	if (R == NULL)
-		return LURK_ERR_INVALID_ARG;
-	memset(R, 0, PL);
-	if (rho == NULL)
-		return LURK_ERR_INVALID_ARG;
-	if ((rc = lurk_frost_list_check(list, n)) < 0)
-		return rc;
 	for (i = 0; i < n; i++) {
-		/* D_i + [ρ_i]E_i; the points were validated above. */
+		/* D_i + [ρ_i]E_i; the caller has validated the points. */
 		if (crypto_scalarmult_ed25519_noclamp(t, rho[i], list[i].E) != 0 ||
 			crypto_core_ed25519_add(t, list[i].D, t) != 0)
 			return LURK_ERR_CRYPTO;
@@ -286,6 +324,24 @@ lurk_frost_group_commitment(const struct lurk_frost_commitment *list, size_t n,
 	}
 	memcpy(R, acc, PL);
 	return 0;
+}
+
+int
+lurk_frost_group_commitment(const struct lurk_frost_commitment *list, size_t n,
+	const uint8_t rho[LURK_FROST_SIGNERS][SL], uint8_t R[PL])
+{
+	int rc;
+
+	if (R == NULL)
+		return LURK_ERR_INVALID_ARG;
+	memset(R, 0, PL);
+	if (rho == NULL)
+		return LURK_ERR_INVALID_ARG;
+	if ((rc = lurk_frost_list_check(list, n)) < 0)
+		return rc;
+	if ((rc = R_of(list, n, rho, R)) < 0)
+		memset(R, 0, PL);
+	return rc;
 }
 
 int
@@ -339,25 +395,48 @@ lurk_frost_lagrange(uint16_t id, const uint16_t *ids, size_t n, uint8_t lambda[S
 	return 0;
 }
 
-/* ρ and c for one signature, and the position of id in the list (or -1). */
+/* The position of id in a list of the right shape. */
 static int
-sign_context(uint16_t id, const uint8_t PK[PL], const struct lurk_frost_commitment *list, size_t n,
-	const uint8_t *msg, size_t msg_len, uint8_t rho[LURK_FROST_SIGNERS][SL], uint8_t R[PL],
-	uint8_t c[SL], size_t *pos)
+find_id(uint16_t id, const struct lurk_frost_commitment *list, size_t n, size_t *pos)
 {
 	size_t i;
-	int rc;
 
-	if ((rc = lurk_frost_binding_factors(PK, list, n, msg, msg_len, rho)) < 0 ||
-		(rc = lurk_frost_group_commitment(list, n, (const uint8_t(*)[SL])rho, R)) < 0 ||
-		(rc = lurk_frost_challenge(R, PK, msg, msg_len, c)) < 0)
-		return rc;
 	for (i = 0; i < n; i++)
 		if (list[i].id == id) {
 			*pos = i;
 			return 0;
 		}
 	return LURK_ERR_BAD_FORMAT; /* the signer's own commitment is missing */
+}
+
+/* ρ, R and c for one signature over a checked PK and list (msg_ok holds). */
+static int
+context_of(const uint8_t PK[PL], const struct lurk_frost_commitment *list, size_t n,
+	const uint8_t *msg, size_t msg_len, uint8_t rho[LURK_FROST_SIGNERS][SL], uint8_t R[PL],
+	uint8_t c[SL])
+{
+	int rc;
+
+	rho_of(PK, list, n, msg, msg_len, rho);
+	if ((rc = R_of(list, n, (const uint8_t(*)[SL])rho, R)) < 0)
+		return rc;
+	return lurk_frost_challenge(R, PK, msg, msg_len, c);
+}
+
+/* PK valid, the list well formed with every point valid, id in it: the one check. */
+static int
+checked_context(uint16_t id, const uint8_t PK[PL], const struct lurk_frost_commitment *list,
+	size_t n, const uint8_t *msg, size_t msg_len, uint8_t rho[LURK_FROST_SIGNERS][SL],
+	uint8_t R[PL], uint8_t c[SL], size_t *pos)
+{
+	int rc;
+
+	if (PK == NULL || !msg_ok(msg, msg_len))
+		return LURK_ERR_INVALID_ARG;
+	if ((rc = lurk_frost_point_check(PK)) < 0 || (rc = lurk_frost_list_check(list, n)) < 0 ||
+		(rc = find_id(id, list, n, pos)) < 0)
+		return rc;
+	return context_of(PK, list, n, msg, msg_len, rho, R, c);
 }
 
 int
@@ -375,11 +454,17 @@ lurk_frost_sign(uint16_t id, const uint8_t a[SL], struct lurk_frost_nonce *nonce
 		return LURK_ERR_INVALID_ARG;
 	}
 	memset(z, 0, SL);
-	if (a == NULL || id == 0) {
+	if (a == NULL || id == 0 || PK == NULL || !msg_ok(msg, msg_len)) {
 		rc = LURK_ERR_INVALID_ARG;
 		goto out;
 	}
-	if ((rc = sign_context(id, PK, list, n, msg, msg_len, rho, R, c, &pos)) < 0)
+	/*
+	 * The peers' points are checked here, once: the entries other than ours
+	 * with lurk_frost_point_check, ours by being byte-equal to [d]B and [e]B,
+	 * which are valid by construction (non-zero nonces, canonical encodings).
+	 */
+	if ((rc = list_shape_check(list, n)) < 0 || (rc = find_id(id, list, n, &pos)) < 0 ||
+		(rc = lurk_frost_point_check(PK)) < 0 || (rc = list_points_check(list, n, pos)) < 0)
 		goto out;
 	/* The list must carry this nonce's own commitment, unchanged. */
 	if (crypto_scalarmult_ed25519_base_noclamp(D, nonce->d) != 0 ||
@@ -391,6 +476,8 @@ lurk_frost_sign(uint16_t id, const uint8_t a[SL], struct lurk_frost_nonce *nonce
 		rc = LURK_ERR_BAD_FORMAT;
 		goto out;
 	}
+	if ((rc = context_of(PK, list, n, msg, msg_len, rho, R, c)) < 0)
+		goto out;
 	/* z = d + e·ρ + a·c */
 	crypto_core_ed25519_scalar_mul(t, nonce->e, rho[pos]);
 	crypto_core_ed25519_scalar_add(z, nonce->d, t);
@@ -418,7 +505,7 @@ lurk_frost_verify_share(uint16_t id, const uint8_t PK_id[PL], const uint8_t PK[P
 		return LURK_ERR_INVALID_ARG;
 	if ((rc = lurk_frost_scalar_check(z)) < 0 || (rc = lurk_frost_point_check(PK_id)) < 0)
 		return rc;
-	if ((rc = sign_context(id, PK, list, n, msg, msg_len, rho, R, c, &pos)) < 0)
+	if ((rc = checked_context(id, PK, list, n, msg, msg_len, rho, R, c, &pos)) < 0)
 		return rc;
 	/* [z]B == D + [ρ]E + [c]PK_id (a zero z cannot be a valid share). */
 	if (crypto_scalarmult_ed25519_base_noclamp(lhs, z) != 0)
@@ -443,10 +530,13 @@ lurk_frost_aggregate(const uint8_t PK[PL], const struct lurk_frost_commitment *l
 	if (sig == NULL)
 		return LURK_ERR_INVALID_ARG;
 	memset(sig, 0, LURK_FROST_SIG_LEN);
-	if (z == NULL || PK == NULL)
+	if (z == NULL || PK == NULL || !msg_ok(msg, msg_len))
 		return LURK_ERR_INVALID_ARG;
-	if ((rc = lurk_frost_binding_factors(PK, list, n, msg, msg_len, rho)) < 0 ||
-		(rc = lurk_frost_group_commitment(list, n, (const uint8_t(*)[SL])rho, sig)) < 0)
+	/* PK and the list checked once; R from the unchecked helpers. */
+	if ((rc = lurk_frost_point_check(PK)) < 0 || (rc = lurk_frost_list_check(list, n)) < 0)
+		goto fail;
+	rho_of(PK, list, n, msg, msg_len, rho);
+	if ((rc = R_of(list, n, (const uint8_t(*)[SL])rho, sig)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		if ((rc = lurk_frost_scalar_check(z[i])) < 0)

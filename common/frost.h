@@ -16,7 +16,10 @@
  * Every function returns 0 or a negative LURK_ERR_*: LURK_ERR_INVALID_ARG for
  * caller misuse, LURK_ERR_BAD_FORMAT for a non-canonical scalar, an invalid
  * point or a malformed commitment list, LURK_ERR_CRYPTO when a share or the
- * signature does not verify. Outputs are zeroed on failure. Secrets passed
+ * signature does not verify. Every point from a peer (PK, PK_id, each D and
+ * E) is checked by each public function that takes it, once per call: the
+ * check is a ~37 µs subgroup check, so the internals do not repeat it.
+ * Outputs are zeroed on failure. Secrets passed
  * in are never copied anywhere but the stack, which is wiped on every path.
  * No allocation, no threads, no output.
  */
@@ -116,8 +119,9 @@ int lurk_frost_lagrange(uint16_t id, const uint16_t *ids, size_t n,
 /* ---- Round two (signer). ---- */
 
 /*
- * z = d + e·ρ_id + a·c, where a is the λ-weighted share. Checks the list
- * (lurk_frost_list_check) and that the entry for id equals [d]B, [e]B.
+ * z = d + e·ρ_id + a·c, where a is the λ-weighted share. Checks PK, the
+ * list's shape and the other entries' points (lurk_frost_list_check's rules)
+ * and that the entry for id equals [d]B, [e]B (valid points by construction).
  * *nonce is wiped on every path, success or not: a nonce is used once.
  */
 int lurk_frost_sign(uint16_t id, const uint8_t a[LURK_FROST_SCALAR_LEN],
@@ -137,7 +141,8 @@ int lurk_frost_verify_share(uint16_t id, const uint8_t PK_id[LURK_FROST_POINT_LE
 	const uint8_t *msg, size_t msg_len, const uint8_t z[LURK_FROST_SCALAR_LEN]) LURK_MUST_CHECK;
 
 /*
- * aggregate: each z_i (in list order) checked canonical, sig = R ‖ Σz_i, then
+ * aggregate: PK and the list checked (lurk_frost_point_check,
+ * lurk_frost_list_check), each z_i (in list order) checked canonical, sig = R ‖ Σz_i, then
  * crypto_sign_ed25519_verify_detached(sig, msg, PK): LURK_ERR_CRYPTO (and a
  * zeroed sig) if it does not verify, so an unverified signature never leaves.
  */

@@ -420,6 +420,40 @@ test_points_refused(void)
 			LURK_ERR_BAD_FORMAT);
 		assert_true(sodium_is_zero((uint8_t *)&n, sizeof(n)));
 		assert_true(sodium_is_zero(z, 32));
+		/*
+		 * Each point is checked once per call, not skipped: the peer's E,
+		 * and our own entry (checked by equality with [d]B, [e]B), are
+		 * refused as well, and a bad group key too.
+		 */
+		assert_ok(lurk_frost_commit(1, r.a1, &n, &bad[0]));
+		bad[1] = r.list[1];
+		memcpy(bad[1].E, p, 32);
+		assert_err(lurk_frost_sign(1, r.a1, &n, r.PK, bad, 2, MSG, MSG_LEN, z),
+			LURK_ERR_BAD_FORMAT);
+		assert_true(sodium_is_zero(z, 32));
+		assert_ok(lurk_frost_commit(1, r.a1, &n, &bad[0]));
+		bad[1] = r.list[1];
+		memcpy(k % 2 ? bad[0].E : bad[0].D, p, 32);
+		assert_err(lurk_frost_sign(1, r.a1, &n, r.PK, bad, 2, MSG, MSG_LEN, z),
+			LURK_ERR_BAD_FORMAT);
+		assert_true(sodium_is_zero(z, 32));
+		assert_ok(lurk_frost_commit(1, r.a1, &n, &bad[0]));
+		assert_err(lurk_frost_sign(1, r.a1, &n, p, bad, 2, MSG, MSG_LEN, z),
+			LURK_ERR_BAD_FORMAT);
+		assert_true(sodium_is_zero((uint8_t *)&n, sizeof(n)));
+		/* The coordinator: a bad point in either entry, or a bad group key. */
+		memcpy(bad, r.list, sizeof(bad));
+		memcpy(k % 2 ? bad[0].E : bad[1].D, p, 32);
+		assert_err(lurk_frost_aggregate(
+				   r.PK, bad, 2, MSG, MSG_LEN, (const uint8_t(*)[32])r.z, sig),
+			LURK_ERR_BAD_FORMAT);
+		assert_err(lurk_frost_aggregate(
+				   p, r.list, 2, MSG, MSG_LEN, (const uint8_t(*)[32])r.z, sig),
+			LURK_ERR_BAD_FORMAT);
+		assert_true(sodium_is_zero(sig, 64));
+		/* The same list with its points put back still signs and aggregates. */
+		assert_ok(lurk_frost_aggregate(
+			r.PK, r.list, 2, MSG, MSG_LEN, (const uint8_t(*)[32])r.z, sig));
 	}
 	/* PK_1 + PK_2 must be PK. */
 	assert_ok(lurk_frost_public_shares_check(r.PK1, r.PK2, r.PK));
