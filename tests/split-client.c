@@ -412,6 +412,17 @@ run(struct server sv[2], const char *cmd, const uint8_t *msg, size_t len)
 		return expect_refused(
 			sign(&sv[0], c1.com[0].handle, list, msg, len, z), "the spent handle");
 	}
+	if (strcmp(cmd, "badpoint") == 0) {
+		if ((r = commit(&sv[0], 1, &c1)) != 0 || (r = commit(&sv[1], 1, &c2)) != 0)
+			return r;
+		entry(&list[0], 1, &c1.com[0]);
+		entry(&list[1], 2, &c2.com[0]);
+		/* The other signer's E: the identity, of small order (never a valid commitment). */
+		memset(list[1].E, 0, sizeof(list[1].E));
+		list[1].E[0] = 1;
+		return expect_refused(
+			sign(&sv[0], c1.com[0].handle, list, msg, len, z), "an invalid peer point");
+	}
 	fprintf(stderr, "split-client: unknown command %s\n", cmd);
 	return 1;
 }

@@ -17,7 +17,7 @@ D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
 PRIVSEP=0
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then PRIVSEP=1; fi
-plan $((48 + PRIVSEP))
+plan $((49 + PRIVSEP))
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -181,6 +181,8 @@ refused "a handle never issued is refused" \
 refused "a list whose own entry is another commitment is refused" \
 	"is not its commitment" sc foreign split "$(tls13_content 32)"
 check "... and spent the handle" grep -q "refused no such key 1" "$TEST_TMP/r.out"
+refused "a list with an invalid point (the identity as the other signer's E) is refused" \
+	"invalid commitment point" sc badpoint split "$(tls13_content 32)"
 check "the audit log names the reasons" \
 	grep -q '"op":"frost-sign".*"verdict":"refused".*unknown or used commitment handle' \
 	"$D1/audit.log"
