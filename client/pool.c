@@ -962,6 +962,7 @@ lc_pool_send(
 		if (r == 0) {
 			q->p = p;
 			q->pc = pc;
+			q->pooled = pk.conn != NULL;
 			break;
 		}
 		{
@@ -1002,6 +1003,12 @@ lc_pool_recv(struct lc_pool_req *q, struct lurk_buf *resp)
 	server = pc->server;
 	snprintf(session, sizeof(session), "%s", lurk_client_session(pc->c));
 	discard(p, pc);
+	if (q->pooled && r != LURK_ERR_TIMEOUT && r != LURK_ERR_ALLOC) {
+		/* As lc_pool_call: the server may have closed it as the request went out. */
+		lurk_info("key server %s: %s on a pooled connection (session %s)",
+			p->conf->servers[server].name, lurk_err_str(r), session);
+		return LURK_ERR_EOF;
+	}
 	if (mark_down(p, server, r == LURK_ERR_TIMEOUT, &fast))
 		lurk_warn("key server %s: %s (session %s)", p->conf->servers[server].name,
 			lurk_err_str(r), session);

@@ -51,13 +51,17 @@ int lc_pool_call(
  * given to send, and checks the connection back in (or drops it and marks
  * its server down). No retry on another server. Every q that send
  * returned 0 for is ended by exactly one lc_pool_recv or lc_pool_abandon.
- * Errors as lc_pool_call's.
+ * Errors as lc_pool_call's, and LURK_ERR_EOF from lc_pool_recv when a
+ * pooled connection failed other than by timing out: the server may have
+ * closed it as the request went out, which is no failure of the server
+ * (not marked down); the caller may try once more.
  */
 struct pconn;
 struct lc_pool_req {
 	struct lc_pool *p;
 	struct pconn *pc;
 	int64_t deadline;
+	int pooled; /* pc was idle in the pool, not made for this call */
 };
 int lc_pool_send(struct lc_pool *p, lc_build_fn build, void *ctx, int64_t deadline,
 	struct lc_pool_req *q) LURK_MUST_CHECK;

@@ -594,9 +594,12 @@ lc_split_sign(struct lc_core *cc, const struct lurk_wire_key *key, uint32_t mech
 				(unsigned)mech);
 			return LURK_ERR_MECHANISM;
 		}
+		if (r == LURK_ERR_EOF)
+			again = 1; /* a pooled connection the server had closed */
 		if (r == 0 || !again || lc_now_ms() >= deadline)
 			break;
-		lurk_info("split key %s: trying once more with fresh commitments", key->label);
+		lurk_info("split key %s: trying once more%s", key->label,
+			r == LURK_ERR_EOF ? "" : " with fresh commitments");
 	}
 	return r;
 }
