@@ -3,6 +3,7 @@
 #   prov_setup DIR        DIR/client.conf (client a over the unix socket),
 #                         DIR/openssl.cnf (default + lurk), DIR/KEY.lurk for
 #                         every key of lurkd's test set
+#   prov_openssl_cnf FILE  just the openssl.cnf (default + lurk)
 #   prov_key_file OUT CONF LABEL CERT   a LURK KEY file (docs/provider.md)
 #   prov_audit_count DIR KEY MECH       audit lines of client $PROV_CLIENT
 #                                       (default a), KEY, MECH
@@ -32,16 +33,9 @@ prov_key_file() {
 	} >"$1"
 }
 
-prov_setup() {
-	cat >"$1/client.conf" <<EOC
-[module]
-client-key = $1/a.key
-
-[server one]
-address = unix:$1/lurkd.sock
-public-key = $(cat "$1/server.pub")
-EOC
-	cat >"$1/openssl.cnf" <<EOC
+# prov_openssl_cnf FILE: an openssl.cnf loading the default provider and lurk's.
+prov_openssl_cnf() {
+	cat >"$1" <<EOC
 openssl_conf = openssl_init
 config_diagnostics = 1
 [openssl_init]
@@ -55,6 +49,18 @@ activate = 1
 module = $PROVIDER_SO
 activate = 1
 EOC
+}
+
+prov_setup() {
+	cat >"$1/client.conf" <<EOC
+[module]
+client-key = $1/a.key
+
+[server one]
+address = unix:$1/lurkd.sock
+public-key = $(cat "$1/server.pub")
+EOC
+	prov_openssl_cnf "$1/openssl.cnf"
 	for _k in $PROV_KEYS; do
 		prov_key_file "$1/$_k.lurk" "$1/client.conf" "$_k" "$1/pki/$_k.pem" || return 1
 	done

@@ -144,7 +144,7 @@ check_fails "decryption with a split key is not offered" core decrypt srsa "$(ra
 # split key (its public key is the original's), and openssl pkeyutl signs
 # with it.
 . "${top_srcdir:-.}/tests/provider-lib.sh"
-cat >"$TEST_TMP/openssl.cnf" <<EOC
+prov_openssl_cnf "$TEST_TMP/openssl.cnf"
 openssl_conf = openssl_init
 [openssl_init]
 providers = provider_sect
