@@ -14,7 +14,7 @@ make_tmpdir
 D1=$TEST_TMP/s1
 D2=$TEST_TMP/s2
 trap 'lurkd_stop "$D1"; lurkd_stop "$D2"; rm -rf "$TEST_TMP"' EXIT
-plan 30
+plan 31
 
 lurkd_setup "$D1" || {
 	echo "Bail out! lurkd_setup failed"
@@ -167,6 +167,15 @@ OPENSSL_CONF=$TEST_TMP/openssl.cnf $TOOL_ENV openssl pkeyutl -sign -rawin -inkey
 check "openssl pkeyutl signs with it through the provider; the signature verifies" \
 	plain_openssl pkeyutl -verify -pubin -inkey "$TEST_TMP/ed.pub" -rawin -in "$TEST_TMP/cv.bin" \
 	-sigfile "$TEST_TMP/cv.sig"
+
+# In one process the second signature uses a cached commitment: one
+# FROST_COMMIT per server for two signatures, each one FROST_SIGN per server.
+for d in "$D1" "$D2"; do grep -c '"op":"frost-commit"' "$d/audit.log" >"$d/c0"; done
+core sign2 sed eddsa "$(tls13_content 32)" "$(tls13_content 32)" >"$TEST_TMP/cache.out" 2>&1
+c1=$(($(grep -c '"op":"frost-commit"' "$D1/audit.log") - $(cat "$D1/c0")))
+c2=$(($(grep -c '"op":"frost-commit"' "$D2/audit.log") - $(cat "$D2/c0")))
+check "two signatures in one process: one FROST_COMMIT per server ($c1, $c2), both signed" \
+	sh -c "test $c1 = 1 -a $c2 = 1 && grep -q '^sig2 [0-9a-f]\{128\}' '$TEST_TMP/cache.out'"
 
 # A restart of server 2 loses its commitments: in one process (sign twice
 # with a restart between), the second signature retries once and succeeds.
